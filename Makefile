@@ -1,0 +1,47 @@
+# attr-eraser. On a fresh machine with Go and make: `make run`, `make test`.
+SHELL := /bin/bash
+GO    ?= go
+EVENT ?= events/sqs-gdpr-erasure.json
+
+# Lambda's build, exactly as `sam build` runs it (BuildMethod: makefile).
+RELEASE_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
+RELEASE_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
+
+.PHONY: build build-EraserFunction run test vet fmt-check bench fuzz lint clean
+
+## build: the arm64 release binary, bin/bootstrap
+build:
+	$(RELEASE_ENV) $(GO) build $(RELEASE_FLAGS) -o bin/bootstrap ./function
+
+## build-EraserFunction: called by `sam build` with ARTIFACTS_DIR set
+build-EraserFunction:
+	$(RELEASE_ENV) $(GO) build $(RELEASE_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./function
+
+# The local run uses this machine's architecture: the emulator runs the
+# binary directly, without Docker.
+bin/local/bootstrap: FORCE
+	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $@ ./function
+
+# The emulator is pinned in go.mod with a `tool` line.
+bin/aws-lambda-rie: go.mod go.sum
+	CGO_ENABLED=0 $(GO) build -o $@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+
+## run: invoke the function under the emulator with $(EVENT), against local stand-ins
+run: bin/local/bootstrap bin/aws-lambda-rie
+	$(GO) run ./internal/localrun/run -bootstrap bin/local/bootstrap -rie bin/aws-lambda-rie -event $(EVENT)
+
+## test: formatting, vet, and every test (unit, integration, emulator end-to-end)
+test: fmt-check vet
+	$(GO) test -race -count=1 -timeout 10m ./...
+
+fmt-check:
+	@out=$$(gofmt -l function internal); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin
+
+FORCE:

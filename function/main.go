@@ -1,0 +1,25 @@
+// Command bootstrap is the attr-eraser Lambda function: it erases users'
+// push attributes in Tencent Cloud Chat for the accounts named in SQS
+// messages. Everything but the wiring lives in internal/.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/attr-eraser/attr-eraser/internal/app"
+	"github.com/attr-eraser/attr-eraser/internal/config"
+)
+
+func main() {
+	ctx := context.Background()
+	cfg, cfgErr := config.Load(os.Getenv)
+	h := app.New(ctx, cfg, cfgErr, os.Stdout, app.Options{})
+	lambda.StartWithOptions(h.Handle, lambda.WithContext(ctx), lambda.WithEnableSIGTERM(func() {
+		// Logs and metrics are written unbuffered to stdout, so there is
+		// nothing to flush; the line tells why the process ends.
+		h.Logger.Info("SIGTERM received; shutting down")
+	}))
+}

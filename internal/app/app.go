@@ -1,0 +1,89 @@
+// Package app assembles the function from its configuration: the one place
+// that knows every concrete part. main calls it once per container; tests
+// and benchmarks call it to run the real handler in process.
+package app
+
+import (
+	"context"
+	"io"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"golang.org/x/time/rate"
+
+	"github.com/attr-eraser/attr-eraser/internal/audit"
+	"github.com/attr-eraser/attr-eraser/internal/config"
+	"github.com/attr-eraser/attr-eraser/internal/credentials"
+	"github.com/attr-eraser/attr-eraser/internal/emf"
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/handler"
+	"github.com/attr-eraser/attr-eraser/internal/logging"
+	"github.com/attr-eraser/attr-eraser/internal/signingkey"
+	"github.com/attr-eraser/attr-eraser/internal/tim"
+	"github.com/attr-eraser/attr-eraser/internal/usersig"
+)
+
+// Options tune parts the configuration does not cover; the zero value is
+// what production uses.
+type Options struct {
+	// Keys replaces the Secrets Manager provider (tests).
+	Keys credentials.KeyProvider
+	// Tune adjusts the processor after it is built: retry and deadline
+	// settings in tests and benchmarks.
+	Tune func(*eraser.Processor)
+}
+
+// New builds the handler. A configuration or setup error does not stop
+// the function: it is logged once here and every invocation then reports
+// all its messages failed, so nothing is acknowledged.
+// Logs and metrics go to out (stdout in Lambda).
+func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, opts Options) *handler.Handler {
+	logger := logging.New(out, cfg.LogLevel)
+	if cfgErr != nil {
+		logger.ErrorContext(ctx, "invalid configuration; every message will be reported failed", "error", cfgErr)
+		return &handler.Handler{Logger: logger, ConfigErr: cfgErr}
+	}
+	keys := opts.Keys
+	if keys == nil {
+		provider, err := signingkey.NewFromConfig(ctx, cfg.SecretID)
+		if err != nil {
+			logger.ErrorContext(ctx, "cannot create the Secrets Manager client; every message will be reported failed", "error", err)
+			return &handler.Handler{Logger: logger, ConfigErr: err}
+		}
+		provider.Logger = logger
+		keys = provider
+	}
+	source := &credentials.Source{
+		Keys:       keys,
+		UserSigs:   &usersig.Cache{},
+		SDKAppID:   cfg.SDKAppID,
+		Identifier: cfg.Identifier,
+	}
+
+	p := &eraser.Processor{
+		API: &tim.Client{
+			BaseURL:    cfg.BaseURL,
+			HTTPClient: tim.NewHTTPClient(tim.DefaultTimeout, eraser.DefaultMaxInFlight),
+			Signer:     source,
+		},
+		Credentials: source,
+		// A burst of one keeps every one-second window at or under the
+		// limit, which a bucket of rate r and burst b promises only for b = 1.
+		Limiter:      rate.NewLimiter(rate.Limit(cfg.RateLimit), 1),
+		DefaultAttrs: cfg.Attrs,
+		DryRun:       cfg.DryRun,
+		Logger:       logger,
+	}
+	if opts.Tune != nil {
+		opts.Tune(p)
+	}
+
+	return &handler.Handler{
+		Processor: p,
+		Logger:    logger,
+		Observers: []handler.Observer{
+			&audit.Logger{Logger: logger, Keys: source},
+			&emf.Writer{Out: out, Namespace: cfg.MetricsNamespace, FunctionName: lambdacontext.FunctionName},
+		},
+	}
+}

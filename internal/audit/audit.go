@@ -1,0 +1,124 @@
+// Package audit writes the evidence of an erasure: one JSON line per
+// message saying what was done, naming accounts only by keyed hashes, and
+// one summary line per invocation.
+package audit
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
+)
+
+// KeySource supplies the key of the account hashes (satisfied by
+// *credentials.Source).
+type KeySource interface {
+	AuditKey(ctx context.Context) ([]byte, error)
+}
+
+// DefaultHashesPerLine keeps an audit line of a 10,000-account message
+// under CloudWatch Logs' 256 KB event limit: such a message is written as
+// several lines, "part" 1 to "parts".
+const DefaultHashesPerLine = 1000
+
+// Logger writes audit and summary lines. It is safe for concurrent use.
+type Logger struct {
+	Logger *slog.Logger
+	Keys   KeySource
+	// HashesPerLine bounds the hashes on one line; zero means the default.
+	HashesPerLine int
+}
+
+// Observe writes the lines of one batch.
+func (l *Logger) Observe(ctx context.Context, report *eraser.Report) {
+	key, keyErr := l.Keys.AuditKey(ctx)
+	var keyAttrs []any
+	if keyErr == nil {
+		keyAttrs = []any{slog.String("auditKeyId", KeyID(key))}
+	}
+	per := l.HashesPerLine
+	if per <= 0 {
+		per = DefaultHashesPerLine
+	}
+	for _, m := range report.Messages {
+		attrs := []any{
+			slog.String("messageId", m.MessageID),
+			slog.String("eventId", m.Request.EventID),
+			slog.String("type", string(m.Request.Type)),
+			slog.String("occurredAt", m.Request.OccurredAt),
+			slog.Int("accounts", len(m.Request.Accounts)),
+			slog.String("outcome", string(m.Outcome)),
+		}
+		if m.Outcome != eraser.Erased {
+			attrs = append(attrs, slog.String("class", m.Class))
+			if m.Err != nil {
+				attrs = append(attrs, slog.String("reason", m.Err.Error()))
+			}
+		}
+		attrs = append(attrs, keyAttrs...)
+		level := slog.LevelInfo
+		if m.Outcome != eraser.Erased {
+			level = slog.LevelWarn
+		}
+		if keyErr != nil || len(m.Request.Accounts) == 0 {
+			if keyErr != nil && len(m.Request.Accounts) > 0 {
+				attrs = append(attrs, slog.String("hashError", "audit key unavailable; accounts not hashed"))
+			}
+			l.Logger.Log(ctx, level, "audit", attrs...)
+			continue
+		}
+		accounts := m.Request.Accounts
+		parts := (len(accounts) + per - 1) / per
+		for part := 1; len(accounts) > 0; part++ {
+			n := min(per, len(accounts))
+			hashes := make([]string, n)
+			for i, a := range accounts[:n] {
+				hashes[i] = Hash(key, a)
+			}
+			accounts = accounts[n:]
+			line := append(attrs[:len(attrs):len(attrs)], slog.Any("accountHashes", hashes))
+			if parts > 1 {
+				line = append(line, slog.Int("part", part), slog.Int("parts", parts))
+			}
+			l.Logger.Log(ctx, level, "audit", line...)
+		}
+	}
+	l.summary(ctx, report)
+}
+
+// summary writes the invocation's one summary line.
+func (l *Logger) summary(ctx context.Context, r *eraser.Report) {
+	var erased, failed, invalid int
+	for _, m := range r.Messages {
+		switch m.Outcome {
+		case eraser.Erased:
+			erased++
+		case eraser.Invalid:
+			invalid++
+		default:
+			failed++
+		}
+	}
+	byClass := r.FailuresByClass()
+	classAttrs := make([]any, 0, len(byClass))
+	for class, n := range byClass {
+		classAttrs = append(classAttrs, slog.Int(class, n))
+	}
+	l.Logger.LogAttrs(ctx, slog.LevelInfo, "batch processed",
+		slog.Int("messages", len(r.Messages)),
+		slog.Int("erased", erased),
+		slog.Int("failed", failed),
+		slog.Int("invalid", invalid),
+		slog.Int("accounts", r.Accounts),
+		slog.Int("accountsErased", r.AccountsErased),
+		slog.Int("plannedCalls", r.PlannedCalls),
+		slog.Int("calls", r.Calls),
+		slog.Int("retries", r.Retries),
+		slog.Int("rateLimited", r.RateLimited),
+		slog.Int("splits", r.Splits),
+		slog.Group("failuresByClass", classAttrs...),
+		slog.Int64("durationMs", r.Duration.Milliseconds()),
+		slog.Bool("dryRun", r.DryRun),
+		slog.Bool("systemic", r.Systemic),
+	)
+}

@@ -1,0 +1,89 @@
+// Package batch merges the accounts of many erasure requests and packs them
+// into API calls of at most erasure.MaxAccountsPerCall accounts.
+package batch
+
+import (
+	"slices"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
+)
+
+// Request is one message's erasure, with its attribute set resolved.
+type Request struct {
+	// Message is the index of the message in its batch.
+	Message  int
+	Accounts []string
+	Attrs    []string
+}
+
+// Entry is one account of a plan: the union of the attributes every message
+// asked to remove from it, and the messages that wait for it.
+type Entry struct {
+	Account  string
+	Attrs    []string
+	Messages []int
+}
+
+// Plan merges requests into one entry per account, in order of first
+// appearance, so the same batch always gives the same calls.
+func Plan(requests []Request) []Entry {
+	total := 0
+	for _, r := range requests {
+		total += len(r.Accounts)
+	}
+	entries := make([]Entry, 0, total)
+	index := make(map[string]int, total)
+	for _, r := range requests {
+		for _, account := range r.Accounts {
+			i, seen := index[account]
+			if !seen {
+				index[account] = len(entries)
+				// Attrs is shared with the request until a union needs a
+				// copy: most accounts are asked for by one message only.
+				entries = append(entries, Entry{Account: account, Attrs: r.Attrs, Messages: []int{r.Message}})
+				continue
+			}
+			e := &entries[i]
+			e.Attrs = union(e.Attrs, r.Attrs)
+			if last := e.Messages[len(e.Messages)-1]; last != r.Message {
+				e.Messages = append(e.Messages, r.Message)
+			}
+		}
+	}
+	return entries
+}
+
+// union returns a followed by the names of b it lacks. It returns a itself
+// when nothing is missing, and never modifies a shared slice.
+func union(a, b []string) []string {
+	var out []string
+	for _, name := range b {
+		if slices.Contains(a, name) || slices.Contains(out, name) {
+			continue
+		}
+		if out == nil {
+			out = slices.Clip(a)
+		}
+		out = append(out, name)
+	}
+	if out == nil {
+		return a
+	}
+	return out
+}
+
+// Pack cuts entries into consecutive calls of at most size accounts
+// (erasure.MaxAccountsPerCall when size is not positive). The calls share
+// the entries' backing array.
+func Pack(entries []Entry, size int) [][]Entry {
+	if size <= 0 || size > erasure.MaxAccountsPerCall {
+		size = erasure.MaxAccountsPerCall
+	}
+	calls := make([][]Entry, 0, (len(entries)+size-1)/size)
+	for len(entries) > 0 {
+		n := min(size, len(entries))
+		calls = append(calls, entries[:n:n])
+		entries = entries[n:]
+	}
+	return calls
+}

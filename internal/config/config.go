@@ -1,0 +1,245 @@
+// Package config reads the function's configuration from its environment,
+// once per container, and says clearly which variable is wrong.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// The environment variables the function reads. The SAM template sets
+// exactly these; a test keeps the two in step.
+const (
+	EnvSecretID         = "SECRET_ID"
+	EnvSDKAppID         = "TIM_SDKAPPID"
+	EnvIdentifier       = "TIM_IDENTIFIER"
+	EnvRegion           = "TIM_REGION"
+	EnvBaseURL          = "TIM_BASE_URL"
+	EnvAttrs            = "TIM_ATTRS"
+	EnvRateLimit        = "RATE_LIMIT_PER_SECOND"
+	EnvDryRun           = "DRY_RUN"
+	EnvLogLevel         = "LOG_LEVEL"
+	EnvMetricsNamespace = "METRICS_NAMESPACE"
+)
+
+// envLambdaLogLevel is set by Lambda itself, not by the template.
+const envLambdaLogLevel = "AWS_LAMBDA_LOG_LEVEL"
+
+// Variables lists every variable Load reads, in the order of the README's
+// configuration table.
+var Variables = []string{
+	EnvSecretID, EnvSDKAppID, EnvIdentifier, EnvRegion, EnvBaseURL,
+	EnvAttrs, EnvRateLimit, EnvDryRun, EnvLogLevel, EnvMetricsNamespace,
+}
+
+// Defaults of the optional variables.
+const (
+	DefaultIdentifier       = "administrator"
+	DefaultRateLimit        = 100
+	DefaultMetricsNamespace = "AttrEraser"
+	// AllAttrs in TIM_ATTRS means "every attribute name the app has".
+	AllAttrs = "*"
+)
+
+// Regions maps TIM_REGION keywords to Tencent Chat REST domains.
+var Regions = map[string]string{
+	"china":          "console.tim.qq.com",
+	"singapore":      "adminapisgp.im.qcloud.com",
+	"seoul":          "adminapikr.im.qcloud.com",
+	"frankfurt":      "adminapiger.im.qcloud.com",
+	"silicon-valley": "adminapiusa.im.qcloud.com",
+	"jakarta":        "adminapiidn.im.qcloud.com",
+}
+
+// Config is the validated configuration.
+type Config struct {
+	// SecretID names the Secrets Manager secret holding the signing key.
+	SecretID string
+	// SDKAppID is 0 when unset; the secret may then supply it.
+	SDKAppID uint64
+	// Identifier is the app admin account; the secret may override it.
+	Identifier string
+	// IdentifierSet tells whether TIM_IDENTIFIER was given explicitly.
+	IdentifierSet bool
+	// BaseURL is the Tencent Chat REST base, from TIM_BASE_URL or TIM_REGION.
+	BaseURL *url.URL
+	// Attrs is the default attribute set; nil means all of the app's names.
+	Attrs []string
+	// RateLimit is the number of API calls per second this instance may make.
+	RateLimit int
+	// DryRun plans and logs calls without sending them.
+	DryRun bool
+	// LogLevel is one of debug, info, warn, error.
+	LogLevel string
+	// MetricsNamespace is the CloudWatch namespace of the EMF metrics.
+	MetricsNamespace string
+}
+
+// Error is an invalid configuration variable.
+type Error struct {
+	Variable string
+	Reason   string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("configuration: %s %s", e.Variable, e.Reason)
+}
+
+// Load reads and validates the configuration through getenv (os.Getenv in
+// production). It reports every invalid variable, joined, not only the first.
+func Load(getenv func(string) string) (Config, error) {
+	var errs []error
+	bad := func(variable, format string, args ...any) {
+		errs = append(errs, &Error{Variable: variable, Reason: fmt.Sprintf(format, args...)})
+	}
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+
+	c := Config{
+		SecretID:         get(EnvSecretID),
+		Identifier:       get(EnvIdentifier),
+		RateLimit:        DefaultRateLimit,
+		LogLevel:         "info",
+		MetricsNamespace: DefaultMetricsNamespace,
+	}
+	if c.SecretID == "" {
+		bad(EnvSecretID, "is required: the ARN or name of the signing-key secret")
+	}
+	if c.Identifier == "" {
+		c.Identifier = DefaultIdentifier
+	} else {
+		c.IdentifierSet = true
+		if len(c.Identifier) > 32 {
+			bad(EnvIdentifier, "is %d bytes long, at most 32", len(c.Identifier))
+		} else if strings.IndexFunc(c.Identifier, func(r rune) bool { return r < 0x20 || r > 0x7e }) >= 0 {
+			bad(EnvIdentifier, "must be printable ASCII (a Tencent UserID)")
+		}
+	}
+	if v := get(EnvSDKAppID); v != "" {
+		id, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || id == 0 {
+			bad(EnvSDKAppID, "must be a positive integer, got %q", v)
+		}
+		c.SDKAppID = id
+	}
+
+	base, err := baseURL(get(EnvBaseURL), get(EnvRegion))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.BaseURL = base
+
+	if v := get(EnvAttrs); v != "" && v != AllAttrs {
+		attrs, err := parseAttrs(v)
+		if err != nil {
+			bad(EnvAttrs, "%v", err)
+		}
+		c.Attrs = attrs
+	}
+	if v := get(EnvRateLimit); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			bad(EnvRateLimit, "must be an integer from 1 to 100 (Tencent's per-app limit), got %q", v)
+		}
+		c.RateLimit = n
+	}
+	if v := get(EnvDryRun); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad(EnvDryRun, "must be true or false, got %q", v)
+		}
+		c.DryRun = b
+	}
+	// Lambda's advanced logging controls set AWS_LAMBDA_LOG_LEVEL; LOG_LEVEL,
+	// when set, wins.
+	if v := strings.ToLower(get(envLambdaLogLevel)); get(EnvLogLevel) == "" && v != "" {
+		// Lambda's levels are TRACE, DEBUG, INFO, WARN, ERROR and FATAL; an
+		// unexpected value keeps the default rather than an invalid level.
+		if l, ok := map[string]string{"trace": "debug", "debug": "debug", "info": "info", "warn": "warn", "error": "error", "fatal": "error"}[v]; ok {
+			c.LogLevel = l
+		}
+	}
+	if v := strings.ToLower(get(EnvLogLevel)); v != "" {
+		switch v {
+		case "debug", "info", "warn", "error":
+			c.LogLevel = v
+		default:
+			bad(EnvLogLevel, "must be debug, info, warn or error, got %q", v)
+		}
+	}
+	if v := get(EnvMetricsNamespace); v != "" {
+		if len(v) > 255 {
+			bad(EnvMetricsNamespace, "is %d characters long, at most 255", len(v))
+		}
+		c.MetricsNamespace = v
+	}
+	return c, errors.Join(errs...)
+}
+
+// baseURL resolves the API base from TIM_BASE_URL, else TIM_REGION.
+func baseURL(raw, region string) (*url.URL, error) {
+	if raw == "" {
+		if region == "" {
+			return nil, &Error{Variable: EnvRegion, Reason: "is required unless TIM_BASE_URL is set; one of china, singapore, seoul, frankfurt, silicon-valley, jakarta"}
+		}
+		domain, ok := Regions[strings.ToLower(region)]
+		if !ok {
+			return nil, &Error{Variable: EnvRegion, Reason: fmt.Sprintf("%q is not a region keyword; use china, singapore, seoul, frankfurt, silicon-valley or jakarta", region)}
+		}
+		return &url.URL{Scheme: "https", Host: domain}, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return nil, &Error{Variable: EnvBaseURL, Reason: "must be an absolute URL such as https://adminapisgp.im.qcloud.com"}
+	}
+	if u.RawQuery != "" || u.User != nil {
+		return nil, &Error{Variable: EnvBaseURL, Reason: "must not carry a query or user info"}
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		// Plain HTTP would expose the UserSig in the query string, so only a
+		// stand-in on this machine may use it.
+		if !isLoopback(u.Hostname()) {
+			return nil, &Error{Variable: EnvBaseURL, Reason: "may use http:// only for a loopback host; use https://"}
+		}
+	default:
+		return nil, &Error{Variable: EnvBaseURL, Reason: fmt.Sprintf("has scheme %q; use https://", u.Scheme)}
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// parseAttrs splits a comma-separated list of attribute names.
+func parseAttrs(v string) ([]string, error) {
+	var attrs []string
+	seen := map[string]bool{}
+	for _, a := range strings.Split(v, ",") {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			return nil, errors.New("has an empty attribute name")
+		}
+		if len(a) > 50 {
+			return nil, fmt.Errorf("has a %d-byte attribute name, at most 50", len(a))
+		}
+		if !seen[a] {
+			seen[a] = true
+			attrs = append(attrs, a)
+		}
+	}
+	if len(attrs) > 10 {
+		return nil, fmt.Errorf("names %d attributes, at most 10", len(attrs))
+	}
+	return attrs, nil
+}

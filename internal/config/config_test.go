@@ -1,0 +1,444 @@
+package config_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/attr-eraser/attr-eraser/internal/config"
+)
+
+// env returns a getenv over a minimal valid environment with overrides
+// applied; an override of "\x00unset" removes the variable.
+func env(overrides map[string]string) func(string) string {
+	m := map[string]string{
+		config.EnvSecretID: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:tim-key",
+		config.EnvRegion:   "singapore",
+	}
+	for k, v := range overrides {
+		if v == unset {
+			delete(m, k)
+			continue
+		}
+		m[k] = v
+	}
+	return func(name string) string { return m[name] }
+}
+
+const unset = "\x00unset"
+
+// configErrors returns every *config.Error inside err (errors.Join tree).
+func configErrors(err error) []*config.Error {
+	var out []*config.Error
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		if ce, ok := e.(*config.Error); ok {
+			out = append(out, ce)
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	walk(err)
+	return out
+}
+
+func variables(errs []*config.Error) []string {
+	var out []string
+	for _, e := range errs {
+		out = append(out, e.Variable)
+	}
+	return out
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.SecretID == "" {
+		t.Error("SecretID empty")
+	}
+	if c.SDKAppID != 0 {
+		t.Errorf("SDKAppID = %d, want 0 (unset)", c.SDKAppID)
+	}
+	if c.Identifier != config.DefaultIdentifier || c.IdentifierSet {
+		t.Errorf("Identifier = %q set=%v, want %q unset", c.Identifier, c.IdentifierSet, config.DefaultIdentifier)
+	}
+	if got := c.BaseURL.String(); got != "https://adminapisgp.im.qcloud.com" {
+		t.Errorf("BaseURL = %q", got)
+	}
+	if c.Attrs != nil {
+		t.Errorf("Attrs = %q, want nil (all)", c.Attrs)
+	}
+	if c.RateLimit != 100 {
+		t.Errorf("RateLimit = %d, want 100", c.RateLimit)
+	}
+	if c.DryRun {
+		t.Error("DryRun = true by default")
+	}
+	if c.LogLevel != "info" {
+		t.Errorf("LogLevel = %q, want info", c.LogLevel)
+	}
+	if c.MetricsNamespace != config.DefaultMetricsNamespace {
+		t.Errorf("MetricsNamespace = %q", c.MetricsNamespace)
+	}
+}
+
+// TestLoadReadsOnlyVariables checks that Load asks for exactly the variables
+// it declares, so the SAM template test built on Variables stays truthful.
+func TestLoadReadsOnlyVariables(t *testing.T) {
+	asked := map[string]bool{}
+	base := env(nil)
+	_, _ = config.Load(func(name string) string {
+		asked[name] = true
+		return base(name)
+	})
+	for _, v := range config.Variables {
+		if !asked[v] {
+			t.Errorf("Load never reads %s", v)
+		}
+		delete(asked, v)
+	}
+	for v := range asked {
+		// Variables Lambda sets itself (AWS_LAMBDA_LOG_LEVEL) are read but
+		// are not the template's business.
+		if !strings.HasPrefix(v, "AWS_LAMBDA_") {
+			t.Errorf("Load reads %s, which is not in Variables", v)
+		}
+	}
+	if len(config.Variables) != 10 {
+		t.Errorf("len(Variables) = %d, want 10", len(config.Variables))
+	}
+}
+
+func TestLoadRegions(t *testing.T) {
+	tests := []struct {
+		region, want string
+	}{
+		{"china", "https://console.tim.qq.com"},
+		{"singapore", "https://adminapisgp.im.qcloud.com"},
+		{"seoul", "https://adminapikr.im.qcloud.com"},
+		{"frankfurt", "https://adminapiger.im.qcloud.com"},
+		{"silicon-valley", "https://adminapiusa.im.qcloud.com"},
+		{"jakarta", "https://adminapiidn.im.qcloud.com"},
+		{"Frankfurt", "https://adminapiger.im.qcloud.com"},
+		{"  SEOUL ", "https://adminapikr.im.qcloud.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.region, func(t *testing.T) {
+			c, err := config.Load(env(map[string]string{config.EnvRegion: tt.region}))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if got := c.BaseURL.String(); got != tt.want {
+				t.Errorf("BaseURL = %q, want %q", got, tt.want)
+			}
+			if c.BaseURL.Scheme != "https" {
+				t.Errorf("scheme = %q", c.BaseURL.Scheme)
+			}
+		})
+	}
+	if len(config.Regions) != len(tests)-2 {
+		t.Errorf("Regions has %d keywords, the table %d", len(config.Regions), len(tests)-2)
+	}
+}
+
+func TestLoadBaseURL(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    string // BaseURL.String() when valid
+		wantVar string // the variable of the error when invalid
+	}{
+		{"http 127.0.0.1", map[string]string{config.EnvBaseURL: "http://127.0.0.1:8080"}, "http://127.0.0.1:8080", ""},
+		{"http ::1", map[string]string{config.EnvBaseURL: "http://[::1]:8080"}, "http://[::1]:8080", ""},
+		{"http localhost", map[string]string{config.EnvBaseURL: "http://localhost:9000"}, "http://localhost:9000", ""},
+		{"https anywhere", map[string]string{config.EnvBaseURL: "https://proxy.example.com"}, "https://proxy.example.com", ""},
+		{"https with prefix", map[string]string{config.EnvBaseURL: "https://proxy.example.com/tim"}, "https://proxy.example.com/tim", ""},
+		{"trailing slash trimmed", map[string]string{config.EnvBaseURL: "http://127.0.0.1:8080/"}, "http://127.0.0.1:8080", ""},
+		{"prefix trailing slash trimmed", map[string]string{config.EnvBaseURL: "https://proxy.example.com/tim/"}, "https://proxy.example.com/tim", ""},
+		{"repeated trailing slashes trimmed", map[string]string{config.EnvBaseURL: "https://proxy.example.com/tim//"}, "https://proxy.example.com/tim", ""},
+		{"base URL wins over region", map[string]string{config.EnvBaseURL: "http://127.0.0.1:1", config.EnvRegion: "nowhere"}, "http://127.0.0.1:1", ""},
+		{"base URL without region", map[string]string{config.EnvBaseURL: "http://127.0.0.1:1", config.EnvRegion: unset}, "http://127.0.0.1:1", ""},
+		{"empty base URL is unset", map[string]string{config.EnvBaseURL: ""}, "https://adminapisgp.im.qcloud.com", ""},
+		{"blank base URL is unset", map[string]string{config.EnvBaseURL: "   "}, "https://adminapisgp.im.qcloud.com", ""},
+
+		{"http remote host", map[string]string{config.EnvBaseURL: "http://proxy.example.com"}, "", config.EnvBaseURL},
+		{"http private address", map[string]string{config.EnvBaseURL: "http://10.0.0.1:8080"}, "", config.EnvBaseURL},
+		{"http localhost lookalike", map[string]string{config.EnvBaseURL: "http://localhost.example.com"}, "", config.EnvBaseURL},
+		{"query", map[string]string{config.EnvBaseURL: "https://proxy.example.com?usersig=x"}, "", config.EnvBaseURL},
+		{"userinfo", map[string]string{config.EnvBaseURL: "https://user:pw@proxy.example.com"}, "", config.EnvBaseURL},
+		{"other scheme", map[string]string{config.EnvBaseURL: "ftp://127.0.0.1"}, "", config.EnvBaseURL},
+		{"no scheme", map[string]string{config.EnvBaseURL: "proxy.example.com"}, "", config.EnvBaseURL},
+		{"host:port only", map[string]string{config.EnvBaseURL: "127.0.0.1:8080"}, "", config.EnvBaseURL},
+		{"unparsable", map[string]string{config.EnvBaseURL: "http://[::1"}, "", config.EnvBaseURL},
+
+		{"no region no base", map[string]string{config.EnvRegion: unset}, "", config.EnvRegion},
+		{"empty region no base", map[string]string{config.EnvRegion: ""}, "", config.EnvRegion},
+		{"unknown region", map[string]string{config.EnvRegion: "mars"}, "", config.EnvRegion},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Load(env(tt.env))
+			if tt.wantVar == "" {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if got := c.BaseURL.String(); got != tt.want {
+					t.Errorf("BaseURL = %q, want %q", got, tt.want)
+				}
+				if c.BaseURL.RawQuery != "" || c.BaseURL.User != nil {
+					t.Errorf("BaseURL carries query/userinfo: %v", c.BaseURL)
+				}
+				return
+			}
+			if got := variables(configErrors(err)); !slices.Equal(got, []string{tt.wantVar}) {
+				t.Fatalf("error variables = %q (err %v), want [%s]", got, err, tt.wantVar)
+			}
+			if !strings.Contains(err.Error(), tt.wantVar) {
+				t.Errorf("error %q does not name %s", err, tt.wantVar)
+			}
+			if c.BaseURL != nil {
+				t.Errorf("BaseURL = %v on error, want nil", c.BaseURL)
+			}
+		})
+	}
+}
+
+func TestLoadBaseURLErrorDoesNotEchoSecrets(t *testing.T) {
+	const secret = "SUPERSECRETUSERSIG"
+	for _, raw := range []string{
+		"https://proxy.example.com?usersig=" + secret,
+		"https://u:" + secret + "@proxy.example.com",
+	} {
+		_, err := config.Load(env(map[string]string{config.EnvBaseURL: raw}))
+		if err == nil {
+			t.Fatalf("Load(%q) succeeded", raw)
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error %q echoes the secret", err)
+		}
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		check   func(t *testing.T, c config.Config)
+		wantVar string
+	}{
+		{"secret id trimmed", map[string]string{config.EnvSecretID: "  tim-key \n"},
+			func(t *testing.T, c config.Config) { eq(t, "SecretID", c.SecretID, "tim-key") }, ""},
+		{"secret id missing", map[string]string{config.EnvSecretID: unset}, nil, config.EnvSecretID},
+		{"secret id blank", map[string]string{config.EnvSecretID: "  "}, nil, config.EnvSecretID},
+
+		{"sdkappid", map[string]string{config.EnvSDKAppID: "1400000000"},
+			func(t *testing.T, c config.Config) { eq(t, "SDKAppID", c.SDKAppID, uint64(1400000000)) }, ""},
+		{"sdkappid empty is unset", map[string]string{config.EnvSDKAppID: ""},
+			func(t *testing.T, c config.Config) { eq(t, "SDKAppID", c.SDKAppID, uint64(0)) }, ""},
+		{"sdkappid zero", map[string]string{config.EnvSDKAppID: "0"}, nil, config.EnvSDKAppID},
+		{"sdkappid negative", map[string]string{config.EnvSDKAppID: "-1"}, nil, config.EnvSDKAppID},
+		{"sdkappid text", map[string]string{config.EnvSDKAppID: "abc"}, nil, config.EnvSDKAppID},
+		{"sdkappid float", map[string]string{config.EnvSDKAppID: "1.4e9"}, nil, config.EnvSDKAppID},
+		{"sdkappid overflow", map[string]string{config.EnvSDKAppID: "18446744073709551616"}, nil, config.EnvSDKAppID},
+
+		{"identifier", map[string]string{config.EnvIdentifier: "admin"},
+			func(t *testing.T, c config.Config) {
+				eq(t, "Identifier", c.Identifier, "admin")
+				eq(t, "IdentifierSet", c.IdentifierSet, true)
+			}, ""},
+		{"identifier 32 bytes", map[string]string{config.EnvIdentifier: strings.Repeat("a", 32)},
+			func(t *testing.T, c config.Config) { eq(t, "Identifier", c.Identifier, strings.Repeat("a", 32)) }, ""},
+		{"identifier empty is default", map[string]string{config.EnvIdentifier: ""},
+			func(t *testing.T, c config.Config) {
+				eq(t, "Identifier", c.Identifier, "administrator")
+				eq(t, "IdentifierSet", c.IdentifierSet, false)
+			}, ""},
+		{"identifier 33 bytes", map[string]string{config.EnvIdentifier: strings.Repeat("a", 33)}, nil, config.EnvIdentifier},
+		{"identifier control char", map[string]string{config.EnvIdentifier: "ad\x01min"}, nil, config.EnvIdentifier},
+		{"identifier non-ASCII", map[string]string{config.EnvIdentifier: "adminé"}, nil, config.EnvIdentifier},
+
+		{"attrs unset is all", map[string]string{config.EnvAttrs: unset},
+			func(t *testing.T, c config.Config) { isNil(t, c.Attrs) }, ""},
+		{"attrs star is all", map[string]string{config.EnvAttrs: "*"},
+			func(t *testing.T, c config.Config) { isNil(t, c.Attrs) }, ""},
+		{"attrs spaced star is all", map[string]string{config.EnvAttrs: " * "},
+			func(t *testing.T, c config.Config) { isNil(t, c.Attrs) }, ""},
+		{"attrs one", map[string]string{config.EnvAttrs: "sex"},
+			func(t *testing.T, c config.Config) { sliceEq(t, c.Attrs, "sex") }, ""},
+		{"attrs list trimmed", map[string]string{config.EnvAttrs: " sex , city,country "},
+			func(t *testing.T, c config.Config) { sliceEq(t, c.Attrs, "sex", "city", "country") }, ""},
+		{"attrs duplicates collapse", map[string]string{config.EnvAttrs: "sex,city,sex"},
+			func(t *testing.T, c config.Config) { sliceEq(t, c.Attrs, "sex", "city") }, ""},
+		{"attrs ten", map[string]string{config.EnvAttrs: "a0,a1,a2,a3,a4,a5,a6,a7,a8,a9"},
+			func(t *testing.T, c config.Config) { eq(t, "len(Attrs)", len(c.Attrs), 10) }, ""},
+		{"attrs 50 bytes", map[string]string{config.EnvAttrs: strings.Repeat("x", 50)},
+			func(t *testing.T, c config.Config) { sliceEq(t, c.Attrs, strings.Repeat("x", 50)) }, ""},
+		{"attrs eleven", map[string]string{config.EnvAttrs: "a0,a1,a2,a3,a4,a5,a6,a7,a8,a9,a10"}, nil, config.EnvAttrs},
+		{"attrs 51 bytes", map[string]string{config.EnvAttrs: "sex," + strings.Repeat("x", 51)}, nil, config.EnvAttrs},
+		{"attrs empty name", map[string]string{config.EnvAttrs: "sex,,city"}, nil, config.EnvAttrs},
+		{"attrs trailing comma", map[string]string{config.EnvAttrs: "sex,"}, nil, config.EnvAttrs},
+		{"attrs only comma", map[string]string{config.EnvAttrs: ","}, nil, config.EnvAttrs},
+		{"attrs blank name", map[string]string{config.EnvAttrs: "sex, ,city"}, nil, config.EnvAttrs},
+
+		{"rate 1", map[string]string{config.EnvRateLimit: "1"},
+			func(t *testing.T, c config.Config) { eq(t, "RateLimit", c.RateLimit, 1) }, ""},
+		{"rate 100", map[string]string{config.EnvRateLimit: "100"},
+			func(t *testing.T, c config.Config) { eq(t, "RateLimit", c.RateLimit, 100) }, ""},
+		{"rate 42 trimmed", map[string]string{config.EnvRateLimit: " 42 "},
+			func(t *testing.T, c config.Config) { eq(t, "RateLimit", c.RateLimit, 42) }, ""},
+		{"rate empty is default", map[string]string{config.EnvRateLimit: ""},
+			func(t *testing.T, c config.Config) { eq(t, "RateLimit", c.RateLimit, 100) }, ""},
+		{"rate 0", map[string]string{config.EnvRateLimit: "0"}, nil, config.EnvRateLimit},
+		{"rate 101", map[string]string{config.EnvRateLimit: "101"}, nil, config.EnvRateLimit},
+		{"rate negative", map[string]string{config.EnvRateLimit: "-5"}, nil, config.EnvRateLimit},
+		{"rate fraction", map[string]string{config.EnvRateLimit: "2.5"}, nil, config.EnvRateLimit},
+		{"rate text", map[string]string{config.EnvRateLimit: "fast"}, nil, config.EnvRateLimit},
+
+		{"dry run true", map[string]string{config.EnvDryRun: "true"},
+			func(t *testing.T, c config.Config) { eq(t, "DryRun", c.DryRun, true) }, ""},
+		{"dry run TRUE", map[string]string{config.EnvDryRun: "TRUE"},
+			func(t *testing.T, c config.Config) { eq(t, "DryRun", c.DryRun, true) }, ""},
+		{"dry run 1", map[string]string{config.EnvDryRun: "1"},
+			func(t *testing.T, c config.Config) { eq(t, "DryRun", c.DryRun, true) }, ""},
+		{"dry run false", map[string]string{config.EnvDryRun: "false"},
+			func(t *testing.T, c config.Config) { eq(t, "DryRun", c.DryRun, false) }, ""},
+		{"dry run empty", map[string]string{config.EnvDryRun: ""},
+			func(t *testing.T, c config.Config) { eq(t, "DryRun", c.DryRun, false) }, ""},
+		{"dry run yes", map[string]string{config.EnvDryRun: "yes"}, nil, config.EnvDryRun},
+		{"dry run garbage", map[string]string{config.EnvDryRun: "maybe"}, nil, config.EnvDryRun},
+
+		{"log debug", map[string]string{config.EnvLogLevel: "debug"},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "debug") }, ""},
+		{"log info", map[string]string{config.EnvLogLevel: "info"},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "info") }, ""},
+		{"log warn", map[string]string{config.EnvLogLevel: "warn"},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "warn") }, ""},
+		{"log error", map[string]string{config.EnvLogLevel: "error"},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "error") }, ""},
+		{"log upper case", map[string]string{config.EnvLogLevel: "WARN"},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "warn") }, ""},
+		{"log empty is info", map[string]string{config.EnvLogLevel: ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "info") }, ""},
+		{"log warning", map[string]string{config.EnvLogLevel: "warning"}, nil, config.EnvLogLevel},
+		{"log trace", map[string]string{config.EnvLogLevel: "trace"}, nil, config.EnvLogLevel},
+
+		{"lambda log level TRACE", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "TRACE"},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "debug") }, ""},
+		{"lambda log level WARN", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "WARN"},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "warn") }, ""},
+		{"lambda log level FATAL", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "FATAL"},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "error") }, ""},
+		{"lambda log level unknown keeps info", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "verbose"},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "info") }, ""},
+		{"LOG_LEVEL wins over lambda", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "DEBUG", config.EnvLogLevel: "error"},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "error") }, ""},
+
+		{"namespace", map[string]string{config.EnvMetricsNamespace: "Team/Eraser"},
+			func(t *testing.T, c config.Config) { eq(t, "MetricsNamespace", c.MetricsNamespace, "Team/Eraser") }, ""},
+		{"namespace 255", map[string]string{config.EnvMetricsNamespace: strings.Repeat("n", 255)},
+			func(t *testing.T, c config.Config) { eq(t, "len(MetricsNamespace)", len(c.MetricsNamespace), 255) }, ""},
+		{"namespace 256", map[string]string{config.EnvMetricsNamespace: strings.Repeat("n", 256)}, nil, config.EnvMetricsNamespace},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Load(env(tt.env))
+			if tt.wantVar == "" {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				tt.check(t, c)
+				return
+			}
+			var ce *config.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("Load error %v is not a *config.Error", err)
+			}
+			if got := variables(configErrors(err)); !slices.Equal(got, []string{tt.wantVar}) {
+				t.Fatalf("error variables = %q, want only %s (err: %v)", got, tt.wantVar, err)
+			}
+			if ce.Variable != tt.wantVar || ce.Reason == "" {
+				t.Errorf("error = %+v, want variable %s with a reason", ce, tt.wantVar)
+			}
+			if !strings.HasPrefix(err.Error(), "configuration: "+tt.wantVar+" ") {
+				t.Errorf("message %q does not start with the variable", err)
+			}
+		})
+	}
+}
+
+func TestLoadReportsEveryBadVariable(t *testing.T) {
+	_, err := config.Load(env(map[string]string{
+		config.EnvSecretID:         unset,
+		config.EnvSDKAppID:         "x",
+		config.EnvIdentifier:       strings.Repeat("i", 40),
+		config.EnvRegion:           "atlantis",
+		config.EnvAttrs:            "a,,b",
+		config.EnvRateLimit:        "1000",
+		config.EnvDryRun:           "perhaps",
+		config.EnvLogLevel:         "loud",
+		config.EnvMetricsNamespace: strings.Repeat("n", 300),
+	}))
+	if err == nil {
+		t.Fatal("Load succeeded")
+	}
+	got := variables(configErrors(err))
+	want := []string{
+		config.EnvSecretID, config.EnvIdentifier, config.EnvSDKAppID, config.EnvRegion,
+		config.EnvAttrs, config.EnvRateLimit, config.EnvDryRun, config.EnvLogLevel, config.EnvMetricsNamespace,
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("reported %q, want %q", got, want)
+	}
+	for _, v := range want {
+		if !strings.Contains(err.Error(), v) {
+			t.Errorf("joined error does not mention %s", v)
+		}
+	}
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		t.Error("errors.As(*config.Error) fails on the joined error")
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	e := &config.Error{Variable: "X", Reason: "is bad"}
+	if got := e.Error(); got != "configuration: X is bad" {
+		t.Errorf("Error() = %q", got)
+	}
+}
+
+func eq[T comparable](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func isNil(t *testing.T, s []string) {
+	t.Helper()
+	if s != nil {
+		t.Errorf("Attrs = %q, want nil", s)
+	}
+}
+
+func sliceEq(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("Attrs = %q, want %q", got, want)
+	}
+}

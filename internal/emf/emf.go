@@ -1,0 +1,130 @@
+// Package emf writes CloudWatch Embedded Metric Format lines: JSON log lines
+// that CloudWatch turns into metrics without an API call or a dependency.
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+package emf
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
+)
+
+// Metric names.
+const (
+	AccountsErased       = "AccountsErased"
+	MessagesFailed       = "MessagesFailed"
+	ApiCalls             = "ApiCalls"
+	ApiRetries           = "ApiRetries"
+	RateLimited          = "RateLimited"
+	InvocationDurationMs = "InvocationDurationMs"
+)
+
+// Dimension names.
+const (
+	DimFunctionName = "FunctionName"
+	DimClass        = "Class"
+)
+
+// Writer writes the metrics of each batch. It is safe for concurrent use.
+type Writer struct {
+	Out          io.Writer
+	Namespace    string
+	FunctionName string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	mu sync.Mutex
+}
+
+// Document is one EMF log line.
+type Document struct {
+	AWS Metadata `json:"_aws"`
+	// Values holds the dimension values and metric values, which EMF puts
+	// at the top level of the line, beside "_aws".
+	Values map[string]any `json:"-"`
+}
+
+// Metadata is the "_aws" member of an EMF line.
+type Metadata struct {
+	Timestamp         int64       `json:"Timestamp"`
+	CloudWatchMetrics []Directive `json:"CloudWatchMetrics"`
+}
+
+// Directive tells CloudWatch which members are metrics, with which
+// dimensions, in which namespace.
+type Directive struct {
+	Namespace  string       `json:"Namespace"`
+	Dimensions [][]string   `json:"Dimensions"`
+	Metrics    []MetricInfo `json:"Metrics"`
+}
+
+// MetricInfo names one metric and its unit.
+type MetricInfo struct {
+	Name string `json:"Name"`
+	Unit string `json:"Unit"`
+}
+
+// MarshalJSON puts Values beside "_aws", as EMF requires.
+func (d Document) MarshalJSON() ([]byte, error) {
+	m := make(map[string]any, len(d.Values)+1)
+	maps.Copy(m, d.Values)
+	m["_aws"] = d.AWS
+	return json.Marshal(m)
+}
+
+// Observe writes one line with the batch's counters and one line per
+// failure class with MessagesFailed, dimensioned by Class.
+func (w *Writer) Observe(_ context.Context, r *eraser.Report) {
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	ts := now().UnixMilli()
+	docs := []Document{{
+		AWS: Metadata{Timestamp: ts, CloudWatchMetrics: []Directive{{
+			Namespace:  w.Namespace,
+			Dimensions: [][]string{{DimFunctionName}},
+			Metrics: []MetricInfo{
+				{AccountsErased, "Count"},
+				{ApiCalls, "Count"},
+				{ApiRetries, "Count"},
+				{RateLimited, "Count"},
+				{InvocationDurationMs, "Milliseconds"},
+			},
+		}}},
+		Values: map[string]any{
+			DimFunctionName:      w.FunctionName,
+			AccountsErased:       r.AccountsErased,
+			ApiCalls:             r.Calls,
+			ApiRetries:           r.Retries,
+			RateLimited:          r.RateLimited,
+			InvocationDurationMs: r.Duration.Milliseconds(),
+		},
+	}}
+	byClass := r.FailuresByClass()
+	for _, class := range slices.Sorted(maps.Keys(byClass)) {
+		docs = append(docs, Document{
+			AWS: Metadata{Timestamp: ts, CloudWatchMetrics: []Directive{{
+				Namespace:  w.Namespace,
+				Dimensions: [][]string{{DimFunctionName, DimClass}},
+				Metrics:    []MetricInfo{{MessagesFailed, "Count"}},
+			}}},
+			Values: map[string]any{DimFunctionName: w.FunctionName, DimClass: class, MessagesFailed: byClass[class]},
+		})
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, d := range docs {
+		line, err := json.Marshal(d)
+		if err != nil {
+			continue // cannot happen: every value is a string or a number
+		}
+		_, _ = w.Out.Write(append(line, '\n'))
+	}
+}

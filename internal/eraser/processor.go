@@ -1,0 +1,147 @@
+// Package eraser turns a batch of queue messages into Tencent Chat
+// im_remove_attr calls and reports, message by message, what was done.
+//
+// The one promise: a message is Erased only when every one of its accounts
+// had its attributes removed. Every other path — invalid input, API errors,
+// an approaching deadline — leaves it Failed or Invalid so SQS delivers it
+// again.
+package eraser
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/attr-eraser/attr-eraser/internal/retry"
+	"github.com/attr-eraser/attr-eraser/internal/tim"
+)
+
+// API is the part of the Tencent Chat API the processor calls
+// (satisfied by *tim.Client).
+type API interface {
+	RemoveAttrs(ctx context.Context, users []tim.UserAttrs) (tim.RemoveResult, error)
+	AttrNames(ctx context.Context) ([]string, error)
+}
+
+// Credentials is told when Tencent rejected the credentials of a call
+// (satisfied by *credentials.Source).
+type Credentials interface {
+	// SignatureRejected re-reads the signing key, once however many calls
+	// report the same key version.
+	SignatureRejected(ctx context.Context, keyVersion string) error
+	// UserSigExpired drops the cached UserSig.
+	UserSigExpired()
+}
+
+// Defaults of a Processor's zero fields.
+const (
+	DefaultMaxInFlight = 16
+	// DefaultMinCallBudget is the least time before the cutoff in which a
+	// call is still started; Tencent answers in tens of milliseconds.
+	DefaultMinCallBudget = 200 * time.Millisecond
+	// DefaultSafetyMargin is the least time kept between the last call and
+	// the Lambda deadline, for reporting and logging.
+	DefaultSafetyMargin   = time.Second
+	DefaultMarginFraction = 0.05
+	DefaultAttrNamesTTL   = 10 * time.Minute
+)
+
+// Processor handles batches. Configure it once; it is safe for concurrent
+// use by several invocations in one process.
+type Processor struct {
+	API         API
+	Credentials Credentials
+	// Limiter is the token bucket shared by every call of the process; nil
+	// means unlimited (tests only: Tencent allows 100 calls per second).
+	Limiter *rate.Limiter
+	// MaxInFlight bounds concurrent requests. At 100 calls/s and 100 ms of
+	// latency ten are busy at any time, so the default leaves headroom.
+	MaxInFlight int
+	Retry       retry.Policy
+	// DefaultAttrs is removed when a message names none; nil means every
+	// attribute name of the app, read with im_get_attr_name and cached.
+	DefaultAttrs []string
+	DryRun       bool
+	// Deadline handling; zero fields take the defaults above.
+	MinCallBudget  time.Duration
+	SafetyMargin   time.Duration
+	MarginFraction float64
+	AttrNamesTTL   time.Duration
+	// Logger receives debug lines about calls; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	attrNames attrNameCache
+}
+
+func (p *Processor) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Processor) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// cutoff is the time after which no call may still be running: the
+// invocation deadline minus max(SafetyMargin, MarginFraction of the time
+// the invocation had). The zero time means no deadline.
+func (p *Processor) cutoff(ctx context.Context, start time.Time) time.Time {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return time.Time{}
+	}
+	fraction := p.MarginFraction
+	if fraction <= 0 {
+		fraction = DefaultMarginFraction
+	}
+	margin := max(or(p.SafetyMargin, DefaultSafetyMargin), time.Duration(fraction*float64(deadline.Sub(start))))
+	return deadline.Add(-margin)
+}
+
+// attrNameCache remembers the app's attribute names; they change only when
+// an operator edits them in the console.
+type attrNameCache struct {
+	mu      sync.Mutex
+	names   []string
+	fetched time.Time
+}
+
+// appAttrNames returns the app's attribute names, from the cache while it
+// is fresh. Concurrent invocations wait for one fetch.
+func (p *Processor) appAttrNames(ctx context.Context, run *invocation) ([]string, error) {
+	c := &p.attrNames
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.names != nil && p.now().Sub(c.fetched) < or(p.AttrNamesTTL, DefaultAttrNamesTTL) {
+		return c.names, nil
+	}
+	var names []string
+	err, _ := run.withRetries(ctx, 0, func(ctx context.Context) error {
+		var err error
+		names, err = p.API.AttrNames(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.names, c.fetched = names, p.now()
+	return names, nil
+}
+
+func or[T comparable](v, fallback T) T {
+	var zero T
+	if v == zero {
+		return fallback
+	}
+	return v
+}

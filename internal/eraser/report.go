@@ -1,0 +1,90 @@
+package eraser
+
+import (
+	"time"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
+)
+
+// Outcome is what happened to one message.
+type Outcome string
+
+// The outcomes of a message.
+const (
+	// Erased: every account of the message had its attributes removed.
+	Erased Outcome = "erased"
+	// Failed: the message was valid but not every account was done; SQS
+	// delivers it again.
+	Failed Outcome = "failed"
+	// Invalid: the message cannot be parsed or validated; SQS delivers it
+	// again until the redrive policy moves it to the dead-letter queue.
+	Invalid Outcome = "invalid"
+)
+
+// Failure classes that are not Tencent error classes (see tim.Class for
+// those).
+const (
+	ClassInvalid     = "invalid"      // the message failed parsing or validation
+	ClassDeadline    = "deadline"     // the invocation ran out of time first
+	ClassDryRun      = "dry_run"      // DRY_RUN: nothing was sent
+	ClassFIFOBlocked = "fifo_blocked" // an earlier message of the FIFO batch failed
+)
+
+// MessageResult is the outcome of one message of a batch.
+type MessageResult struct {
+	MessageID string
+	// Request is the parsed message; its zero value for an invalid one.
+	Request erasure.Request
+	Outcome Outcome
+	// Class names the failure class; empty when Erased.
+	Class string
+	// Err explains a failure; it never holds an account ID or a secret.
+	Err error
+}
+
+// Report is everything one batch did.
+type Report struct {
+	Messages []MessageResult
+	// Accounts counts distinct accounts of the valid messages.
+	Accounts int
+	// AccountsErased counts distinct accounts whose attributes were removed.
+	AccountsErased int
+	// PlannedCalls is the number of calls the plan started with; splits
+	// and retries add to Calls.
+	PlannedCalls int
+	// Calls counts every im_remove_attr request sent, retries included.
+	Calls int
+	// Retries counts the requests that repeated an earlier one.
+	Retries int
+	// RateLimited counts answers with a Tencent rate-limit code.
+	RateLimited int
+	// Splits counts calls cut in halves after a content error.
+	Splits   int
+	Duration time.Duration
+	DryRun   bool
+	// Systemic is set when every message failed for a reason that fails all
+	// messages alike (key, signature, configuration): Lambda should back off.
+	Systemic bool
+}
+
+// FailedMessages returns the IDs of the messages not erased, in batch order.
+func (r *Report) FailedMessages() []string {
+	var ids []string
+	for _, m := range r.Messages {
+		if m.Outcome != Erased {
+			ids = append(ids, m.MessageID)
+		}
+	}
+	return ids
+}
+
+// FailuresByClass counts the failed messages of each class.
+func (r *Report) FailuresByClass() map[string]int {
+	counts := map[string]int{}
+	for _, m := range r.Messages {
+		if m.Outcome != Erased {
+			counts[m.Class]++
+		}
+	}
+	return counts
+}

@@ -1,0 +1,192 @@
+package eraser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/attr-eraser/attr-eraser/internal/tim"
+)
+
+var errDeadline = errors.New("not enough time left before the Lambda deadline")
+
+// send removes the attributes of the entries idx in one call, retrying what
+// may be retried and splitting a call whose content Tencent rejects.
+// attempt counts the tries these entries already had.
+func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
+	users := make([]tim.UserAttrs, len(idx))
+	for j, i := range idx {
+		users[j] = tim.UserAttrs{Account: run.entries[i].Account, Attrs: run.entries[i].Attrs}
+	}
+	var result tim.RemoveResult
+	err, tries := run.withRetries(ctx, attempt, func(ctx context.Context) error {
+		run.calls.Add(1)
+		var err error
+		result, err = run.p.API.RemoveAttrs(ctx, users)
+		return err
+	})
+	attempt += tries
+
+	if err != nil {
+		class := tim.Classify(err)
+		if class == tim.Content && len(idx) > 1 {
+			run.splits.Add(1)
+			half := len(idx) / 2
+			run.send(ctx, idx[:half], attempt)
+			run.send(ctx, idx[half:], attempt)
+			return
+		}
+		run.fail(idx, err)
+		return
+	}
+
+	// An ErrorList names the only accounts that failed.
+	failed := make(map[string]int, len(result.Failed))
+	for _, f := range result.Failed {
+		failed[f.Account] = f.Code
+	}
+	var again []int
+	for _, i := range idx {
+		code, bad := failed[run.entries[i].Account]
+		switch {
+		case !bad:
+			run.results[i] = entryResult{erased: true}
+		case run.p.Retry.CheckRetry(attempt-1, tim.ClassifyCode(code)):
+			again = append(again, i)
+		default:
+			run.fail([]int{i}, &tim.APIError{Op: "im_remove_attr", Code: code})
+		}
+	}
+	if len(again) > 0 {
+		if !run.sleep(ctx, run.p.Retry.Backoff(attempt-1, tim.Retryable)) {
+			run.fail(again, errDeadline)
+			return
+		}
+		run.send(ctx, again, attempt)
+	}
+}
+
+// withRetries runs op until it succeeds, fails for good, or time runs out.
+// Every try waits for the shared token bucket first. It returns the last
+// error and the number of tries made.
+func (run *invocation) withRetries(ctx context.Context, attempt int, op func(context.Context) error) (error, int) {
+	first, refreshed := attempt, false
+	for ; ; attempt++ {
+		if err := run.acquire(ctx); err != nil {
+			return err, attempt - first
+		}
+		if attempt > first || first > 0 {
+			run.retries.Add(1)
+		}
+		err := run.callWithin(ctx, op)
+		if err == nil {
+			return nil, attempt - first + 1
+		}
+		class := tim.Classify(err)
+		run.p.logger().DebugContext(ctx, "call failed", "attempt", attempt+1, "class", class.String(), "error", err)
+		switch class {
+		case tim.RateLimited:
+			run.rateLimited.Add(1)
+		case tim.SigExpired:
+			run.p.Credentials.UserSigExpired()
+		case tim.SignatureInvalid:
+			// The key may have been rotated: read it again once, then a
+			// second rejection means the configuration is wrong.
+			if refreshed {
+				return err, attempt - first + 1
+			}
+			refreshed = true
+			var apiErr *tim.APIError
+			errors.As(err, &apiErr)
+			if rerr := run.p.Credentials.SignatureRejected(ctx, apiErr.KeyVersion); rerr != nil {
+				return &tim.CredentialsError{Err: rerr}, attempt - first + 1
+			}
+			continue
+		}
+		if !run.p.Retry.CheckRetry(attempt, class) {
+			return err, attempt - first + 1
+		}
+		if !run.sleep(ctx, run.p.Retry.Backoff(attempt, class)) {
+			return fmt.Errorf("%w; last error: %w", errDeadline, err), attempt - first + 1
+		}
+	}
+}
+
+// acquire waits for a token of the shared bucket, unless the wait would
+// leave less than MinCallBudget before the cutoff.
+func (run *invocation) acquire(ctx context.Context) error {
+	if run.p.Limiter == nil {
+		return run.timeLeft(0)
+	}
+	waitCtx := ctx
+	if !run.cutoff.IsZero() {
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithDeadline(ctx, run.cutoff.Add(-run.minCallBudget()))
+		defer cancel()
+	}
+	if err := run.p.Limiter.Wait(waitCtx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return errDeadline
+	}
+	return nil
+}
+
+// callWithin runs op with a context that ends at the cutoff, so no call
+// outlives the invocation's safety margin.
+func (run *invocation) callWithin(ctx context.Context, op func(context.Context) error) error {
+	if run.cutoff.IsZero() {
+		return op(ctx)
+	}
+	callCtx, cancel := context.WithDeadline(ctx, run.cutoff)
+	defer cancel()
+	return op(callCtx)
+}
+
+// timeLeft reports errDeadline when waiting d more would leave less than
+// MinCallBudget before the cutoff.
+func (run *invocation) timeLeft(d time.Duration) error {
+	if run.cutoff.IsZero() {
+		return nil
+	}
+	if run.p.now().Add(d + run.minCallBudget()).After(run.cutoff) {
+		return errDeadline
+	}
+	return nil
+}
+
+func (run *invocation) minCallBudget() time.Duration {
+	return or(run.p.MinCallBudget, DefaultMinCallBudget)
+}
+
+// sleep waits d, or reports false at once if a call could not follow it
+// before the cutoff.
+func (run *invocation) sleep(ctx context.Context, d time.Duration) bool {
+	if run.timeLeft(d) != nil {
+		return false
+	}
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// fail records err as the outcome of the entries idx.
+func (run *invocation) fail(idx []int, err error) {
+	class := tim.Classify(err).String()
+	if errors.Is(err, errDeadline) || errors.Is(err, context.DeadlineExceeded) {
+		class = ClassDeadline
+	}
+	for _, i := range idx {
+		run.results[i] = entryResult{class: class, err: err}
+	}
+}

@@ -1,0 +1,28 @@
+package erasure
+
+// Limits of the message contract (SPEC section 3) and of Tencent Cloud Chat's
+// im_remove_attr API (SPEC section 2). They are exported so that callers pack
+// and validate with the same numbers the parser enforces.
+const (
+	// MaxAccountsPerRequest bounds one message, so that one message can be
+	// served by at most 100 API calls, i.e. one second of Tencent's rate limit.
+	MaxAccountsPerRequest = 10000
+
+	// MaxAccountBytes is Tencent's longest UserID.
+	MaxAccountBytes = 32
+
+	// MaxAttrs is the most attribute names a Tencent app can define.
+	MaxAttrs = 10
+
+	// MaxAttrBytes is Tencent's longest attribute name.
+	MaxAttrBytes = 50
+
+	// MaxAccountsPerCall is the most accounts Tencent accepts in one
+	// im_remove_attr call.
+	MaxAccountsPerCall = 100
+
+	// MaxAuditFieldBytes bounds EventID and OccurredAt. They only feed the
+	// audit log, so longer values are truncated rather than failing an
+	// erasure the business is obliged to perform.
+	MaxAuditFieldBytes = 256
+)

@@ -1,0 +1,52 @@
+// Package logging builds the function's JSON logger: log/slog with the
+// Lambda request ID on every line written inside an invocation.
+package logging
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// New returns a JSON logger writing to w at level ("debug", "info", "warn"
+// or "error"; anything else means info).
+func New(w io.Writer, level string) *slog.Logger {
+	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: ParseLevel(level)})
+	return slog.New(requestIDHandler{h})
+}
+
+// ParseLevel maps a LOG_LEVEL value, or one of Lambda's application log
+// levels (TRACE, DEBUG, INFO, WARN, ERROR, FATAL), to a slog level.
+func ParseLevel(level string) slog.Level {
+	switch strings.ToLower(level) {
+	case "trace", "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error", "fatal":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// requestIDHandler adds the invocation's request ID, which is what
+// CloudWatch Logs Insights and Lambda's own lines are correlated by.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		r.AddAttrs(slog.String("requestId", lc.AwsRequestID))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}

@@ -1,0 +1,248 @@
+package message
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
+)
+
+// sns wraps inner as an SNS notification delivered without raw delivery.
+func sns(inner string) string {
+	msg, _ := json.Marshal(inner)
+	return `{"Type":"Notification","MessageId":"6f5c3a1e","TopicArn":"arn:aws:sns:us-east-1:123456789012:t",` +
+		`"Subject":null,"Message":` + string(msg) + `,"Timestamp":"2025-11-27T10:01:00.000Z","SignatureVersion":"1"}`
+}
+
+// eventBridge wraps detail (raw JSON) as an EventBridge event.
+func eventBridge(detail string) string {
+	return `{"version":"0","id":"3e1f7a52","detail-type":"UserDeleted","source":"com.example.accounts",` +
+		`"account":"123456789012","time":"2025-11-27T10:04:00Z","region":"us-east-1","resources":[],"detail":` + detail + `}`
+}
+
+// accountList returns n distinct account names as a JSON array.
+func accountList(n int) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"u%d"`, i)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+const plain = `{"type":"gdpr.erasure","accounts":["u1","u2"],"attrs":["sex","city"],"eventId":"evt-123","occurredAt":"2026-11-25T10:00:00Z"}`
+
+func TestParseValid(t *testing.T) {
+	full := erasure.Request{
+		Type: erasure.GDPRErasure, Accounts: []string{"u1", "u2"}, Attrs: []string{"sex", "city"},
+		EventID: "evt-123", OccurredAt: "2026-11-25T10:00:00Z",
+	}
+	minimal := erasure.Request{Type: erasure.UserDeleted, Accounts: []string{"u1"}}
+	tests := []struct {
+		name string
+		body string
+		want erasure.Request
+	}{
+		{"plain", plain, full},
+		{"minimal", `{"type":"user.deleted","accounts":["u1"]}`, minimal},
+		{"whitespace everywhere", " \n{ \"type\" : \"user.deleted\" ,\t\"accounts\" : [ \"u1\" ] }\r\n", minimal},
+		{"key order irrelevant", `{"accounts":["u1"],"type":"user.deleted"}`, minimal},
+		{"unknown fields ignored", `{"type":"user.deleted","x":{"accounts":[1]},"accounts":["u1"],"Accounts":5,"detail":7,"n":[null,true]}`, minimal},
+		{"erasure carrying detail object is not EventBridge", `{"type":"user.deleted","accounts":["u1"],"detail":{"type":"gdpr.erasure"}}`, minimal},
+		{"attrs absent", `{"type":"user.deleted","accounts":["u1"]}`, minimal},
+		{"attrs null", `{"type":"user.deleted","accounts":["u1"],"attrs":null}`, minimal},
+		{"eventId and occurredAt null", `{"type":"user.deleted","accounts":["u1"],"eventId":null,"occurredAt":null}`, minimal},
+		{"occurredAt not a timestamp", `{"type":"user.deleted","accounts":["u1"],"occurredAt":"yesterday"}`,
+			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{"u1"}, OccurredAt: "yesterday"}},
+		{"long eventId truncated", `{"type":"user.deleted","accounts":["u1"],"eventId":"` + strings.Repeat("e", 300) + `"}`,
+			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{"u1"}, EventID: strings.Repeat("e", erasure.MaxAuditFieldBytes)}},
+		{"duplicates collapse in order", `{"type":"user.deleted","accounts":["b","a","b","c","a"],"attrs":["x","y","x"]}`,
+			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{"b", "a", "c"}, Attrs: []string{"x", "y"}}},
+		{"many duplicates collapse via map", `{"type":"user.deleted","accounts":` + accountList(40)[:len(accountList(40))-1] + `,"u0","u39"]}`,
+			erasure.Request{Type: erasure.UserDeleted, Accounts: func() []string {
+				var s []string
+				for i := range 40 {
+					s = append(s, fmt.Sprint("u", i))
+				}
+				return s
+			}()}},
+		{"10000 accounts", `{"type":"user.deleted","accounts":` + accountList(10000) + `}`, erasure.Request{}},
+		{"escaped strings and keys", `{"\u0074ype":"user.d\u0065leted","accounts":["a\"b","c\\d","\u0041"]}`,
+			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{`a"b`, `c\d`, "A"}}},
+		{"repeated key takes last", `{"type":"bogus","type":"user.deleted","accounts":[5],"accounts":["u1"]}`, minimal},
+		{"printable ASCII edge accounts", `{"type":"user.deleted","accounts":[" ","~","` + strings.Repeat("x", 32) + `"]}`,
+			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{" ", "~", strings.Repeat("x", 32)}}},
+		{"non-ASCII attr", `{"type":"user.deleted","accounts":["u1"],"attrs":["城市"]}`,
+			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{"u1"}, Attrs: []string{"城市"}}},
+		{"SNS", sns(plain), full},
+		{"EventBridge", eventBridge(plain), full},
+		{"SNS of EventBridge", sns(eventBridge(plain)), full},
+		{"SNS with extra lowercase type ignored", strings.Replace(sns(plain), `{"Type"`, `{"type":"bogus","Type"`, 1), full},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse(tt.body)
+			if err != nil {
+				t.Fatalf("Parse: unexpected error: %v", err)
+			}
+			if err := got.Validate(); err != nil {
+				t.Fatalf("result breaks an invariant: %v", err)
+			}
+			if tt.want.Type == "" {
+				return // only the invariants matter for this case
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Parse =\n %#v\nwant\n %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseInvalid(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		field  string
+		reason string // substring of the reason
+	}{
+		{"empty body", "", "", "body is empty"},
+		{"whitespace body", "  \n", "", "body is not valid JSON"},
+		{"invalid JSON", `{"type":"user.deleted","accounts":["u1",`, "", "body is not valid JSON: unexpected end of JSON input"},
+		{"trailing garbage", `{"type":"user.deleted","accounts":["u1"]} x`, "", "body is not valid JSON: invalid character 'x' after top-level value at byte"},
+		{"not an object", `["user.deleted"]`, "", "body is a JSON array, not an object"},
+		{"string body", `"hello"`, "", "body is a JSON string, not an object"},
+		{"oversized body", `{"type":"user.deleted","accounts":["u1"],"pad":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, "", "at most 1048576"},
+		{"missing type", `{"accounts":["u1"]}`, "type", "missing"},
+		{"null type", `{"type":null,"accounts":["u1"]}`, "type", "missing"},
+		{"type wrong case", `{"Type":"user.deleted","accounts":["u1"]}`, "type", "missing"},
+		{"unknown type", `{"type":"user.renamed","accounts":["u1"]}`, "type", `unknown type "user.renamed"`},
+		{"numeric type", `{"type":1,"accounts":["u1"]}`, "type", "must be a string, got number"},
+		{"missing accounts", `{"type":"user.deleted"}`, "accounts", "missing"},
+		{"null accounts", `{"type":"user.deleted","accounts":null}`, "accounts", "missing"},
+		{"accounts not array", `{"type":"user.deleted","accounts":"u1"}`, "accounts", "must be an array of strings, got string"},
+		{"empty accounts", `{"type":"user.deleted","accounts":[]}`, "accounts", "empty, need 1 to 10000 entries"},
+		{"10001 accounts", `{"type":"user.deleted","accounts":` + accountList(10001) + `}`, "accounts", "10001 entries, at most 10000"},
+		{"10001 entries even if duplicates", `{"type":"user.deleted","accounts":[` + strings.Repeat(`"u",`, 10000) + `"u"]}`, "accounts", "10001 entries"},
+		{"33-byte account", `{"type":"user.deleted","accounts":["u1","u2","u3","` + strings.Repeat("x", 33) + `"]}`, "accounts[3]", "33 bytes, at most 32"},
+		{"non-printable account", `{"type":"user.deleted","accounts":["abc\ndef"]}`, "accounts[0]", "byte 0x0a at offset 3 is not printable ASCII"},
+		{"non-ASCII account", `{"type":"user.deleted","accounts":["josé"]}`, "accounts[0]", "not printable ASCII"},
+		{"invalid UTF-8 account", "{\"type\":\"user.deleted\",\"accounts\":[\"a\xffb\"]}", "accounts[0]", "not printable ASCII"},
+		{"empty account", `{"type":"user.deleted","accounts":["u1",""]}`, "accounts[1]", "empty"},
+		{"non-string account", `{"type":"user.deleted","accounts":["u1",42]}`, "accounts[1]", "must be a string, got number"},
+		{"null account", `{"type":"user.deleted","accounts":[null]}`, "accounts[0]", "must be a string, got null"},
+		{"attrs not array", `{"type":"user.deleted","accounts":["u1"],"attrs":"sex"}`, "attrs", "must be an array of strings, got string"},
+		{"empty attrs", `{"type":"user.deleted","accounts":["u1"],"attrs":[]}`, "attrs", "empty, need 1 to 10 names"},
+		{"11 attrs", `{"type":"user.deleted","accounts":["u1"],"attrs":["a","b","c","d","e","f","g","h","i","j","k"]}`, "attrs", "11 names, at most 10"},
+		{"empty attr", `{"type":"user.deleted","accounts":["u1"],"attrs":["sex",""]}`, "attrs[1]", "empty"},
+		{"51-byte attr", `{"type":"user.deleted","accounts":["u1"],"attrs":["` + strings.Repeat("a", 51) + `"]}`, "attrs[0]", "51 bytes, at most 50"},
+		{"control char attr", `{"type":"user.deleted","accounts":["u1"],"attrs":["a\tb"]}`, "attrs[0]", "control character"},
+		{"non-string attr", `{"type":"user.deleted","accounts":["u1"],"attrs":[{}]}`, "attrs[0]", "got object"},
+		{"eventId wrong type", `{"type":"user.deleted","accounts":["u1"],"eventId":123}`, "eventId", "must be a string, got number"},
+		{"occurredAt wrong type", `{"type":"user.deleted","accounts":["u1"],"occurredAt":{}}`, "occurredAt", "must be a string, got object"},
+		{"SNS with non-string Message", `{"Type":"Notification","Message":{"type":"user.deleted","accounts":["u1"]}}`, "Message", "must be a string holding the erasure JSON, got object"},
+		{"SNS without Message", `{"Type":"Notification","MessageId":"m"}`, "Message", "missing"},
+		{"SNS with empty Message", `{"Type":"Notification","Message":""}`, "Message", "is empty"},
+		{"SNS with invalid JSON Message", sns(`{"type":`), "Message", "is not valid JSON: unexpected end of JSON input"},
+		{"SNS with array Message", sns(`[1]`), "Message", "is a JSON array, not an object"},
+		{"SNS with bad account", sns(`{"type":"user.deleted","accounts":["` + strings.Repeat("x", 33) + `"]}`), "Message.accounts[0]", "33 bytes"},
+		{"SNS of SNS not unwrapped", sns(sns(plain)), "Message.type", "nested envelope"},
+		{"EventBridge with non-object detail", eventBridge(`"{}"`), "detail", "must be an object, got string"},
+		{"EventBridge with null detail", eventBridge(`null`), "detail", "must be an object, got null"},
+		{"EventBridge with bad type", eventBridge(`{"type":"x","accounts":["u1"]}`), "detail.type", "unknown type"},
+		{"EventBridge of EventBridge not unwrapped", eventBridge(eventBridge(plain)), "detail.type", "nested envelope"},
+		{"SNS of EventBridge with bad attr", sns(eventBridge(`{"type":"user.deleted","accounts":["u1"],"attrs":[""]}`)), "Message.detail.attrs[0]", "empty"},
+		{"EventBridge of SNS not unwrapped", eventBridge(sns(plain)), "detail.type", "nested envelope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := Parse(tt.body)
+			var perr *Error
+			if !errors.As(err, &perr) {
+				t.Fatalf("Parse: got (%v, %v), want *Error", req, err)
+			}
+			if perr.Field != tt.field {
+				t.Errorf("Field = %q, want %q (%v)", perr.Field, tt.field, err)
+			}
+			if !strings.Contains(perr.Reason, tt.reason) {
+				t.Errorf("Reason = %q, want it to contain %q", perr.Reason, tt.reason)
+			}
+			if !reflect.DeepEqual(req, erasure.Request{}) {
+				t.Errorf("Parse returned a non-zero Request with an error: %v", req)
+			}
+		})
+	}
+}
+
+func TestErrorText(t *testing.T) {
+	tests := []struct {
+		err  Error
+		want string
+	}{
+		{Error{Field: "accounts[3]", Reason: "33 bytes, at most 32"}, "invalid message: accounts[3]: 33 bytes, at most 32"},
+		{Error{Reason: "body is empty"}, "invalid message: body is empty"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+// TestErrorsOmitAccounts guards SPEC section 6: an account is personal data
+// and must not reach a log through a parse error, whatever is wrong with it.
+func TestErrorsOmitAccounts(t *testing.T) {
+	const secret = "Secret-Person-7"
+	long := secret + strings.Repeat("9", 40)
+	bodies := []string{
+		`{"type":"user.deleted","accounts":["` + long + `"]}`,
+		`{"type":"user.deleted","accounts":["` + secret + `\n"]}`,
+		`{"type":"user.deleted","accounts":["` + secret + `\u00e9"]}`,
+		`{"type":"user.deleted","accounts":["` + secret + `",""]}`,
+		`{"type":"user.deleted","accounts":["` + secret + `",7]}`,
+		`{"type":"user.deleted","accounts":["` + secret + `"],"attrs":[]}`,
+		`{"type":"user.removed","accounts":["` + secret + `"]}`,
+		`{"type":"user.deleted","accounts":["` + secret + `"]`,
+		`{"type":"user.deleted","accounts":["` + secret + `" "x"]}`,
+		`{"type":"user.deleted","accounts":["` + secret + `"],"eventId":1}`,
+		`{"accounts":["` + secret + `"]}`,
+		sns(`{"type":"user.deleted","accounts":["` + long + `"]}`),
+		sns(`{"type":"user.deleted","accounts":["` + secret + `"`),
+		eventBridge(`{"type":"user.deleted","accounts":["` + secret + "\x01" + `"]}`),
+		`{"type":"user.deleted","accounts":["` + secret + `"],"pad":"` + strings.Repeat(" ", MaxBodyBytes) + `"}`,
+	}
+	for i, body := range bodies {
+		_, err := Parse(body)
+		if err == nil {
+			t.Errorf("body %d: Parse succeeded, want an error", i)
+			continue
+		}
+		if strings.Contains(err.Error(), "Secret") {
+			t.Errorf("body %d: error leaks the account: %v", i, err)
+		}
+	}
+}
+
+// TestParseEventFiles parses the sample events the SAM template ships, so a
+// change of contract cannot silently break them.
+func TestParseEventFiles(t *testing.T) {
+	bodies := map[string]string{
+		"plain":          `{"type":"gdpr.erasure","accounts":["user-1001","user-1002","user-1003"],"attrs":["sex","city"],"eventId":"evt-gdpr-0001","occurredAt":"2025-11-27T09:58:00Z"}`,
+		"sns":            `{"Type":"Notification","MessageId":"6f5c3a1e-2b7d-4c8e-9a10-000000000001","TopicArn":"arn:aws:sns:us-east-1:123456789012:user-lifecycle","Subject":null,"Message":"{\"type\":\"gdpr.erasure\",\"accounts\":[\"user-5001\",\"user-5002\"],\"attrs\":[\"sex\"],\"eventId\":\"evt-sns-0001\",\"occurredAt\":\"2025-11-27T10:01:00Z\"}","Timestamp":"2025-11-27T10:01:00.000Z","SignatureVersion":"1"}`,
+		"eventbridge":    `{"version":"0","id":"3e1f7a52-8c4d-4b0e-a6f2-000000000003","detail-type":"GdprErasureRequested","source":"com.example.privacy","account":"123456789012","time":"2025-11-27T10:03:00Z","region":"us-east-1","resources":[],"detail":{"type":"gdpr.erasure","accounts":["user-6001","user-6002","user-6003"],"attrs":["city","country"],"eventId":"evt-eb-0001","occurredAt":"2025-11-27T10:03:00Z"}}`,
+		"33-byte (fail)": `{"type":"gdpr.erasure","accounts":["user-3903","user-xxxxxxxxxxxxxxxxxxxxxxxxxxxx"],"attrs":["sex"],"eventId":"evt-mix-bad-account"}`,
+	}
+	for name, body := range bodies {
+		_, err := Parse(body)
+		if wantErr := strings.HasSuffix(name, "(fail)"); (err != nil) != wantErr {
+			t.Errorf("%s: Parse error = %v, want error: %v", name, err, wantErr)
+		}
+	}
+}

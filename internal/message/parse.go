@@ -1,0 +1,307 @@
+package message
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
+)
+
+// MaxBodyBytes is SQS's largest message (1 MiB). A bigger body cannot have
+// come from SQS, so it is refused before any decoding work.
+const MaxBodyBytes = 1 << 20
+
+// Parse decodes and validates one SQS message body, unwrapping an SNS or
+// EventBridge envelope if there is one. The error, if any, is an *Error; the
+// Request is then the zero value. The returned strings may share memory with
+// body, which is why Parse takes a string (immutable) rather than bytes.
+func Parse(body string) (erasure.Request, error) {
+	switch {
+	case body == "":
+		return erasure.Request{}, &Error{Reason: "body is empty"}
+	case len(body) > MaxBodyBytes:
+		return erasure.Request{}, &Error{Reason: fmt.Sprintf("body is %d bytes, at most %d", len(body), MaxBodyBytes)}
+	}
+	if b := []byte(body); !json.Valid(b) {
+		return erasure.Request{}, &Error{Reason: "body is not valid JSON: " + syntaxReason(b)}
+	}
+	req, err := parseObject(body, "", envelopeSNS|envelopeEventBridge)
+	if err != nil {
+		return erasure.Request{}, err
+	}
+	return req, nil
+}
+
+// envelope is a set of envelope kinds still allowed at a nesting level; it is
+// what bounds unwrapping.
+type envelope uint8
+
+const (
+	envelopeSNS envelope = 1 << iota
+	envelopeEventBridge
+)
+
+// object holds the raw values of the keys this package cares about; "" means
+// absent. Collecting them first makes validation order, and so the
+// reported error, independent of key order.
+type object struct {
+	typ, accounts, attrs, eventID, occurredAt string
+	snsType, snsMessage                       string
+	detailType, detail                        string
+}
+
+// parseObject parses the valid JSON b found at path ("" for the body).
+func parseObject(b, path string, allowed envelope) (erasure.Request, *Error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		if path == "" {
+			return erasure.Request{}, &Error{Reason: "body is a JSON " + kind(b[i:]) + ", not an object"}
+		}
+		return erasure.Request{}, &Error{Field: path, Reason: "is a JSON " + kind(b[i:]) + ", not an object"}
+	}
+	var o object
+	for k, v := range members(b[i:]) {
+		switch keyName(k) {
+		case "type":
+			o.typ = v
+		case "accounts":
+			o.accounts = v
+		case "attrs":
+			o.attrs = v
+		case "eventId":
+			o.eventID = v
+		case "occurredAt":
+			o.occurredAt = v
+		case "Type":
+			o.snsType = v
+		case "Message":
+			o.snsMessage = v
+		case "detail-type":
+			o.detailType = v
+		case "detail":
+			o.detail = v
+		}
+	}
+	isSNS := stringIs(o.snsType, "Notification")
+	isEventBridge := o.detail != "" && o.detailType != "" && o.detailType[0] == '"'
+	switch {
+	case isSNS && allowed&envelopeSNS != 0:
+		return unwrapSNS(o.snsMessage, join(path, "Message"))
+	case isEventBridge && allowed&envelopeEventBridge != 0:
+		return unwrapEventBridge(o.detail, join(path, "detail"))
+	}
+	req, err := o.request()
+	if err == nil {
+		return req, nil
+	}
+	if err.Field == "type" && o.typ == "" && (isSNS || isEventBridge) {
+		// Say why the obvious envelope was not unwrapped, rather than
+		// leave the operator puzzling over a missing "type".
+		err.Reason = "missing; this looks like a nested envelope, and only SNS -> EventBridge -> erasure is unwrapped"
+	}
+	err.Field = join(path, err.Field)
+	return erasure.Request{}, err
+}
+
+// unwrapSNS parses an SNS notification's Message, which carries the erasure
+// (or an EventBridge event) as a JSON string.
+func unwrapSNS(raw, path string) (erasure.Request, *Error) {
+	if isNull(raw) {
+		return erasure.Request{}, &Error{Field: path, Reason: "missing from an SNS notification"}
+	}
+	s, ok := stringValue(raw)
+	if !ok {
+		return erasure.Request{}, &Error{Field: path, Reason: "must be a string holding the erasure JSON, got " + kind(raw)}
+	}
+	if s == "" {
+		return erasure.Request{}, &Error{Field: path, Reason: "is empty"}
+	}
+	if inner := []byte(s); !json.Valid(inner) {
+		return erasure.Request{}, &Error{Field: path, Reason: "is not valid JSON: " + syntaxReason(inner)}
+	}
+	return parseObject(s, path, envelopeEventBridge)
+}
+
+// unwrapEventBridge parses an EventBridge event's detail, which carries the
+// erasure as an object. Nothing further is unwrapped, so an erasure object
+// with its own "detail" field is never mistaken for an envelope.
+func unwrapEventBridge(raw, path string) (erasure.Request, *Error) {
+	if raw == "" || raw[0] != '{' {
+		return erasure.Request{}, &Error{Field: path, Reason: "must be an object, got " + kind(raw)}
+	}
+	return parseObject(raw, path, 0)
+}
+
+// request validates the erasure fields of o. Error fields are relative to
+// the object; the caller prefixes the path only on failure, so that a nested
+// message costs no field-name allocations when it is valid.
+func (o *object) request() (erasure.Request, *Error) {
+	var req erasure.Request
+	var err *Error
+	if req.Type, err = parseType(o.typ); err != nil {
+		return erasure.Request{}, err
+	}
+	if isNull(o.accounts) {
+		return erasure.Request{}, &Error{Field: "accounts", Reason: "missing"}
+	}
+	if req.Accounts, err = stringList(o.accounts, "accounts", erasure.MaxAccountsPerRequest, "entries", erasure.ValidAccount); err != nil {
+		return erasure.Request{}, err
+	}
+	if !isNull(o.attrs) {
+		if req.Attrs, err = stringList(o.attrs, "attrs", erasure.MaxAttrs, "names", erasure.ValidAttr); err != nil {
+			return erasure.Request{}, err
+		}
+	}
+	if req.EventID, err = auditField(o.eventID, "eventId"); err != nil {
+		return erasure.Request{}, err
+	}
+	if req.OccurredAt, err = auditField(o.occurredAt, "occurredAt"); err != nil {
+		return erasure.Request{}, err
+	}
+	return req, nil
+}
+
+// parseType decodes the required "type" field. Its value is not personal
+// data, so an unknown type is quoted (shortened) to help the operator.
+func parseType(raw string) (erasure.Type, *Error) {
+	const field = "type"
+	// The constants themselves are returned so that a valid type costs no
+	// allocation even when the body had to be unescaped.
+	for _, t := range [...]erasure.Type{erasure.UserDeleted, erasure.GDPRErasure} {
+		if stringIs(raw, string(t)) {
+			return t, nil
+		}
+	}
+	if isNull(raw) {
+		return "", &Error{Field: field, Reason: "missing"}
+	}
+	s, ok := stringValue(raw)
+	if !ok {
+		return "", &Error{Field: field, Reason: "must be a string, got " + kind(raw)}
+	}
+	return "", &Error{Field: field, Reason: fmt.Sprintf("unknown type %q, want %q or %q",
+		truncate(s, 40), erasure.UserDeleted, erasure.GDPRErasure)}
+}
+
+// stringList decodes an array of 1..limit strings, checks each with valid and
+// drops duplicates, keeping first appearances in order. The count is taken
+// before decoding, so an oversized array costs no allocations.
+func stringList(raw, field string, limit int, noun string, valid func(string) error) ([]string, *Error) {
+	if raw == "" || raw[0] != '[' {
+		return nil, &Error{Field: field, Reason: "must be an array of strings, got " + kind(raw)}
+	}
+	n := 0
+	for range elements(raw) {
+		n++
+	}
+	switch {
+	case n == 0:
+		return nil, &Error{Field: field, Reason: fmt.Sprintf("empty, need 1 to %d %s", limit, noun)}
+	case n > limit:
+		return nil, &Error{Field: field, Reason: fmt.Sprintf("%d %s, at most %d", n, noun, limit)}
+	}
+	list := make([]string, 0, n)
+	i := 0
+	for v := range elements(raw) {
+		s, ok := stringValue(v)
+		if !ok {
+			return nil, &Error{Field: index(field, i), Reason: "must be a string, got " + kind(v)}
+		}
+		if err := valid(s); err != nil {
+			return nil, &Error{Field: index(field, i), Reason: reason(err)}
+		}
+		list = append(list, s)
+		i++
+	}
+	return dedupe(list), nil
+}
+
+// auditField decodes an optional string that only feeds the audit log.
+func auditField(raw, field string) (string, *Error) {
+	if isNull(raw) {
+		return "", nil
+	}
+	s, ok := stringValue(raw)
+	if !ok {
+		return "", &Error{Field: field, Reason: "must be a string, got " + kind(raw)}
+	}
+	return truncate(s, erasure.MaxAuditFieldBytes), nil
+}
+
+// dedupe removes repeats in place, keeping the first of each. Small lists,
+// the common case, are scanned without a map to avoid allocating one.
+func dedupe(list []string) []string {
+	out := list[:0]
+	if len(list) <= 16 {
+	small:
+		for _, s := range list {
+			for _, seen := range out {
+				if s == seen {
+					continue small
+				}
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	seen := make(map[string]struct{}, len(list))
+	for _, s := range list {
+		if _, dup := seen[s]; !dup {
+			seen[s] = struct{}{}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// syntaxReason explains why b is not valid JSON. encoding/json's message
+// quotes at most one byte of input, so it cannot leak an account; the offset
+// lets an operator find the fault in the dead-lettered message.
+func syntaxReason(b []byte) string {
+	var raw json.RawMessage
+	err := json.Unmarshal(b, &raw)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return se.Error() + " at byte " + strconv.FormatInt(se.Offset, 10)
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return "rejected by the decoder"
+}
+
+// reason extracts the value-free explanation from a validation error.
+func reason(err error) string {
+	var ve *erasure.ValueError
+	if errors.As(err, &ve) {
+		return ve.Reason
+	}
+	return err.Error()
+}
+
+// truncate shortens s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// join appends a field name to a path.
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// index names element i of the array at field.
+func index(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}

@@ -1,0 +1,92 @@
+// Package retry decides whether a failed API call is tried again and how
+// long to wait first. Like go-retryablehttp's CheckRetry and Backoff, both
+// are small functions kept apart from the transport and the sending loop.
+package retry
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/attr-eraser/attr-eraser/internal/tim"
+)
+
+// Policy holds the retry limits. The zero value is usable: zero fields take
+// the defaults below.
+type Policy struct {
+	// MaxAttempts bounds the tries of one call, the first included.
+	MaxAttempts int
+	// Base and Cap bound the exponential backoff of retryable errors.
+	Base, Cap time.Duration
+	// RateLimitedBase and RateLimitedCap bound the backoff after Tencent
+	// answered a rate-limit code: its window is one second, so waiting less
+	// than a few hundred milliseconds mostly earns another rejection.
+	RateLimitedBase, RateLimitedCap time.Duration
+	// Rand returns a number in [0, 1); nil means math/rand/v2.
+	Rand func() float64
+}
+
+// Defaults of a zero Policy.
+const (
+	DefaultMaxAttempts     = 6
+	DefaultBase            = 100 * time.Millisecond
+	DefaultCap             = 2 * time.Second
+	DefaultRateLimitedBase = 500 * time.Millisecond
+	DefaultRateLimitedCap  = 4 * time.Second
+)
+
+// CheckRetry tells whether a call that failed with class on the given
+// attempt (0 for the first) should be tried again. Signature errors are
+// retried once by the caller after re-reading the key, outside this policy.
+func (p Policy) CheckRetry(attempt int, class tim.Class) bool {
+	if attempt+1 >= or(p.MaxAttempts, DefaultMaxAttempts) {
+		return false
+	}
+	switch class {
+	case tim.Retryable, tim.RateLimited, tim.SigExpired:
+		return true
+	}
+	return false
+}
+
+// Backoff returns the wait before retry number attempt+1: exponential with
+// full jitter (uniform in [0, min(cap, base*2^attempt))), which spreads the
+// retries of many concurrent calls instead of synchronising them.
+func (p Policy) Backoff(attempt int, class tim.Class) time.Duration {
+	base, ceiling := or(p.Base, DefaultBase), or(p.Cap, DefaultCap)
+	switch class {
+	case tim.RateLimited:
+		base, ceiling = or(p.RateLimitedBase, DefaultRateLimitedBase), or(p.RateLimitedCap, DefaultRateLimitedCap)
+	case tim.SigExpired:
+		return 0 // a fresh UserSig fixes it at once
+	}
+	// limit = min(ceiling, base<<attempt), doubling step by step so that a
+	// large Base or attempt cannot overflow (base<<attempt wraps negative
+	// for a Base above ~17 s at attempt 29) and a negative attempt cannot
+	// panic the shift.
+	limit := min(base, ceiling)
+	for i := 0; i < attempt && limit < ceiling; i++ {
+		if limit > ceiling/2 {
+			limit = ceiling
+			break
+		}
+		limit *= 2
+	}
+	random := p.Rand
+	if random == nil {
+		random = rand.Float64
+	}
+	if class == tim.RateLimited {
+		// Half fixed, half jitter: a rate-limited retry must wait at least
+		// part of the window out.
+		return limit/2 + time.Duration(random()*float64(limit/2))
+	}
+	return time.Duration(random() * float64(limit))
+}
+
+func or[T comparable](v, fallback T) T {
+	var zero T
+	if v == zero {
+		return fallback
+	}
+	return v
+}

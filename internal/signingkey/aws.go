@@ -1,0 +1,31 @@
+package signingkey
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+)
+
+// NewFromConfig builds a Provider for secretID on a Secrets Manager client
+// from the SDK's default configuration chain, so the Lambda role's
+// credentials, AWS_REGION and the standard AWS_ENDPOINT_URL_SECRETS_MANAGER /
+// AWS_ENDPOINT_URL overrides all apply without custom settings. Call it once
+// per container: the Provider's cache only helps if it outlives invocations.
+//
+// optFns are passed to config.LoadDefaultConfig (e.g. to limit retries).
+// Errors are *Error with Op OpConfig.
+func NewFromConfig(ctx context.Context, secretID string, optFns ...func(*config.LoadOptions) error) (*Provider, error) {
+	if secretID == "" {
+		return nil, &Error{Op: OpConfig, Err: errors.New("secret id is empty (set SECRET_ID)")}
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, optFns...)
+	if err != nil {
+		return nil, &Error{SecretID: secretID, Op: OpConfig, Err: err}
+	}
+	return &Provider{
+		Client:   secretsmanager.NewFromConfig(cfg),
+		SecretID: secretID,
+	}, nil
+}

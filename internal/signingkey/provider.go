@@ -1,0 +1,218 @@
+package signingkey
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"golang.org/x/sync/singleflight"
+)
+
+// DefaultTTL is how long a read key is trusted before Secrets Manager is
+// asked again. Rotations are rare and a rejected signature triggers Refresh
+// anyway, so the TTL only bounds how long a silently rotated key lingers.
+const DefaultTTL = 5 * time.Minute
+
+const (
+	// readTimeout bounds one shared read (SDK retries included). The read
+	// is detached from the caller's context so one caller giving up does
+	// not fail everybody sharing the read; this keeps it from running on.
+	readTimeout = 30 * time.Second
+	// staleRetry is how long a cached key keeps being served after a failed
+	// re-read before the next attempt, so an outage does not add a slow
+	// Secrets Manager round trip to every call.
+	staleRetry = 30 * time.Second
+	flightKey  = "read"
+)
+
+// SecretsGetter is the one Secrets Manager call the Provider needs. It is
+// satisfied by *secretsmanager.Client; tests may substitute a fake.
+type SecretsGetter interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// Provider reads the signing key and caches it. Create one per process (the
+// cache is the point) and share it; it is safe for concurrent use and must
+// not be copied after first use. Set the exported fields before first use.
+type Provider struct {
+	// Client reads the secret. Required.
+	Client SecretsGetter
+	// SecretID is the secret's ARN or name. Required.
+	SecretID string
+	// TTL is how long a read key is served from the cache; zero or
+	// negative means DefaultTTL.
+	TTL time.Duration
+	// Now is the clock; nil means time.Now. Tests substitute a fake.
+	Now func() time.Time
+	// Logger receives a warning when a re-read fails and the cached key is
+	// kept; nil means slog.Default(). The key is never logged.
+	Logger *slog.Logger
+
+	group singleflight.Group
+
+	mu      sync.Mutex
+	cached  Key // valid when have; gen numbers the reads
+	have    bool
+	expires time.Time
+}
+
+// Key returns the signing key, reading the secret only when the cached copy
+// is older than TTL. Concurrent callers share one in-flight read.
+//
+// If a re-read after TTL fails while a key is cached, the cached key is
+// returned (and the failure logged): a Secrets Manager outage should not
+// stop work that the current key can still do. Tencent remains the judge; if
+// it rejects the key, Refresh reports the failure.
+//
+// Errors are *Error.
+func (p *Provider) Key(ctx context.Context) (Key, error) {
+	if err := p.check(); err != nil {
+		return Key{}, err
+	}
+	p.mu.Lock()
+	if p.have && p.now().Before(p.expires) {
+		k := p.cached
+		p.mu.Unlock()
+		return k.clone(), nil
+	}
+	seen := p.cached.gen
+	p.mu.Unlock()
+
+	k, err := p.read(ctx, seen)
+	if err == nil {
+		return k, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.have && ctx.Err() == nil {
+		return p.cached.clone(), nil
+	}
+	return Key{}, err
+}
+
+// Refresh is called after Tencent rejected a signature made with stale. It
+// re-reads the secret, but at most once per stale key however many
+// goroutines report the same rejection: callers that arrive while a read is
+// in flight share it, and callers whose stale key is older than the cache
+// get the cached key without a call.
+//
+// A nil error with a returned key for which SameAs(stale) is true means the
+// secret has not been rotated: retrying with it is pointless, and the
+// rejection is a configuration failure. Unlike Key, Refresh never falls back
+// to the cached key when the read fails. Errors are *Error.
+func (p *Provider) Refresh(ctx context.Context, stale Key) (Key, error) {
+	if err := p.check(); err != nil {
+		return Key{}, err
+	}
+	p.mu.Lock()
+	if p.have && (p.cached.gen > stale.gen || !p.cached.SameAs(stale)) {
+		k := p.cached
+		p.mu.Unlock()
+		return k.clone(), nil
+	}
+	seen := p.cached.gen
+	p.mu.Unlock()
+	return p.read(ctx, seen)
+}
+
+// read performs or joins the single in-flight read. seen is the cache
+// generation the caller judged insufficient: if a newer one landed between
+// that judgement and the flight starting, it is used without a call, which
+// closes the window in which a late caller would start a second read.
+func (p *Provider) read(ctx context.Context, seen uint64) (Key, error) {
+	ch := p.group.DoChan(flightKey, func() (any, error) {
+		p.mu.Lock()
+		if p.have && p.cached.gen > seen {
+			k := p.cached
+			p.mu.Unlock()
+			return k, nil
+		}
+		p.mu.Unlock()
+
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readTimeout)
+		defer cancel()
+		k, err := p.fetch(rctx)
+
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if err != nil {
+			if p.have {
+				p.expires = p.now().Add(min(p.ttl(), staleRetry))
+				p.logger().WarnContext(ctx, "signing key re-read failed; keeping the cached key",
+					slog.String("secretId", p.SecretID),
+					slog.String("version", p.cached.Version),
+					slog.Any("error", err))
+			}
+			return Key{}, err
+		}
+		k.gen = p.cached.gen + 1
+		p.cached, p.have = k, true
+		p.expires = p.now().Add(p.ttl())
+		return k, nil
+	})
+
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return Key{}, res.Err
+		}
+		k, _ := res.Val.(Key)
+		return k.clone(), nil
+	case <-ctx.Done():
+		return Key{}, &Error{SecretID: p.SecretID, Op: OpRead, Err: context.Cause(ctx)}
+	}
+}
+
+// fetch makes the one Secrets Manager call and turns its answer into a Key.
+func (p *Provider) fetch(ctx context.Context) (Key, error) {
+	out, err := p.Client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+		SecretId: aws.String(p.SecretID),
+	})
+	if err != nil {
+		return Key{}, &Error{SecretID: p.SecretID, Op: OpRead, Err: err}
+	}
+	if out == nil || out.SecretString == nil {
+		return Key{}, &Error{SecretID: p.SecretID, Op: OpRead, Err: ErrNoSecretString}
+	}
+	k, err := Parse(*out.SecretString)
+	if err != nil {
+		return Key{}, &Error{SecretID: p.SecretID, Op: OpParse, Err: err}
+	}
+	k.Version = aws.ToString(out.VersionId)
+	return k, nil
+}
+
+func (p *Provider) check() error {
+	if p == nil || p.Client == nil || p.SecretID == "" {
+		id := ""
+		if p != nil {
+			id = p.SecretID
+		}
+		return &Error{SecretID: id, Op: OpConfig, Err: ErrNotConfigured}
+	}
+	return nil
+}
+
+func (p *Provider) ttl() time.Duration {
+	if p.TTL <= 0 {
+		return DefaultTTL
+	}
+	return p.TTL
+}
+
+func (p *Provider) now() time.Time {
+	if p.Now == nil {
+		return time.Now()
+	}
+	return p.Now()
+}
+
+func (p *Provider) logger() *slog.Logger {
+	if p.Logger == nil {
+		return slog.Default()
+	}
+	return p.Logger
+}

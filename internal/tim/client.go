@@ -1,0 +1,239 @@
+package tim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// API paths, relative to the base URL.
+const (
+	PathRemoveAttr  = "/v4/all_member_push/im_remove_attr"
+	PathGetAttrName = "/v4/all_member_push/im_get_attr_name"
+)
+
+// Defaults of a Client's zero fields.
+const (
+	// DefaultTimeout bounds one request. Tencent's backend gives up after
+	// 3 s, so 5 s leaves room for the network without waiting forever.
+	DefaultTimeout = 5 * time.Second
+	// DefaultMaxResponseBytes bounds how much of a response body is read;
+	// real answers are a few hundred bytes.
+	DefaultMaxResponseBytes = 64 << 10
+)
+
+// Credentials authenticate one request.
+type Credentials struct {
+	SDKAppID   uint64
+	Identifier string
+	UserSig    string
+	// KeyVersion identifies the signing key the UserSig was made with, so
+	// that a rejected signature leads to one re-read of the secret, not one
+	// per failed request.
+	KeyVersion string
+}
+
+// Signer supplies the credentials of each request.
+type Signer interface {
+	Credentials(ctx context.Context) (Credentials, error)
+}
+
+// UserAttrs names one account and the attributes to remove from it.
+type UserAttrs struct {
+	Account string   `json:"To_Account"`
+	Attrs   []string `json:"Attrs"`
+}
+
+// AccountError is one account the API reported failed in an ErrorList.
+type AccountError struct {
+	Account string `json:"To_Account"`
+	Code    int    `json:"ErrorCode"`
+}
+
+// RemoveResult is the outcome of an accepted im_remove_attr call.
+type RemoveResult struct {
+	// Failed lists the accounts the API reported failed; every other
+	// account of the call succeeded.
+	Failed []AccountError
+}
+
+// Client calls the Tencent Chat REST API. Create it once and share it: it is
+// safe for concurrent use and keeps its connections alive.
+type Client struct {
+	// BaseURL is the scheme and host (and optional path prefix) of the API.
+	BaseURL *url.URL
+	// HTTPClient sends the requests; nil means a client with DefaultTimeout
+	// and keep-alive connections (see NewHTTPClient).
+	HTTPClient *http.Client
+	// Signer supplies SDKAppID, admin identifier and UserSig.
+	Signer Signer
+	// Random returns the per-request random number; nil means math/rand/v2.
+	Random func() uint32
+	// MaxResponseBytes bounds a response body; zero means the default.
+	MaxResponseBytes int64
+}
+
+// NewHTTPClient returns an HTTP client tuned for the API: a request timeout
+// and enough idle connections per host that concurrent calls reuse them
+// instead of opening a new TLS session each time.
+func NewHTTPClient(timeout time.Duration, maxConns int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = maxConns
+	t.MaxIdleConnsPerHost = maxConns
+	t.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Timeout: timeout, Transport: t}
+}
+
+var defaultHTTPClient = NewHTTPClient(DefaultTimeout, 32)
+
+// response is the common part of every answer; the ErrorList of the newer
+// v4/timpush family is decoded when present.
+type response struct {
+	ActionStatus string            `json:"ActionStatus"`
+	ErrorCode    int               `json:"ErrorCode"`
+	ErrorInfo    string            `json:"ErrorInfo"`
+	ErrorList    []AccountError    `json:"ErrorList"`
+	AttrNames    map[string]string `json:"AttrNames"`
+}
+
+// RemoveAttrs removes the named attributes of up to 100 accounts in one call.
+func (c *Client) RemoveAttrs(ctx context.Context, users []UserAttrs) (RemoveResult, error) {
+	body, err := json.Marshal(struct {
+		UserAttrs []UserAttrs `json:"UserAttrs"`
+	}{users})
+	if err != nil {
+		return RemoveResult{}, fmt.Errorf("tim: encode im_remove_attr request: %w", err)
+	}
+	resp, err := c.do(ctx, opRemoveAttr, PathRemoveAttr, body)
+	if err != nil {
+		return RemoveResult{}, err
+	}
+	return RemoveResult{Failed: resp.ErrorList}, nil
+}
+
+// AttrNames returns the app's attribute names, in the order of their keys.
+func (c *Client) AttrNames(ctx context.Context) ([]string, error) {
+	resp, err := c.do(ctx, opGetAttrName, PathGetAttrName, []byte("{}"))
+	if err != nil {
+		return nil, err
+	}
+	return sortedAttrNames(resp.AttrNames), nil
+}
+
+const (
+	opRemoveAttr  = "im_remove_attr"
+	opGetAttrName = "im_get_attr_name"
+)
+
+func (c *Client) do(ctx context.Context, op, path string, body []byte) (response, error) {
+	creds, err := c.Signer.Credentials(ctx)
+	if err != nil {
+		return response{}, &CredentialsError{Err: err}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(path, creds), bytes.NewReader(body))
+	if err != nil {
+		return response{}, fmt.Errorf("tim: build %s request", op)
+	}
+	req.Header.Set("Content-Type", "application/json")
+
+	httpClient := c.HTTPClient
+	if httpClient == nil {
+		httpClient = defaultHTTPClient
+	}
+	res, err := httpClient.Do(req)
+	if err != nil {
+		return response{}, &TransportError{Op: op, Err: stripURL(err)}
+	}
+	defer res.Body.Close()
+
+	limit := c.MaxResponseBytes
+	if limit <= 0 {
+		limit = DefaultMaxResponseBytes
+	}
+	raw, err := io.ReadAll(io.LimitReader(res.Body, limit+1))
+	if err != nil {
+		return response{}, &TransportError{Op: op, Err: stripURL(err)}
+	}
+	// Drain a little more so the connection can go back to the pool.
+	_, _ = io.CopyN(io.Discard, res.Body, 4<<10)
+	if res.StatusCode != http.StatusOK {
+		return response{}, &HTTPError{Op: op, StatusCode: res.StatusCode}
+	}
+	if int64(len(raw)) > limit {
+		return response{}, &DecodeError{Op: op, Reason: fmt.Sprintf("response larger than %d bytes", limit)}
+	}
+	resp, err := decodeResponse(op, raw)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		apiErr.KeyVersion = creds.KeyVersion
+	}
+	return resp, err
+}
+
+// decodeResponse turns a 200 answer into a response or an *APIError.
+func decodeResponse(op string, raw []byte) (response, error) {
+	var resp response
+	if err := json.Unmarshal(raw, &resp); err != nil {
+		return response{}, &DecodeError{Op: op, Reason: "response is not the expected JSON"}
+	}
+	switch {
+	case resp.ActionStatus == "OK" && resp.ErrorCode == 0:
+		return resp, nil
+	case resp.ErrorCode != 0:
+		return response{}, &APIError{Op: op, Code: resp.ErrorCode, Info: resp.ErrorInfo}
+	default:
+		return response{}, &DecodeError{Op: op, Reason: fmt.Sprintf("ActionStatus %q without an error code", truncate(resp.ActionStatus, 16))}
+	}
+}
+
+func (c *Client) endpoint(path string, creds Credentials) string {
+	random := c.Random
+	if random == nil {
+		random = rand.Uint32
+	}
+	q := url.Values{}
+	q.Set("sdkappid", strconv.FormatUint(creds.SDKAppID, 10))
+	q.Set("identifier", creds.Identifier)
+	q.Set("usersig", creds.UserSig)
+	q.Set("random", strconv.FormatUint(uint64(random()), 10))
+	q.Set("contenttype", "json")
+	u := *c.BaseURL
+	u.Path += path
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// stripURL drops the request URL from a transport error: it carries the
+// UserSig, which must never reach a log line.
+func stripURL(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	var nerr net.Error
+	if errors.As(err, &nerr) && nerr.Timeout() {
+		return errTimeout{err}
+	}
+	return err
+}
+
+type errTimeout struct{ error }
+
+func (errTimeout) Timeout() bool   { return true }
+func (e errTimeout) Unwrap() error { return e.error }
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}

@@ -1,0 +1,100 @@
+package tim
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// APIError is an answer with ActionStatus FAIL and a Tencent error code.
+//
+// Error() names the operation and the code only: ErrorInfo may echo an
+// account ID, so it is kept in Info for debugging and never formatted.
+type APIError struct {
+	Op   string
+	Code int
+	Info string
+	// KeyVersion is Credentials.KeyVersion of the rejected request, so a
+	// signature error can name the key that failed.
+	KeyVersion string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("tim: %s: error code %d (%s)", e.Op, e.Code, Classify(e))
+}
+
+// HTTPError is an answer with an HTTP status other than 200.
+type HTTPError struct {
+	Op         string
+	StatusCode int
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("tim: %s: HTTP status %d", e.Op, e.StatusCode)
+}
+
+// TransportError is a failure to get an answer at all: connection refused
+// or reset, timeout, cancelled context. Err never carries the request URL.
+type TransportError struct {
+	Op  string
+	Err error
+}
+
+func (e *TransportError) Error() string { return fmt.Sprintf("tim: %s: %v", e.Op, e.Err) }
+
+// Unwrap returns the underlying network error.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// DecodeError is a 200 answer that is not the JSON the API documents.
+type DecodeError struct {
+	Op     string
+	Reason string
+}
+
+func (e *DecodeError) Error() string { return fmt.Sprintf("tim: %s: %s", e.Op, e.Reason) }
+
+// CredentialsError is a failure to produce the request's credentials,
+// usually because the signing key could not be read.
+type CredentialsError struct {
+	Err error
+}
+
+func (e *CredentialsError) Error() string { return fmt.Sprintf("tim: credentials: %v", e.Err) }
+
+// Unwrap returns the cause.
+func (e *CredentialsError) Unwrap() error { return e.Err }
+
+// sortedAttrNames orders im_get_attr_name's {"0":"sex","1":"city"} by key.
+func sortedAttrNames(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	// A total order, so the result does not depend on map iteration: numeric
+	// keys first, by value (cmp.Compare, not a-b, which can overflow), then
+	// the others as strings.
+	slices.SortFunc(keys, func(a, b string) int {
+		ai, aerr := strconv.Atoi(a)
+		bi, berr := strconv.Atoi(b)
+		switch {
+		case aerr == nil && berr == nil:
+			if c := cmp.Compare(ai, bi); c != 0 {
+				return c
+			}
+		case aerr == nil:
+			return -1
+		case berr == nil:
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	names := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if v := m[k]; v != "" {
+			names = append(names, v)
+		}
+	}
+	return names
+}

@@ -15,8 +15,8 @@ const (
 	// Retryable errors (network, timeout, 5xx, 91000, 60008, 70169) are
 	// retried with backoff.
 	Retryable
-	// RateLimited errors (60007, 60011, 60018, 60019, HTTP 429) are retried after a
-	// longer delay.
+	// RateLimited errors (60007, 60011, 60018, 60019, and HTTP 429) are
+	// retried after a longer delay.
 	RateLimited
 	// SigExpired (70001) needs a new UserSig, then a retry.
 	SigExpired
@@ -47,7 +47,7 @@ var classNames = [...]string{
 }
 
 func (c Class) String() string {
-	if int(c) < len(classNames) {
+	if c >= 0 && int(c) < len(classNames) {
 		return classNames[c]
 	}
 	return "unknown"

@@ -3,7 +3,10 @@ package timstub
 // API paths the stand-in serves. Every other path is answered with HTTP 404,
 // as Tencent's gateway does.
 const (
-	PathRemoveAttr  = "/v4/all_member_push/im_remove_attr"
+	// PathRemoveAttr removes push attributes of up to 100 accounts.
+	PathRemoveAttr = "/v4/all_member_push/im_remove_attr"
+
+	// PathGetAttrName lists the app's registered attribute names.
 	PathGetAttrName = "/v4/all_member_push/im_get_attr_name"
 )
 

@@ -13,10 +13,21 @@ type FaultKind string
 
 // Fault kinds, one per probability in [Faults].
 const (
-	FaultNone        FaultKind = ""
-	FaultHTTP502     FaultKind = "http-502"
-	FaultConnReset   FaultKind = "conn-reset"
-	FaultInternal    FaultKind = "internal-91000"
+	// FaultNone marks a request that was handled normally.
+	FaultNone FaultKind = ""
+
+	// FaultHTTP502 is an HTTP 502 with an HTML body (Faults.HTTP502).
+	FaultHTTP502 FaultKind = "http-502"
+
+	// FaultConnReset is a connection closed with a TCP reset and no
+	// answer (Faults.ConnReset).
+	FaultConnReset FaultKind = "conn-reset"
+
+	// FaultInternal is a CodeInternal answer (Faults.Internal91000).
+	FaultInternal FaultKind = "internal-91000"
+
+	// FaultRateLimited is a CodeRateLimited answer not caused by
+	// Config.RateLimit (Faults.RateLimited60018).
 	FaultRateLimited FaultKind = "rate-limited-60018"
 )
 

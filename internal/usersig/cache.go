@@ -66,8 +66,9 @@ func (c *Cache) Get(sdkAppID uint64, identifier string, key []byte) (string, err
 
 	// Generation happens under the lock on purpose: it takes tens of
 	// microseconds, and holding the lock stops concurrent callers that find
-	// the cache stale from all generating at once. The clock is read under the lock
-	// too, so a caller that waited cannot judge the entry by a stale time.
+	// the cache stale from all generating at once. The clock is read under
+	// the lock too, so a caller that waited cannot judge the entry by a
+	// stale time.
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()

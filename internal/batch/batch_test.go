@@ -1,0 +1,238 @@
+package batch_test
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/attr-eraser/attr-eraser/internal/batch"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
+)
+
+// withSpare returns names in a slice with spare capacity, filled beyond its
+// length with a sentinel, so an append into the shared array would show.
+func withSpare(names ...string) []string {
+	s := make([]string, len(names), len(names)+8)
+	copy(s, names)
+	for i := len(names); i < cap(s); i++ {
+		s[:cap(s)][i] = "SENTINEL"
+	}
+	return s
+}
+
+// snapshot deep-copies requests, spare capacity included.
+func snapshot(rs []batch.Request) [][]string {
+	var out [][]string
+	for _, r := range rs {
+		out = append(out, slices.Clone(r.Accounts[:cap(r.Accounts)]), slices.Clone(r.Attrs[:cap(r.Attrs)]))
+	}
+	return out
+}
+
+func TestPlan(t *testing.T) {
+	tests := []struct {
+		name     string
+		requests []batch.Request
+		want     []batch.Entry
+	}{
+		{"none", nil, []batch.Entry{}},
+		{
+			"one message",
+			[]batch.Request{{Message: 0, Accounts: []string{"u1", "u2"}, Attrs: withSpare("sex")}},
+			[]batch.Entry{{"u1", []string{"sex"}, []int{0}}, {"u2", []string{"sex"}, []int{0}}},
+		},
+		{
+			"duplicates within a message",
+			[]batch.Request{{Message: 0, Accounts: []string{"u1", "u2", "u1", "u1"}, Attrs: withSpare("sex")}},
+			[]batch.Entry{{"u1", []string{"sex"}, []int{0}}, {"u2", []string{"sex"}, []int{0}}},
+		},
+		{
+			"first appearance order across messages",
+			[]batch.Request{
+				{Message: 0, Accounts: []string{"c", "a"}, Attrs: withSpare("sex")},
+				{Message: 1, Accounts: []string{"b", "a", "c", "d"}, Attrs: withSpare("sex")},
+			},
+			[]batch.Entry{
+				{"c", []string{"sex"}, []int{0, 1}},
+				{"a", []string{"sex"}, []int{0, 1}},
+				{"b", []string{"sex"}, []int{1}},
+				{"d", []string{"sex"}, []int{1}},
+			},
+		},
+		{
+			"attrs union",
+			[]batch.Request{
+				{Message: 0, Accounts: []string{"u1", "u2"}, Attrs: withSpare("sex", "city")},
+				{Message: 1, Accounts: []string{"u1"}, Attrs: withSpare("city", "level")},
+				{Message: 2, Accounts: []string{"u2", "u1"}, Attrs: withSpare("country", "sex", "country")},
+			},
+			[]batch.Entry{
+				{"u1", []string{"sex", "city", "level", "country"}, []int{0, 1, 2}},
+				{"u2", []string{"sex", "city", "country"}, []int{0, 2}},
+			},
+		},
+		{
+			"account in first and last message only",
+			[]batch.Request{
+				{Message: 0, Accounts: []string{"x"}, Attrs: withSpare("a")},
+				{Message: 1, Accounts: []string{"y"}, Attrs: withSpare("b")},
+				{Message: 2, Accounts: []string{"x", "x"}, Attrs: withSpare("a")},
+			},
+			[]batch.Entry{{"x", []string{"a"}, []int{0, 2}}, {"y", []string{"b"}, []int{1}}},
+		},
+		{
+			"message indexes need not start at zero",
+			[]batch.Request{
+				{Message: 4, Accounts: []string{"x"}, Attrs: withSpare("a")},
+				{Message: 7, Accounts: []string{"x"}, Attrs: withSpare("b")},
+			},
+			[]batch.Entry{{"x", []string{"a", "b"}, []int{4, 7}}},
+		},
+		{
+			"message without accounts",
+			[]batch.Request{
+				{Message: 0, Accounts: []string{}, Attrs: withSpare("a")},
+				{Message: 1, Accounts: []string{"x"}, Attrs: withSpare("b")},
+			},
+			[]batch.Entry{{"x", []string{"b"}, []int{1}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := snapshot(tt.requests)
+			got := batch.Plan(tt.requests)
+			if !slices.EqualFunc(got, tt.want, entryEqual) {
+				t.Errorf("Plan =\n %v\nwant\n %v", got, tt.want)
+			}
+			if after := snapshot(tt.requests); !slices.EqualFunc(before, after, slices.Equal) {
+				t.Errorf("Plan modified its input:\n before %q\n after  %q", before, after)
+			}
+			// Planning again gives the same result: determinism.
+			if again := batch.Plan(tt.requests); !slices.EqualFunc(got, again, entryEqual) {
+				t.Errorf("second Plan differs: %v", again)
+			}
+		})
+	}
+}
+
+// TestPlanEntriesIndependent checks that growing one entry's attributes does
+// not leak into another entry that started from the same request slice.
+func TestPlanEntriesIndependent(t *testing.T) {
+	shared := withSpare("sex")
+	requests := []batch.Request{
+		{Message: 0, Accounts: []string{"u1", "u2", "u3"}, Attrs: shared},
+		{Message: 1, Accounts: []string{"u1"}, Attrs: withSpare("city")},
+		{Message: 2, Accounts: []string{"u2"}, Attrs: withSpare("level")},
+	}
+	got := batch.Plan(requests)
+	want := [][]string{{"sex", "city"}, {"sex", "level"}, {"sex"}}
+	for i, e := range got {
+		if !slices.Equal(e.Attrs, want[i]) {
+			t.Errorf("%s Attrs = %q, want %q", e.Account, e.Attrs, want[i])
+		}
+	}
+	if shared[:cap(shared)][1] != "SENTINEL" {
+		t.Errorf("the request's spare capacity was written: %q", shared[:cap(shared)])
+	}
+}
+
+func entryEqual(a, b batch.Entry) bool {
+	return a.Account == b.Account && slices.Equal(a.Attrs, b.Attrs) && slices.Equal(a.Messages, b.Messages)
+}
+
+func entries(n int) []batch.Entry {
+	out := make([]batch.Entry, n)
+	for i := range out {
+		out[i] = batch.Entry{Account: "u" + strconv.Itoa(i), Attrs: []string{"sex"}, Messages: []int{i}}
+	}
+	return out
+}
+
+func TestPack(t *testing.T) {
+	tests := []struct {
+		n, size   int
+		wantCalls int
+		wantSize  int // the largest call allowed
+	}{
+		{0, 100, 0, 100},
+		{1, 100, 1, 100},
+		{99, 100, 1, 100},
+		{100, 100, 1, 100},
+		{101, 100, 2, 100},
+		{250, 100, 3, 100},
+		{250, 0, 3, 100},   // default size
+		{250, -1, 3, 100},  // default size
+		{250, 500, 3, 100}, // never above Tencent's limit
+		{250, 7, 36, 7},
+		{10, 1, 10, 1},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("n=%d,size=%d", tt.n, tt.size), func(t *testing.T) {
+			in := entries(tt.n)
+			calls := batch.Pack(in, tt.size)
+			if len(calls) != tt.wantCalls {
+				t.Fatalf("%d calls, want %d", len(calls), tt.wantCalls)
+			}
+			var flat []batch.Entry
+			for i, c := range calls {
+				if len(c) == 0 || len(c) > tt.wantSize {
+					t.Errorf("call %d has %d entries, want 1..%d", i, len(c), tt.wantSize)
+				}
+				if i < len(calls)-1 && len(c) != tt.wantSize {
+					t.Errorf("call %d has %d entries, only the last may be short", i, len(c))
+				}
+				if cap(c) != len(c) {
+					t.Errorf("call %d has cap %d > len %d: appending would overwrite the next call", i, cap(c), len(c))
+				}
+				flat = append(flat, c...)
+			}
+			if !slices.EqualFunc(flat, in, entryEqual) {
+				t.Error("calls do not hold the entries in order")
+			}
+		})
+	}
+	if erasure.MaxAccountsPerCall != 100 {
+		t.Errorf("MaxAccountsPerCall = %d", erasure.MaxAccountsPerCall)
+	}
+}
+
+func singleAccountRequests(n int) []batch.Request {
+	attrs := []string{"sex", "city"}
+	rs := make([]batch.Request, n)
+	for i := range rs {
+		rs[i] = batch.Request{Message: i, Accounts: []string{"user-" + strconv.Itoa(i)}, Attrs: attrs}
+	}
+	return rs
+}
+
+func TestPlanAndPack250Messages(t *testing.T) {
+	calls := batch.Pack(batch.Plan(singleAccountRequests(250)), erasure.MaxAccountsPerCall)
+	if len(calls) != 3 {
+		t.Fatalf("%d calls, want 3", len(calls))
+	}
+	sizes := []int{len(calls[0]), len(calls[1]), len(calls[2])}
+	if !slices.Equal(sizes, []int{100, 100, 50}) {
+		t.Errorf("call sizes %v, want [100 100 50]", sizes)
+	}
+	i := 0
+	for _, c := range calls {
+		for _, e := range c {
+			if e.Account != "user-"+strconv.Itoa(i) || !slices.Equal(e.Messages, []int{i}) {
+				t.Fatalf("entry %d = %+v", i, e)
+			}
+			i++
+		}
+	}
+}
+
+func BenchmarkPlan(b *testing.B) {
+	requests := singleAccountRequests(10_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		entries := batch.Plan(requests)
+		if len(entries) != 10_000 {
+			b.Fatalf("%d entries", len(entries))
+		}
+	}
+}

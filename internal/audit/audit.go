@@ -6,6 +6,9 @@ package audit
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
+	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 )
@@ -22,6 +25,9 @@ type KeySource interface {
 const DefaultHashesPerLine = 1000
 
 // Logger writes audit and summary lines. It is safe for concurrent use.
+//
+// The lines are evidence, so they are written whatever the logger's level:
+// LOG_LEVEL=warn or error quiets the diagnostic lines, never the audit trail.
 type Logger struct {
 	Logger *slog.Logger
 	Keys   KeySource
@@ -32,16 +38,16 @@ type Logger struct {
 // Observe writes the lines of one batch.
 func (l *Logger) Observe(ctx context.Context, report *eraser.Report) {
 	key, keyErr := l.Keys.AuditKey(ctx)
-	var keyAttrs []any
+	var keyAttrs []slog.Attr
 	if keyErr == nil {
-		keyAttrs = []any{slog.String("auditKeyId", KeyID(key))}
+		keyAttrs = []slog.Attr{slog.String("auditKeyId", KeyID(key))}
 	}
 	per := l.HashesPerLine
 	if per <= 0 {
 		per = DefaultHashesPerLine
 	}
 	for _, m := range report.Messages {
-		attrs := []any{
+		attrs := []slog.Attr{
 			slog.String("messageId", m.MessageID),
 			slog.String("eventId", m.Request.EventID),
 			slog.String("type", string(m.Request.Type)),
@@ -64,7 +70,7 @@ func (l *Logger) Observe(ctx context.Context, report *eraser.Report) {
 			if keyErr != nil && len(m.Request.Accounts) > 0 {
 				attrs = append(attrs, slog.String("hashError", "audit key unavailable; accounts not hashed"))
 			}
-			l.Logger.Log(ctx, level, "audit", attrs...)
+			l.write(ctx, level, "audit", attrs)
 			continue
 		}
 		accounts := m.Request.Accounts
@@ -80,10 +86,19 @@ func (l *Logger) Observe(ctx context.Context, report *eraser.Report) {
 			if parts > 1 {
 				line = append(line, slog.Int("part", part), slog.Int("parts", parts))
 			}
-			l.Logger.Log(ctx, level, "audit", line...)
+			l.write(ctx, level, "audit", line)
 		}
 	}
 	l.summary(ctx, report)
+}
+
+// write hands one line to the logger's handler without asking whether its
+// level is enabled: the audit trail and the summary must not disappear
+// because LOG_LEVEL was raised to quiet the diagnostic lines.
+func (l *Logger) write(ctx context.Context, level slog.Level, msg string, attrs []slog.Attr) {
+	r := slog.NewRecord(time.Now(), level, msg, 0)
+	r.AddAttrs(attrs...)
+	_ = l.Logger.Handler().Handle(ctx, r) // a log write has nowhere to report failure
 }
 
 // summary writes the invocation's one summary line.
@@ -101,10 +116,10 @@ func (l *Logger) summary(ctx context.Context, r *eraser.Report) {
 	}
 	byClass := r.FailuresByClass()
 	classAttrs := make([]any, 0, len(byClass))
-	for class, n := range byClass {
-		classAttrs = append(classAttrs, slog.Int(class, n))
+	for _, class := range slices.Sorted(maps.Keys(byClass)) {
+		classAttrs = append(classAttrs, slog.Int(class, byClass[class]))
 	}
-	l.Logger.LogAttrs(ctx, slog.LevelInfo, "batch processed",
+	l.write(ctx, slog.LevelInfo, "batch processed", []slog.Attr{
 		slog.Int("messages", len(r.Messages)),
 		slog.Int("erased", erased),
 		slog.Int("failed", failed),
@@ -120,5 +135,5 @@ func (l *Logger) summary(ctx context.Context, r *eraser.Report) {
 		slog.Int64("durationMs", r.Duration.Milliseconds()),
 		slog.Bool("dryRun", r.DryRun),
 		slog.Bool("systemic", r.Systemic),
-	)
+	})
 }

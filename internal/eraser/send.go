@@ -100,7 +100,7 @@ func (run *invocation) withRetries(ctx context.Context, attempt int, op func(con
 			var apiErr *tim.APIError
 			errors.As(err, &apiErr)
 			if rerr := run.p.Credentials.SignatureRejected(ctx, apiErr.KeyVersion); rerr != nil {
-				return &tim.CredentialsError{Err: rerr}, attempt - first + 1
+				return fmt.Errorf("%w; re-reading the signing key: %w", err, rerr), attempt - first + 1
 			}
 			continue
 		}

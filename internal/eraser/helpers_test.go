@@ -1,0 +1,137 @@
+package eraser_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/attr-eraser/attr-eraser/internal/credentials"
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/retry"
+	"github.com/attr-eraser/attr-eraser/internal/signingkey"
+	"github.com/attr-eraser/attr-eraser/internal/tim"
+	"github.com/attr-eraser/attr-eraser/internal/timstub"
+	"github.com/attr-eraser/attr-eraser/internal/usersig"
+)
+
+const testKey = "0123456789abcdef0123456789abcdef"
+
+// memoryKeys is a key provider whose secret can be rotated; Refresh counts
+// re-reads so tests can check there is one per rotation.
+type memoryKeys struct {
+	mu        sync.Mutex
+	key       signingkey.Key
+	refreshes int
+}
+
+func (m *memoryKeys) Key(context.Context) (signingkey.Key, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.key, nil
+}
+
+func (m *memoryKeys) Refresh(context.Context, signingkey.Key) (signingkey.Key, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.refreshes++
+	return m.key, nil
+}
+
+func (m *memoryKeys) rotate(secret, version string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.key = signingkey.Key{Secret: []byte(secret), Version: version}
+}
+
+func (m *memoryKeys) refreshCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.refreshes
+}
+
+type fixture struct {
+	stub *timstub.Server
+	keys *memoryKeys
+	p    *eraser.Processor
+}
+
+// newFixture starts a Tencent stand-in and a processor talking to it
+// through the real client. Retries are fast so tests stay quick.
+func newFixture(t *testing.T, cfg timstub.Config) *fixture {
+	t.Helper()
+	if cfg.Key == nil {
+		cfg.Key = []byte(testKey)
+	}
+	stub, err := timstub.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stub.Close)
+	keys := &memoryKeys{key: signingkey.Key{Secret: []byte(testKey), Version: "v1"}}
+	source := &credentials.Source{Keys: keys, UserSigs: &usersig.Cache{}, SDKAppID: timstub.DefaultSDKAppID, Identifier: timstub.DefaultIdentifier}
+	base := mustURL(t, stub.URL())
+	p := &eraser.Processor{
+		API:         &tim.Client{BaseURL: base, Signer: source, HTTPClient: tim.NewHTTPClient(2*time.Second, 16)},
+		Credentials: source,
+		Retry:       retry.Policy{Base: time.Millisecond, Cap: 10 * time.Millisecond, RateLimitedBase: 5 * time.Millisecond, RateLimitedCap: 20 * time.Millisecond},
+	}
+	return &fixture{stub: stub, keys: keys, p: p}
+}
+
+// message builds an SQS record.
+func message(id, body string) events.SQSMessage {
+	return events.SQSMessage{MessageId: id, Body: body, EventSource: "aws:sqs", EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:erasure"}
+}
+
+func erasureBody(accounts ...string) string {
+	return fmt.Sprintf(`{"type":"gdpr.erasure","accounts":["%s"],"eventId":"evt"}`, strings.Join(accounts, `","`))
+}
+
+// outcomes maps message IDs to outcomes.
+func outcomes(r *eraser.Report) map[string]eraser.Outcome {
+	m := map[string]eraser.Outcome{}
+	for _, res := range r.Messages {
+		m[res.MessageID] = res.Outcome
+	}
+	return m
+}
+
+// checkPromise asserts SPEC's one promise: every erased message has every
+// account removed in the stand-in.
+func checkPromise(t *testing.T, stub *timstub.Server, r *eraser.Report) {
+	t.Helper()
+	for _, m := range r.Messages {
+		if m.Outcome != eraser.Erased {
+			continue
+		}
+		for _, a := range m.Request.Accounts {
+			if len(stub.Removed(a)) == 0 {
+				t.Errorf("message %s acknowledged but an account of it was not removed", m.MessageID)
+			}
+		}
+	}
+}
+
+// removeCalls counts every im_remove_attr request the stand-in received.
+func removeCalls(stub *timstub.Server) int { return len(stub.Calls()) }
+
+func withDeadline(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

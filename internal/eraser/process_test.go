@@ -1,0 +1,299 @@
+package eraser_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/timstub"
+)
+
+func TestProcessPacksSingleAccountMessages(t *testing.T) {
+	f := newFixture(t, timstub.Config{})
+	var records []events.SQSMessage
+	for i := range 250 {
+		records = append(records, message(fmt.Sprintf("m-%03d", i), erasureBody(fmt.Sprintf("user-%03d", i))))
+	}
+	r := f.p.Process(context.Background(), records, false)
+	if failed := r.FailedMessages(); len(failed) != 0 {
+		t.Fatalf("failed messages: %v", failed)
+	}
+	if n := removeCalls(f.stub); n > 3 {
+		t.Errorf("im_remove_attr calls = %d, want at most 3", n)
+	}
+	if r.AccountsErased != 250 || r.PlannedCalls != 3 {
+		t.Errorf("AccountsErased = %d, PlannedCalls = %d; want 250, 3", r.AccountsErased, r.PlannedCalls)
+	}
+	checkPromise(t, f.stub, r)
+}
+
+func TestProcessMergesAccountsAcrossMessages(t *testing.T) {
+	f := newFixture(t, timstub.Config{})
+	records := []events.SQSMessage{
+		message("a", `{"type":"gdpr.erasure","accounts":["u1","u2"],"attrs":["sex"]}`),
+		message("b", `{"type":"user.deleted","accounts":["u2","u3","u2"],"attrs":["city"]}`),
+	}
+	r := f.p.Process(context.Background(), records, false)
+	if len(r.FailedMessages()) != 0 {
+		t.Fatalf("failed: %+v", r.Messages)
+	}
+	want := map[string][]string{"u1": {"sex"}, "u2": {"city", "sex"}, "u3": {"city"}}
+	for account, attrs := range want {
+		if got := f.stub.Removed(account); !slices.Equal(got, attrs) {
+			t.Errorf("removed for %s = %v, want %v", account, got, attrs)
+		}
+	}
+	if r.Accounts != 3 || removeCalls(f.stub) != 1 {
+		t.Errorf("Accounts = %d, calls = %d; want 3 accounts in 1 call", r.Accounts, removeCalls(f.stub))
+	}
+}
+
+// TestProcessMixedBatch runs the sample batch of good and bad messages.
+func TestProcessMixedBatch(t *testing.T) {
+	raw, err := os.ReadFile("../../events/sqs-mixed-invalid.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var event events.SQSEvent
+	if err := json.Unmarshal(raw, &event); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, timstub.Config{})
+	r := f.p.Process(context.Background(), event.Records, false)
+	for _, m := range r.Messages {
+		bad := strings.HasPrefix(m.MessageID, "bad-")
+		switch {
+		case bad && m.Outcome != eraser.Invalid:
+			t.Errorf("%s: outcome %s, want invalid", m.MessageID, m.Outcome)
+		case !bad && m.Outcome != eraser.Erased:
+			t.Errorf("%s: outcome %s (%v), want erased", m.MessageID, m.Outcome, m.Err)
+		case bad && m.Err == nil:
+			t.Errorf("%s: invalid without a reason", m.MessageID)
+		}
+	}
+	checkPromise(t, f.stub, r)
+	if got := f.stub.Stats().Rejected; len(got) != 0 {
+		t.Errorf("the stand-in rejected calls %v: bad input reached Tencent", got)
+	}
+}
+
+// namesOverride claims attribute names the stand-in does not have, so that
+// a message naming one passes the local check and is rejected by Tencent.
+type namesOverride struct {
+	eraser.API
+	names []string
+}
+
+func (n namesOverride) AttrNames(context.Context) ([]string, error) { return n.names, nil }
+
+func TestProcessSplitsRejectedCalls(t *testing.T) {
+	f := newFixture(t, timstub.Config{})
+	f.p.API = namesOverride{API: f.p.API, names: []string{"sex", "city", "ghost"}}
+	var records []events.SQSMessage
+	for i := range 40 {
+		attrs := `["sex"]`
+		if i == 17 {
+			attrs = `["ghost"]`
+		}
+		records = append(records, message(fmt.Sprintf("m-%02d", i),
+			fmt.Sprintf(`{"type":"gdpr.erasure","accounts":["u%02d"],"attrs":%s}`, i, attrs)))
+	}
+	r := f.p.Process(context.Background(), records, false)
+	if failed := r.FailedMessages(); !slices.Equal(failed, []string{"m-17"}) {
+		t.Fatalf("failed = %v, want [m-17]", failed)
+	}
+	if m := r.Messages[17]; m.Class != "content" {
+		t.Errorf("class = %q, want content", m.Class)
+	}
+	if r.Splits == 0 {
+		t.Error("no split recorded")
+	}
+	checkPromise(t, f.stub, r)
+}
+
+func TestProcessErrorListFailsOnlyListedAccounts(t *testing.T) {
+	f := newFixture(t, timstub.Config{})
+	f.stub.FailAccounts(70107, "ghost-user")
+	records := []events.SQSMessage{
+		message("ok", erasureBody("u1", "u2")),
+		message("ghost", erasureBody("u3", "ghost-user")),
+	}
+	r := f.p.Process(context.Background(), records, false)
+	if got := outcomes(r); got["ok"] != eraser.Erased || got["ghost"] != eraser.Failed {
+		t.Fatalf("outcomes = %v", got)
+	}
+	if f.stub.Removed("u3") == nil {
+		t.Error("u3 was not removed although only ghost-user failed")
+	}
+	checkPromise(t, f.stub, r)
+}
+
+func TestProcessFIFOFailsEverythingAfterTheFirstFailure(t *testing.T) {
+	f := newFixture(t, timstub.Config{})
+	records := []events.SQSMessage{
+		message("1", erasureBody("f1")),
+		message("2", erasureBody("f2")),
+		message("3", `{"type":"nope","accounts":["f3"]}`),
+		message("4", erasureBody("f4")),
+	}
+	r := f.p.Process(context.Background(), records, true)
+	want := []string{"3", "4"}
+	if got := r.FailedMessages(); !slices.Equal(got, want) {
+		t.Fatalf("failed = %v, want %v", got, want)
+	}
+	if f.stub.Removed("f4") != nil {
+		t.Error("a message after the failed one was still sent")
+	}
+	if r.Messages[3].Class != eraser.ClassFIFOBlocked {
+		t.Errorf("class of message 4 = %q", r.Messages[3].Class)
+	}
+	checkPromise(t, f.stub, r)
+}
+
+func TestProcessWrongKeyIsSystemic(t *testing.T) {
+	f := newFixture(t, timstub.Config{Key: []byte("a-different-key")})
+	records := []events.SQSMessage{message("1", erasureBody("k1")), message("2", erasureBody("k2"))}
+	r := f.p.Process(context.Background(), records, false)
+	if !r.Systemic {
+		t.Fatalf("Systemic = false; messages %+v", r.Messages)
+	}
+	for _, m := range r.Messages {
+		if m.Outcome != eraser.Failed || m.Class != "signature" {
+			t.Errorf("%s: %s/%s, want failed/signature", m.MessageID, m.Outcome, m.Class)
+		}
+	}
+	if n := f.keys.refreshCount(); n != 1 {
+		t.Errorf("secret re-read %d times, want 1", n)
+	}
+}
+
+func TestProcessKeyRotationMidRun(t *testing.T) {
+	f := newFixture(t, timstub.Config{})
+	var records []events.SQSMessage
+	for i := range 30 {
+		records = append(records, message(fmt.Sprintf("m%d", i), erasureBody(fmt.Sprintf("r%d", i))))
+	}
+	// The first batch signs with the old key; then the key rotates in both
+	// Tencent and Secrets Manager, as an operator's rotation would.
+	if r := f.p.Process(context.Background(), records[:10], false); len(r.FailedMessages()) != 0 {
+		t.Fatalf("before rotation: %v", r.FailedMessages())
+	}
+	f.stub.SetKey([]byte("rotated-key-rotated-key"))
+	f.keys.rotate("rotated-key-rotated-key", "v2")
+	r := f.p.Process(context.Background(), records[10:], false)
+	if failed := r.FailedMessages(); len(failed) != 0 {
+		t.Fatalf("after rotation: failed %v", failed)
+	}
+	checkPromise(t, f.stub, r)
+}
+
+func TestProcessDeadline(t *testing.T) {
+	f := newFixture(t, timstub.Config{Faults: timstub.Faults{Latency: 400 * time.Millisecond}})
+	f.p.MaxInFlight = 1
+	f.p.SafetyMargin = 300 * time.Millisecond
+	f.p.MinCallBudget = 50 * time.Millisecond
+	var records []events.SQSMessage
+	for i := range 10 {
+		// 100 accounts a message: ten sequential calls of 400 ms each.
+		accounts := make([]string, 100)
+		for j := range accounts {
+			accounts[j] = fmt.Sprintf("d%d-%d", i, j)
+		}
+		records = append(records, message(fmt.Sprintf("m%d", i), erasureBody(accounts...)))
+	}
+	const budget = 1500 * time.Millisecond
+	ctx := withDeadline(t, budget)
+	deadline, _ := ctx.Deadline()
+	r := f.p.Process(ctx, records, false)
+	if late := time.Since(deadline); late > -200*time.Millisecond {
+		t.Errorf("Process returned %v before the deadline; want at least the safety margin", -late)
+	}
+	failed := r.FailedMessages()
+	if len(failed) == 0 || len(failed) == len(records) {
+		t.Fatalf("failed %d of %d messages; want some done and some left", len(failed), len(records))
+	}
+	for _, m := range r.Messages {
+		if m.Outcome == eraser.Failed && m.Class != eraser.ClassDeadline {
+			t.Errorf("%s failed with class %q, want deadline", m.MessageID, m.Class)
+		}
+	}
+	checkPromise(t, f.stub, r)
+}
+
+func TestProcessDryRunSendsNothing(t *testing.T) {
+	f := newFixture(t, timstub.Config{})
+	f.p.DryRun = true
+	r := f.p.Process(context.Background(), []events.SQSMessage{message("1", erasureBody("x"))}, false)
+	if n := removeCalls(f.stub); n != 0 {
+		t.Errorf("dry run sent %d calls", n)
+	}
+	if got := r.FailedMessages(); !slices.Equal(got, []string{"1"}) || r.Messages[0].Class != eraser.ClassDryRun {
+		t.Errorf("dry run: failed %v class %q; want every message failed as dry_run", got, r.Messages[0].Class)
+	}
+	if r.PlannedCalls != 1 || r.Systemic {
+		t.Errorf("PlannedCalls = %d Systemic = %v", r.PlannedCalls, r.Systemic)
+	}
+}
+
+func TestProcessConcurrentInvocations(t *testing.T) {
+	f := newFixture(t, timstub.Config{})
+	var wg sync.WaitGroup
+	reports := make([]*eraser.Report, 4)
+	for g := range reports {
+		wg.Go(func() {
+			var records []events.SQSMessage
+			for i := range 120 {
+				records = append(records, message(fmt.Sprintf("g%d-%d", g, i), erasureBody(fmt.Sprintf("c%d-%d", g, i))))
+			}
+			reports[g] = f.p.Process(context.Background(), records, false)
+		})
+	}
+	wg.Wait()
+	for g, r := range reports {
+		if failed := r.FailedMessages(); len(failed) != 0 {
+			t.Errorf("invocation %d failed %v", g, failed)
+		}
+		checkPromise(t, f.stub, r)
+	}
+}
+
+func TestProcessAttrNamesAreCached(t *testing.T) {
+	f := newFixture(t, timstub.Config{})
+	for i := range 3 {
+		r := f.p.Process(context.Background(), []events.SQSMessage{message("1", erasureBody(fmt.Sprintf("n%d", i)))}, false)
+		if len(r.FailedMessages()) != 0 {
+			t.Fatalf("failed: %+v", r.Messages)
+		}
+	}
+	if n := f.stub.Stats().AttrNameCalls; n != 1 {
+		t.Errorf("im_get_attr_name calls = %d, want 1", n)
+	}
+	if got := f.stub.Removed("n0"); len(got) != len(timstub.DefaultAttrNames) {
+		t.Errorf("default set removed %v, want every app attribute", got)
+	}
+}
+
+func TestProcessNeverAcknowledgesWithoutAnswer(t *testing.T) {
+	f := newFixture(t, timstub.Config{})
+	f.stub.Close() // every call fails to connect
+	r := f.p.Process(context.Background(), []events.SQSMessage{message("1", erasureBody("x"))}, false)
+	if r.Messages[0].Outcome != eraser.Failed {
+		t.Fatalf("outcome %s, want failed", r.Messages[0].Outcome)
+	}
+	if r.Systemic {
+		t.Error("a network failure must not count as systemic")
+	}
+	if err := r.Messages[0].Err; err == nil || errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v", err)
+	}
+}

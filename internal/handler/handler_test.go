@@ -1,0 +1,126 @@
+package handler_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/handler"
+)
+
+// cannedProcessor returns a fixed report and remembers how it was called.
+type cannedProcessor struct {
+	report *eraser.Report
+	fifo   bool
+	calls  int
+}
+
+func (c *cannedProcessor) Process(_ context.Context, _ []events.SQSMessage, fifo bool) *eraser.Report {
+	c.calls++
+	c.fifo = fifo
+	return c.report
+}
+
+type countingObserver struct{ seen int }
+
+func (o *countingObserver) Observe(context.Context, *eraser.Report) { o.seen++ }
+
+func TestHandle(t *testing.T) {
+	standard := "arn:aws:sqs:us-east-1:123456789012:erasure"
+	tests := []struct {
+		name       string
+		arn        string
+		results    []eraser.MessageResult
+		systemic   bool
+		wantFailed []string
+		wantErr    error
+		wantFIFO   bool
+	}{
+		{
+			name:       "all erased",
+			arn:        standard,
+			results:    []eraser.MessageResult{{MessageID: "a", Outcome: eraser.Erased}, {MessageID: "b", Outcome: eraser.Erased}},
+			wantFailed: []string{},
+		},
+		{
+			name: "partial failure lists exactly the failed messages",
+			arn:  standard,
+			results: []eraser.MessageResult{
+				{MessageID: "a", Outcome: eraser.Erased},
+				{MessageID: "b", Outcome: eraser.Invalid, Class: eraser.ClassInvalid},
+				{MessageID: "c", Outcome: eraser.Failed, Class: "retryable"},
+			},
+			wantFailed: []string{"b", "c"},
+		},
+		{
+			name:       "systemic failure returns an error",
+			arn:        standard,
+			results:    []eraser.MessageResult{{MessageID: "a", Outcome: eraser.Failed, Class: "signature"}},
+			systemic:   true,
+			wantFailed: []string{"a"},
+			wantErr:    handler.ErrSystemic,
+		},
+		{
+			name:       "a failed message without id fails the batch",
+			arn:        standard,
+			results:    []eraser.MessageResult{{MessageID: "", Outcome: eraser.Invalid}},
+			wantFailed: []string{},
+			wantErr:    handler.ErrMissingMessageID,
+		},
+		{
+			name:       "fifo queue detected from the ARN",
+			arn:        standard + ".fifo",
+			results:    []eraser.MessageResult{{MessageID: "a", Outcome: eraser.Erased}},
+			wantFailed: []string{},
+			wantFIFO:   true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			proc := &cannedProcessor{report: &eraser.Report{Messages: tt.results, Systemic: tt.systemic}}
+			obs := &countingObserver{}
+			h := &handler.Handler{Processor: proc, Observers: []handler.Observer{obs}}
+			var records []events.SQSMessage
+			for _, r := range tt.results {
+				records = append(records, events.SQSMessage{MessageId: r.MessageID, EventSourceARN: tt.arn})
+			}
+			resp, err := h.Handle(context.Background(), events.SQSEvent{Records: records})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			var got []string
+			for _, f := range resp.BatchItemFailures {
+				got = append(got, f.ItemIdentifier)
+			}
+			if got == nil {
+				got = []string{}
+			}
+			if tt.wantErr != handler.ErrMissingMessageID && !slices.Equal(got, tt.wantFailed) {
+				t.Errorf("failures = %v, want %v", got, tt.wantFailed)
+			}
+			if proc.fifo != tt.wantFIFO {
+				t.Errorf("fifo = %v, want %v", proc.fifo, tt.wantFIFO)
+			}
+			if obs.seen != 1 {
+				t.Errorf("observer saw %d reports, want 1", obs.seen)
+			}
+		})
+	}
+}
+
+func TestHandleUnconfiguredFailsEverything(t *testing.T) {
+	cfgErr := errors.New("SECRET_ID is required")
+	h := &handler.Handler{ConfigErr: cfgErr}
+	event := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "a"}, {MessageId: "b"}}}
+	resp, err := h.Handle(context.Background(), event)
+	if !errors.Is(err, cfgErr) {
+		t.Fatalf("err = %v, want the configuration error", err)
+	}
+	if len(resp.BatchItemFailures) != 2 {
+		t.Errorf("failures = %v, want both messages", resp.BatchItemFailures)
+	}
+}

@@ -19,7 +19,9 @@ func main() {
 	h := app.New(ctx, cfg, cfgErr, os.Stdout, app.Options{})
 	lambda.StartWithOptions(h.Handle, lambda.WithContext(ctx), lambda.WithEnableSIGTERM(func() {
 		// Logs and metrics are written unbuffered to stdout, so there is
-		// nothing to flush; the line tells why the process ends.
+		// nothing to flush. Lambda sends SIGTERM only between invocations;
+		// exiting at once spares it the wait before SIGKILL.
 		h.Logger.Info("SIGTERM received; shutting down")
+		os.Exit(0)
 	}))
 }

@@ -80,16 +80,32 @@ func (d Document) MarshalJSON() ([]byte, error) {
 
 // Observe writes one line with the batch's counters and one line per
 // failure class with MessagesFailed, dimensioned by Class.
+//
+// CloudWatch rejects an empty dimension value, so without a FunctionName
+// (outside Lambda) the lines carry no FunctionName dimension, and a failure
+// without a class is counted as "unknown".
 func (w *Writer) Observe(_ context.Context, r *eraser.Report) {
 	now := time.Now
 	if w.Now != nil {
 		now = w.Now
 	}
 	ts := now().UnixMilli()
+	var dims []string
+	values := map[string]any{
+		AccountsErased:       r.AccountsErased,
+		ApiCalls:             r.Calls,
+		ApiRetries:           r.Retries,
+		RateLimited:          r.RateLimited,
+		InvocationDurationMs: r.Duration.Milliseconds(),
+	}
+	if w.FunctionName != "" {
+		dims = append(dims, DimFunctionName)
+		values[DimFunctionName] = w.FunctionName
+	}
 	docs := []Document{{
 		AWS: Metadata{Timestamp: ts, CloudWatchMetrics: []Directive{{
 			Namespace:  w.Namespace,
-			Dimensions: [][]string{{DimFunctionName}},
+			Dimensions: [][]string{append([]string{}, dims...)},
 			Metrics: []MetricInfo{
 				{AccountsErased, "Count"},
 				{ApiCalls, "Count"},
@@ -98,24 +114,27 @@ func (w *Writer) Observe(_ context.Context, r *eraser.Report) {
 				{InvocationDurationMs, "Milliseconds"},
 			},
 		}}},
-		Values: map[string]any{
-			DimFunctionName:      w.FunctionName,
-			AccountsErased:       r.AccountsErased,
-			ApiCalls:             r.Calls,
-			ApiRetries:           r.Retries,
-			RateLimited:          r.RateLimited,
-			InvocationDurationMs: r.Duration.Milliseconds(),
-		},
+		Values: values,
 	}}
-	byClass := r.FailuresByClass()
+	byClass := map[string]int{}
+	for class, n := range r.FailuresByClass() {
+		if class == "" {
+			class = "unknown"
+		}
+		byClass[class] += n
+	}
 	for _, class := range slices.Sorted(maps.Keys(byClass)) {
+		v := map[string]any{DimClass: class, MessagesFailed: byClass[class]}
+		if w.FunctionName != "" {
+			v[DimFunctionName] = w.FunctionName
+		}
 		docs = append(docs, Document{
 			AWS: Metadata{Timestamp: ts, CloudWatchMetrics: []Directive{{
 				Namespace:  w.Namespace,
-				Dimensions: [][]string{{DimFunctionName, DimClass}},
+				Dimensions: [][]string{append(append([]string{}, dims...), DimClass)},
 				Metrics:    []MetricInfo{{MessagesFailed, "Count"}},
 			}}},
-			Values: map[string]any{DimFunctionName: w.FunctionName, DimClass: class, MessagesFailed: byClass[class]},
+			Values: v,
 		})
 	}
 	w.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -61,7 +62,7 @@ func (p *Processor) Process(ctx context.Context, records []events.SQSMessage, fi
 
 	if p.DryRun {
 		run.failAll(ClassDryRun, errDryRun)
-		p.logger().InfoContext(ctx, "dry run: planned calls", "calls", len(calls), "accounts", len(run.entries))
+		logPlan(ctx, p.logger(), calls)
 	} else {
 		run.sendAll(ctx, calls)
 	}
@@ -240,6 +241,22 @@ func systemic(messages []MessageResult) bool {
 		}
 	}
 	return found
+}
+
+// logPlan writes the calls a dry run would have made: sizes, never IDs.
+func logPlan(ctx context.Context, logger *slog.Logger, calls [][]batch.Entry) {
+	accounts := 0
+	for i, call := range calls {
+		attrs := map[string]bool{}
+		for _, e := range call {
+			for _, a := range e.Attrs {
+				attrs[a] = true
+			}
+		}
+		accounts += len(call)
+		logger.InfoContext(ctx, "dry run: planned call", "call", i+1, "accounts", len(call), "attrNames", len(attrs))
+	}
+	logger.InfoContext(ctx, "dry run: nothing sent, nothing acknowledged", "calls", len(calls), "accounts", accounts)
 }
 
 func isSystemic(class string) bool {

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/secretstub"
@@ -158,8 +159,14 @@ func (s *Stack) Output() string { return s.output.String() }
 // Close stops the emulator and the stand-ins.
 func (s *Stack) Close() {
 	if s.cmd != nil && s.cmd.Process != nil {
-		_ = s.cmd.Process.Kill()
-		<-s.exited
+		// SIGTERM first, as Lambda would, so the function can say goodbye.
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(2 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
 	}
 	if s.Secrets != nil {
 		s.Secrets.Close()

@@ -42,9 +42,10 @@ func run(bootstrap, rie, eventFile string, env []string) error {
 	if err != nil {
 		return err
 	}
-	defer stack.Close()
 	resp, invokeErr := stack.Invoke(ctx, event)
-	time.Sleep(100 * time.Millisecond) // let the last log lines through the pipe
+	removed := stack.Tencent.RemovedAccounts()
+	stats := stack.Tencent.Stats()
+	stack.Close() // the emulator's shutdown lines belong with the function's output
 
 	fmt.Println("\n== batch response ==")
 	var pretty bytes.Buffer
@@ -54,8 +55,6 @@ func run(bootstrap, rie, eventFile string, env []string) error {
 		fmt.Println(string(resp))
 	}
 
-	removed := stack.Tencent.RemovedAccounts()
-	stats := stack.Tencent.Stats()
 	fmt.Printf("\n== Tencent Chat stand-in (not the function) recorded: %d im_remove_attr calls, %d accounts ==\n", stats.RemoveCalls, len(removed))
 	accounts := make([]string, 0, len(removed))
 	for a := range removed {

@@ -41,7 +41,32 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
+## lint: go vet, then staticcheck (pinned in go.mod with a `tool` line)
+lint:
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
 clean:
 	rm -rf bin
 
 FORCE:
+
+# Every Fuzz* target of the module, found in the test files, run one after
+# the other (go test fuzzes one target at a time) for FUZZTIME each. A
+# crasher fails the run and is written to the package's testdata/fuzz.
+FUZZTIME ?= 60s
+
+## fuzz: run each fuzz target for $(FUZZTIME) (make fuzz FUZZTIME=10s)
+fuzz:
+	@set -e; \
+	for file in $$(grep -rl --include='*_test.go' '^func Fuzz' function internal | sort); do \
+	  for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+	    pkg=./$$(dirname $$file)/; \
+	    echo "$(GO) test -run '^\$$' -fuzz '^$$target\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## bench: the performance suite of issue 4 (not part of `make test`); prints one table
+bench:
+	$(GO) run ./internal/bench/run $(BENCH_FLAGS)

@@ -571,11 +571,339 @@ func TestOutputs(t *testing.T) {
 		"DeadLetterQueueUrl": ref(dlqID),
 		"DeadLetterQueueArn": getAtt(dlqID, "Arn"),
 		"EraserFunctionArn":  getAtt(functionID, "Arn"),
+
+		"DeadLetterQueueAlarmName":     ref(dlqAlarmID),
+		"DeadLetterQueueAlarmArn":      getAtt(dlqAlarmID, "Arn"),
+		"OldestMessageAgeAlarmName":    ref(ageAlarmID),
+		"OldestMessageAgeAlarmArn":     getAtt(ageAlarmID, "Arn"),
+		"UpstreamTopicSubscriptionArn": ref(subscriptionID),
+		"UpstreamEventRuleArn":         getAtt(ruleID, "Arn"),
 	}
+	// An output of a conditional resource carries the same condition.
+	cond := map[string]string{"UpstreamTopicSubscriptionArn": "HasUpstreamTopic", "UpstreamEventRuleArn": "HasUpstreamEventBus"}
 	for name, w := range want {
-		if got := get(map[string]any(tp), "Outputs", name, "Value"); !reflect.DeepEqual(got, w) {
-			t.Errorf("Outputs.%s.Value = %v, want %v", name, got, w)
+		t.Run(name, func(t *testing.T) {
+			out := get(map[string]any(tp), "Outputs", name)
+			if got := get(out, "Value"); !reflect.DeepEqual(got, w) {
+				t.Errorf("Value = %v, want %v", got, w)
+			}
+			if got, _ := get(out, "Condition").(string); got != cond[name] {
+				t.Errorf("Condition = %q, want %q", got, cond[name])
+			}
+			if d, _ := get(out, "Description").(string); d == "" {
+				t.Error("no Description")
+			}
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Operations (issue 5) and upstream wiring (issue 6). Most checks run on the
+// template rendered for every combination of the optional parameters (see
+// conditions_test.go), so what is checked is what CloudFormation would build.
+
+const (
+	logGroupID     = "EraserLogGroup"
+	dlqAlarmID     = "DeadLetterQueueAlarm"
+	ageAlarmID     = "OldestMessageAgeAlarm"
+	subscriptionID = "UpstreamTopicSubscription"
+	ruleID         = "UpstreamEventRule"
+	queuePolicyID  = "ErasureQueuePolicy"
+	dlqPolicyID    = "DeadLetterQueuePolicy"
+)
+
+func TestLogGroup(t *testing.T) {
+	tp := loadTemplate(t)
+	if typ := get(tp.resource(logGroupID), "Type"); typ != "AWS::Logs::LogGroup" {
+		t.Fatalf("%s Type = %v, want AWS::Logs::LogGroup", logGroupID, typ)
+	}
+	if got := tp.prop(logGroupID, "RetentionInDays"); !reflect.DeepEqual(got, ref("LogRetentionInDays")) {
+		t.Errorf("RetentionInDays = %v, want !Ref LogRetentionInDays", got)
+	}
+	if d, err := tp.intValue(ref("LogRetentionInDays")); err != nil || d != 90 {
+		t.Errorf("LogRetentionInDays Default = %d (%v), want 90", d, err)
+	}
+	if !slices.Contains(stringList(get(tp.param("LogRetentionInDays"), "AllowedValues")), "90") {
+		t.Error("LogRetentionInDays AllowedValues lacks 90 (CloudWatch accepts only its fixed list)")
+	}
+	for _, policy := range []string{"DeletionPolicy", "UpdateReplacePolicy"} {
+		if got := get(tp.resource(logGroupID), policy); got != "Retain" {
+			t.Errorf("%s = %v, want Retain (the audit lines outlive the stack)", policy, got)
 		}
+	}
+	if got := tp.funcProp(functionID, "LoggingConfig"); !reflect.DeepEqual(get(got, "LogGroup"), ref(logGroupID)) {
+		t.Errorf("%s LoggingConfig.LogGroup = %v, want !Ref %s", functionID, get(got, "LogGroup"), logGroupID)
+	}
+}
+
+// TestConditionsDefinedAndUsed: every condition used is defined, every
+// condition defined is used, and each optional parameter defaults to "off".
+func TestConditionsDefinedAndUsed(t *testing.T) {
+	tp := loadTemplate(t)
+	defined, _ := tp["Conditions"].(map[string]any)
+	used := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if c, ok := x["Condition"].(string); ok {
+				used[c] = true // resource / output Condition, or !Condition inside Fn::Or
+			}
+			if args, ok := x["Fn::If"].([]any); ok && len(args) == 3 {
+				if c, ok := args[0].(string); ok {
+					used[c] = true
+				}
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(tp["Resources"])
+	walk(tp["Outputs"])
+	walk(tp["Conditions"])
+	for c := range used {
+		if _, ok := defined[c]; !ok {
+			t.Errorf("condition %s is used but not defined", c)
+		}
+	}
+	for c := range defined {
+		if !used[c] {
+			t.Errorf("condition %s is defined but never used", c)
+		}
+	}
+	cases := []struct {
+		cond, param string // condition: parameter is not ""
+	}{
+		{"HasAlarmTopic", "AlarmTopicArn"},
+		{"HasUpstreamTopic", "UpstreamTopicArn"},
+		{"HasUpstreamEventBus", "UpstreamEventBusName"},
+	}
+	for _, c := range cases {
+		t.Run(c.cond, func(t *testing.T) {
+			want := map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{ref(c.param), ""}}}}
+			if got := defined[c.cond]; !reflect.DeepEqual(got, want) {
+				t.Errorf("= %v, want !Not [!Equals [!Ref %s, \"\"]]", got, c.param)
+			}
+			if d, _ := scalar(get(tp.param(c.param), "Default")); d != "" || get(tp.param(c.param), "Default") == nil {
+				t.Errorf("parameter %s Default = %v, want \"\" (off)", c.param, get(tp.param(c.param), "Default"))
+			}
+		})
+	}
+	wantOr := map[string]any{"Fn::Or": []any{map[string]any{"Condition": "HasUpstreamTopic"}, map[string]any{"Condition": "HasUpstreamEventBus"}}}
+	if got := defined["HasUpstream"]; !reflect.DeepEqual(got, wantOr) {
+		t.Errorf("HasUpstream = %v, want !Or [HasUpstreamTopic, HasUpstreamEventBus]", got)
+	}
+}
+
+// TestAlarms checks both alarms in every combination: metric, queue,
+// threshold, and the optional actions.
+func TestAlarms(t *testing.T) {
+	tp := loadTemplate(t)
+	alarms := []struct {
+		id, metric, queue string
+		threshold         any
+		periods           int
+	}{
+		{dlqAlarmID, "ApproximateNumberOfMessagesVisible", dlqID, 0, 1},
+		{ageAlarmID, "ApproximateAgeOfOldestMessage", queueID, ref("OldestMessageAgeAlarmSeconds"), 3},
+	}
+	if got := tp.resourcesOfType("AWS::CloudWatch::Alarm"); !slices.Equal(got, []string{dlqAlarmID, ageAlarmID}) {
+		t.Errorf("alarms = %v, want [%s %s]", got, dlqAlarmID, ageAlarmID)
+	}
+	if d, err := tp.intValue(ref("OldestMessageAgeAlarmSeconds")); err != nil || d < 60 || d > 3600 {
+		t.Errorf("OldestMessageAgeAlarmSeconds Default = %d (%v), want 60..3600", d, err)
+	}
+	for _, c := range combinations() {
+		rt, err := tp.render(c.params)
+		if err != nil {
+			t.Fatalf("%s: render: %v", c.name, err)
+		}
+		for _, a := range alarms {
+			t.Run(c.name+"/"+a.id, func(t *testing.T) {
+				if get(rt.resource(a.id), "Type") != "AWS::CloudWatch::Alarm" {
+					t.Fatalf("missing (alarms do not depend on any condition)")
+				}
+				want := map[string]any{
+					"Namespace":          "AWS/SQS",
+					"MetricName":         a.metric,
+					"Dimensions":         []any{map[string]any{"Name": "QueueName", "Value": getAtt(a.queue, "QueueName")}},
+					"Statistic":          "Maximum",
+					"Period":             60,
+					"EvaluationPeriods":  a.periods,
+					"DatapointsToAlarm":  a.periods,
+					"Threshold":          a.threshold,
+					"ComparisonOperator": "GreaterThanThreshold",
+					"TreatMissingData":   "notBreaching",
+				}
+				for k, w := range want {
+					if got := rt.prop(a.id, k); !reflect.DeepEqual(got, w) {
+						t.Errorf("%s = %#v, want %#v", k, got, w)
+					}
+				}
+				for _, k := range []string{"AlarmActions", "OKActions"} {
+					got, present := rt.prop(a.id).(map[string]any)[k]
+					switch {
+					case c.alarm && !reflect.DeepEqual(got, []any{ref("AlarmTopicArn")}):
+						t.Errorf("%s = %v, want [!Ref AlarmTopicArn]", k, got)
+					case !c.alarm && present:
+						t.Errorf("%s = %v, want absent without AlarmTopicArn", k, got)
+					}
+				}
+				if d, _ := rt.prop(a.id, "AlarmDescription").(string); d == "" {
+					t.Error("no AlarmDescription for the on-call engineer")
+				}
+			})
+		}
+	}
+}
+
+// statement is the shape every upstream queue-policy statement must have.
+type statement struct {
+	service   string // principal
+	queue     string // logical ID of the queue the statement is on
+	sourceArn any    // value of aws:SourceArn
+}
+
+func (s statement) want() map[string]any {
+	return map[string]any{
+		"Effect":    "Allow",
+		"Principal": map[string]any{"Service": s.service},
+		"Action":    "sqs:SendMessage",
+		"Resource":  getAtt(s.queue, "Arn"),
+		"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": s.sourceArn}},
+	}
+}
+
+// TestUpstreamWiring checks, for every combination, the SNS subscription, the
+// EventBridge rule, and that each queue has at most one policy whose
+// statements are exactly those of the enabled upstreams.
+func TestUpstreamWiring(t *testing.T) {
+	tp := loadTemplate(t)
+	if got, _ := scalar(get(tp.param("UpstreamTopicRawDelivery"), "Default")); got != "false" {
+		t.Errorf("UpstreamTopicRawDelivery Default = %q, want false", got)
+	}
+	if got := stringList(get(tp.param("UpstreamDetailTypes"), "Default")); len(got) != 0 {
+		t.Errorf("UpstreamDetailTypes Default should be one comma-separated string, got a list %v", got)
+	}
+	if p := tp.param("UpstreamDetailTypes"); get(p, "Type") != "CommaDelimitedList" || get(p, "Default") != "UserDeleted,GdprErasureRequested" {
+		t.Errorf("UpstreamDetailTypes = %v, want CommaDelimitedList defaulting to UserDeleted,GdprErasureRequested", p)
+	}
+	topicStmt := func(q string) statement { return statement{"sns.amazonaws.com", q, ref("UpstreamTopicArn")} }
+	ruleStmt := func(q string) statement { return statement{"events.amazonaws.com", q, getAtt(ruleID, "Arn")} }
+
+	for _, c := range combinations() {
+		t.Run(c.name, func(t *testing.T) {
+			rt, err := tp.render(c.params)
+			if err != nil {
+				t.Fatalf("render: %v", err)
+			}
+
+			// SNS -> SQS
+			if got := rt.resourcesOfType("AWS::SNS::Subscription"); c.topic != slices.Equal(got, []string{subscriptionID}) || !c.topic && len(got) > 0 {
+				t.Errorf("SNS subscriptions = %v, want [%s] iff UpstreamTopicArn is set (%v)", got, subscriptionID, c.topic)
+			}
+			if c.topic {
+				want := map[string]any{
+					"TopicArn":           ref("UpstreamTopicArn"),
+					"Protocol":           "sqs",
+					"Endpoint":           getAtt(queueID, "Arn"),
+					"RawMessageDelivery": ref("UpstreamTopicRawDelivery"),
+					"RedrivePolicy":      map[string]any{"deadLetterTargetArn": getAtt(dlqID, "Arn")},
+				}
+				if got := rt.prop(subscriptionID); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s Properties = %v, want %v", subscriptionID, got, want)
+				}
+				if got := get(rt.resource(subscriptionID), "DependsOn"); got != queuePolicyID {
+					t.Errorf("%s DependsOn = %v, want %s (deliveries before the policy would be refused)", subscriptionID, got, queuePolicyID)
+				}
+			}
+
+			// EventBridge -> SQS
+			if got := rt.resourcesOfType("AWS::Events::Rule"); c.bus != slices.Equal(got, []string{ruleID}) || !c.bus && len(got) > 0 {
+				t.Errorf("EventBridge rules = %v, want [%s] iff UpstreamEventBusName is set (%v)", got, ruleID, c.bus)
+			}
+			if c.bus {
+				if got := rt.prop(ruleID, "EventBusName"); !reflect.DeepEqual(got, ref("UpstreamEventBusName")) {
+					t.Errorf("EventBusName = %v, want !Ref UpstreamEventBusName", got)
+				}
+				if got := rt.prop(ruleID, "EventPattern"); !reflect.DeepEqual(got, map[string]any{"detail-type": ref("UpstreamDetailTypes")}) {
+					t.Errorf("EventPattern = %v, want {detail-type: !Ref UpstreamDetailTypes}", got)
+				}
+				if got := rt.prop(ruleID, "State"); got != "ENABLED" {
+					t.Errorf("State = %v, want ENABLED", got)
+				}
+				targets, _ := rt.prop(ruleID, "Targets").([]any)
+				if len(targets) != 1 {
+					t.Fatalf("Targets = %v, want exactly one", targets)
+				}
+				if got := get(targets[0], "Arn"); !reflect.DeepEqual(got, getAtt(queueID, "Arn")) {
+					t.Errorf("target Arn = %v, want the erasure queue", got)
+				}
+				for _, k := range []string{"Input", "InputPath", "InputTransformer"} {
+					if get(targets[0], k) != nil {
+						t.Errorf("target has %s: the whole event must reach the queue (the function unwraps detail)", k)
+					}
+				}
+				if got := get(targets[0], "DeadLetterConfig", "Arn"); !reflect.DeepEqual(got, getAtt(dlqID, "Arn")) {
+					t.Errorf("target DeadLetterConfig.Arn = %v, want the DLQ", got)
+				}
+			}
+
+			// Queue policies: one per queue at most, exactly the enabled statements.
+			var wantQ, wantDLQ []statement
+			if c.topic {
+				wantQ, wantDLQ = append(wantQ, topicStmt(queueID)), append(wantDLQ, topicStmt(dlqID))
+			}
+			if c.bus {
+				wantQ, wantDLQ = append(wantQ, ruleStmt(queueID)), append(wantDLQ, ruleStmt(dlqID))
+			}
+			policies := map[string][]string{} // queue -> policy IDs
+			for _, id := range rt.resourcesOfType("AWS::SQS::QueuePolicy") {
+				for _, q := range rt.prop(id, "Queues").([]any) {
+					name, _ := get(q, "Ref").(string)
+					policies[name] = append(policies[name], id)
+				}
+			}
+			for _, q := range []struct {
+				queue, policy string
+				want          []statement
+			}{{queueID, queuePolicyID, wantQ}, {dlqID, dlqPolicyID, wantDLQ}} {
+				ids := policies[q.queue]
+				if len(q.want) == 0 {
+					if len(ids) > 0 {
+						t.Errorf("%s has policies %v without an upstream", q.queue, ids)
+					}
+					continue
+				}
+				if !slices.Equal(ids, []string{q.policy}) {
+					t.Errorf("%s policies = %v, want exactly [%s] (two policies on one queue overwrite each other)", q.queue, ids, q.policy)
+					continue
+				}
+				doc := rt.prop(q.policy, "PolicyDocument")
+				if get(doc, "Version") != "2012-10-17" {
+					t.Errorf("%s Version = %v, want 2012-10-17", q.policy, get(doc, "Version"))
+				}
+				stmts, _ := get(doc, "Statement").([]any)
+				if len(stmts) != len(q.want) {
+					t.Errorf("%s has %d statements, want %d", q.policy, len(stmts), len(q.want))
+				}
+				for i, w := range q.want {
+					if i >= len(stmts) {
+						break
+					}
+					got := maps.Clone(stmts[i].(map[string]any))
+					delete(got, "Sid")
+					if !reflect.DeepEqual(got, w.want()) {
+						t.Errorf("%s Statement[%d] =\n %v\nwant\n %v", q.policy, i, got, w.want())
+					}
+				}
+			}
+		})
 	}
 }
 
@@ -617,6 +945,9 @@ func eventFiles(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// events/ also holds the message contract (erasure-event.schema.json),
+	// which is not an SQS event.
+	files = slices.DeleteFunc(files, func(f string) bool { return strings.HasSuffix(f, ".schema.json") })
 	var names []string
 	for _, f := range files {
 		names = append(names, filepath.Base(f))

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/emf"
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
 )
 
 // Limits of the Embedded Metric Format and of the CloudWatch API it feeds:

@@ -97,9 +97,7 @@ func (run *invocation) withRetries(ctx context.Context, attempt int, op func(con
 				return err, attempt - first + 1
 			}
 			refreshed = true
-			var apiErr *tim.APIError
-			errors.As(err, &apiErr)
-			if rerr := run.p.Credentials.SignatureRejected(ctx, apiErr.KeyVersion); rerr != nil {
+			if rerr := run.signatureRejected(ctx, err); rerr != nil {
 				return fmt.Errorf("%w; re-reading the signing key: %w", err, rerr), attempt - first + 1
 			}
 			continue
@@ -111,6 +109,28 @@ func (run *invocation) withRetries(ctx context.Context, attempt int, op func(con
 			return fmt.Errorf("%w; last error: %w", errDeadline, err), attempt - first + 1
 		}
 	}
+}
+
+// errKeyStale fails the signature errors that follow a re-read of the
+// signing key that did not help.
+var errKeyStale = errors.New("the signing key was already re-read in this invocation and Tencent still rejects it")
+
+// signatureRejected tells Credentials that Tencent rejected the signature
+// of err. Once a re-read has not produced a usable key, later rejections in
+// the same invocation fail at once: the secret is read once per invocation,
+// not once per call (Credentials can only tell rejections apart by key
+// version, and re-reading an unchanged secret keeps its version).
+func (run *invocation) signatureRejected(ctx context.Context, err error) error {
+	run.keyMu.Lock()
+	defer run.keyMu.Unlock()
+	if run.keyStale {
+		return errKeyStale
+	}
+	var apiErr *tim.APIError
+	errors.As(err, &apiErr)
+	rerr := run.p.Credentials.SignatureRejected(ctx, apiErr.KeyVersion)
+	run.keyStale = rerr != nil
+	return rerr
 }
 
 // acquire waits for a token of the shared bucket, unless the wait would

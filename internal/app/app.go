@@ -33,22 +33,29 @@ type Options struct {
 	Tune func(*eraser.Processor)
 }
 
-// New builds the handler. A configuration or setup error does not stop
-// the function: it is logged once here and every invocation then reports
-// all its messages failed, so nothing is acknowledged.
-// Logs and metrics go to out (stdout in Lambda).
+// New builds the handler; logs and metrics go to out (stdout in Lambda). A
+// configuration or setup error does not stop the function: it is logged
+// once here, and every invocation then reports all its messages failed, in
+// the response, the audit lines and the metrics, so nothing is acknowledged.
 func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, opts Options) *handler.Handler {
 	logger := logging.New(out, cfg.LogLevel)
+	metrics := &emf.Writer{Out: out, Namespace: cfg.MetricsNamespace, FunctionName: lambdacontext.FunctionName}
+	unconfigured := func(msg string, err error) *handler.Handler {
+		logger.ErrorContext(ctx, msg+"; every message will be reported failed", "error", err)
+		return &handler.Handler{
+			Logger:    logger,
+			ConfigErr: err,
+			Observers: []handler.Observer{&audit.Logger{Logger: logger, Keys: noAuditKey{err}}, metrics},
+		}
+	}
 	if cfgErr != nil {
-		logger.ErrorContext(ctx, "invalid configuration; every message will be reported failed", "error", cfgErr)
-		return &handler.Handler{Logger: logger, ConfigErr: cfgErr}
+		return unconfigured("invalid configuration", cfgErr)
 	}
 	keys := opts.Keys
 	if keys == nil {
 		provider, err := signingkey.NewFromConfig(ctx, cfg.SecretID)
 		if err != nil {
-			logger.ErrorContext(ctx, "cannot create the Secrets Manager client; every message will be reported failed", "error", err)
-			return &handler.Handler{Logger: logger, ConfigErr: err}
+			return unconfigured("cannot create the Secrets Manager client", err)
 		}
 		provider.Logger = logger
 		keys = provider
@@ -83,7 +90,13 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		Logger:    logger,
 		Observers: []handler.Observer{
 			&audit.Logger{Logger: logger, Keys: source},
-			&emf.Writer{Out: out, Namespace: cfg.MetricsNamespace, FunctionName: lambdacontext.FunctionName},
+			metrics,
 		},
 	}
 }
+
+// noAuditKey stands in for the key source when the function cannot run:
+// its messages were never parsed, so there is nothing to hash.
+type noAuditKey struct{ err error }
+
+func (n noAuditKey) AuditKey(context.Context) ([]byte, error) { return nil, n.err }

@@ -101,13 +101,13 @@ func (run *invocation) parse(ctx context.Context, records []events.SQSMessage, r
 	blocked := false
 	for i, rec := range records {
 		m := &report.Messages[i]
+		req, err := message.Parse(rec.Body)
+		m.Request = req // on error, the audit fields that could be read
 		if blocked {
 			m.Outcome, m.Class, m.Err = Failed, ClassFIFOBlocked, errFIFOBlocked
 			continue
 		}
-		req, err := message.Parse(rec.Body)
 		if err == nil {
-			m.Request = req
 			err = run.checkAttrs(req, names)
 		}
 		if err != nil {
@@ -233,13 +233,15 @@ func (run *invocation) settle(report *Report, fifo bool) {
 	report.Systemic = systemic(report.Messages)
 }
 
-// systemic tells whether every message failed, all for a reason that fails
-// every message alike; messages held back by the FIFO rule do not count.
+// systemic tells whether every valid message failed, all for a reason that
+// fails every message alike. Invalid messages and those held back by the
+// FIFO rule do not count: one bad message must not keep Lambda from backing
+// off when the key is wrong.
 func systemic(messages []MessageResult) bool {
 	found := false
 	for _, m := range messages {
 		switch {
-		case m.Class == ClassFIFOBlocked:
+		case m.Class == ClassFIFOBlocked || m.Outcome == Invalid:
 		case m.Outcome == Erased || !isSystemic(m.Class):
 			return false
 		default:

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
 // Processor handles the records of one batch (satisfied by
@@ -47,15 +48,12 @@ type Handler struct {
 // Handle processes one SQS event and returns the messages SQS must deliver
 // again.
 func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQSEventResponse, error) {
+	var report *eraser.Report
 	if h.ConfigErr != nil {
-		resp := events.SQSEventResponse{BatchItemFailures: make([]events.SQSBatchItemFailure, 0, len(event.Records))}
-		for _, r := range event.Records {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
-		}
-		return resp, fmt.Errorf("function is not configured: %w", h.ConfigErr)
+		report = unconfigured(event.Records, h.ConfigErr)
+	} else {
+		report = h.Processor.Process(ctx, event.Records, isFIFO(event.Records))
 	}
-
-	report := h.Processor.Process(ctx, event.Records, isFIFO(event.Records))
 	for _, o := range h.Observers {
 		o.Observe(ctx, report)
 	}
@@ -67,10 +65,23 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 		}
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
 	}
-	if report.Systemic {
+	switch {
+	case h.ConfigErr != nil:
+		return resp, fmt.Errorf("function is not configured: %w", h.ConfigErr)
+	case report.Systemic:
 		return resp, ErrSystemic
 	}
 	return resp, nil
+}
+
+// unconfigured reports every message failed because the function cannot
+// run, so the audit trail and metrics still account for each of them.
+func unconfigured(records []events.SQSMessage, cause error) *eraser.Report {
+	report := &eraser.Report{Messages: make([]eraser.MessageResult, len(records)), Systemic: true}
+	for i, r := range records {
+		report.Messages[i] = eraser.MessageResult{MessageID: r.MessageId, Outcome: eraser.Failed, Class: tim.Configuration.String(), Err: cause}
+	}
+	return report
 }
 
 // isFIFO tells whether the batch comes from a FIFO queue, whose ARN ends in

@@ -114,7 +114,8 @@ func TestHandle(t *testing.T) {
 
 func TestHandleUnconfiguredFailsEverything(t *testing.T) {
 	cfgErr := errors.New("SECRET_ID is required")
-	h := &handler.Handler{ConfigErr: cfgErr}
+	rec := &recordingObserver{}
+	h := &handler.Handler{ConfigErr: cfgErr, Observers: []handler.Observer{rec}}
 	event := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "a"}, {MessageId: "b"}}}
 	resp, err := h.Handle(context.Background(), event)
 	if !errors.Is(err, cfgErr) {
@@ -123,4 +124,17 @@ func TestHandleUnconfiguredFailsEverything(t *testing.T) {
 	if len(resp.BatchItemFailures) != 2 {
 		t.Errorf("failures = %v, want both messages", resp.BatchItemFailures)
 	}
+	// The audit trail must account for messages the function could not run.
+	if rec.report == nil || len(rec.report.Messages) != 2 {
+		t.Fatalf("observer saw %+v, want a report of both messages", rec.report)
+	}
+	for _, m := range rec.report.Messages {
+		if m.Outcome != eraser.Failed || m.Class != "configuration" || !errors.Is(m.Err, cfgErr) {
+			t.Errorf("message %s: %s/%s/%v", m.MessageID, m.Outcome, m.Class, m.Err)
+		}
+	}
 }
+
+type recordingObserver struct{ report *eraser.Report }
+
+func (r *recordingObserver) Observe(_ context.Context, report *eraser.Report) { r.report = report }

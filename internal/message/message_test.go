@@ -174,8 +174,9 @@ func TestParseInvalid(t *testing.T) {
 			if !strings.Contains(perr.Reason, tt.reason) {
 				t.Errorf("Reason = %q, want it to contain %q", perr.Reason, tt.reason)
 			}
-			if !reflect.DeepEqual(req, erasure.Request{}) {
-				t.Errorf("Parse returned a non-zero Request with an error: %v", req)
+			// Only the audit fields may survive an error, never accounts.
+			if req.Accounts != nil || req.Attrs != nil {
+				t.Errorf("Parse returned accounts or attrs with an error: %v", req)
 			}
 		})
 	}
@@ -244,5 +245,19 @@ func TestParseEventFiles(t *testing.T) {
 		if wantErr := strings.HasSuffix(name, "(fail)"); (err != nil) != wantErr {
 			t.Errorf("%s: Parse error = %v, want error: %v", name, err, wantErr)
 		}
+	}
+}
+
+func TestParseInvalidKeepsAuditFields(t *testing.T) {
+	body := `{"type":"gdpr.erasure","eventId":"evt-9","occurredAt":"2026-11-25T10:00:00Z","accounts":["ok","` + strings.Repeat("x", 33) + `"]}`
+	req, err := Parse(body)
+	if err == nil {
+		t.Fatal("a 33-byte account was accepted")
+	}
+	if req.EventID != "evt-9" || req.OccurredAt != "2026-11-25T10:00:00Z" || req.Type != erasure.GDPRErasure {
+		t.Errorf("audit fields lost: %+v", req)
+	}
+	if req.Accounts != nil {
+		t.Errorf("accounts returned with an error")
 	}
 }

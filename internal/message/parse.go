@@ -16,7 +16,8 @@ const MaxBodyBytes = 1 << 20
 
 // Parse decodes and validates one SQS message body, unwrapping an SNS or
 // EventBridge envelope if there is one. The error, if any, is an *Error; the
-// Request is then the zero value. The returned strings may share memory with
+// Request then holds only the audit fields (Type, EventID, OccurredAt) that
+// could be read, so the invalid message can still be traced. The returned strings may share memory with
 // body, which is why Parse takes a string (immutable) rather than bytes.
 func Parse(body string) (erasure.Request, error) {
 	switch {
@@ -30,7 +31,8 @@ func Parse(body string) (erasure.Request, error) {
 	}
 	req, err := parseObject(body, "", envelopeSNS|envelopeEventBridge)
 	if err != nil {
-		return erasure.Request{}, err
+		// Keep what identifies the message in the audit log, never more.
+		return erasure.Request{Type: req.Type, EventID: req.EventID, OccurredAt: req.OccurredAt}, err
 	}
 	return req, nil
 }
@@ -103,7 +105,7 @@ func parseObject(b, path string, allowed envelope) (erasure.Request, *Error) {
 		err.Reason = "missing; this looks like a nested envelope, and only SNS -> EventBridge -> erasure is unwrapped"
 	}
 	err.Field = join(path, err.Field)
-	return erasure.Request{}, err
+	return req, err
 }
 
 // unwrapSNS parses an SNS notification's Message, which carries the erasure
@@ -141,26 +143,30 @@ func unwrapEventBridge(raw, path string) (erasure.Request, *Error) {
 func (o *object) request() (erasure.Request, *Error) {
 	var req erasure.Request
 	var err *Error
+	// The audit fields come first so that an invalid message can still be
+	// found by its eventId in the audit log.
+	if req.EventID, err = auditField(o.eventID, "eventId"); err != nil {
+		return req, err
+	}
+	if req.OccurredAt, err = auditField(o.occurredAt, "occurredAt"); err != nil {
+		return req, err
+	}
 	if req.Type, err = parseType(o.typ); err != nil {
-		return erasure.Request{}, err
+		return req, err
 	}
 	if isNull(o.accounts) {
-		return erasure.Request{}, &Error{Field: "accounts", Reason: "missing"}
+		return req, &Error{Field: "accounts", Reason: "missing"}
 	}
-	if req.Accounts, err = stringList(o.accounts, "accounts", erasure.MaxAccountsPerRequest, "entries", erasure.ValidAccount); err != nil {
-		return erasure.Request{}, err
+	accounts, err := stringList(o.accounts, "accounts", erasure.MaxAccountsPerRequest, "entries", erasure.ValidAccount)
+	if err != nil {
+		return req, err
 	}
 	if !isNull(o.attrs) {
 		if req.Attrs, err = stringList(o.attrs, "attrs", erasure.MaxAttrs, "names", erasure.ValidAttr); err != nil {
-			return erasure.Request{}, err
+			return req, err
 		}
 	}
-	if req.EventID, err = auditField(o.eventID, "eventId"); err != nil {
-		return erasure.Request{}, err
-	}
-	if req.OccurredAt, err = auditField(o.occurredAt, "occurredAt"); err != nil {
-		return erasure.Request{}, err
-	}
+	req.Accounts = accounts
 	return req, nil
 }
 

@@ -162,12 +162,13 @@ func TestProcessFIFOFailsEverythingAfterTheFirstFailure(t *testing.T) {
 
 func TestProcessWrongKeyIsSystemic(t *testing.T) {
 	f := newFixture(t, timstub.Config{Key: []byte("a-different-key")})
-	records := []events.SQSMessage{message("1", erasureBody("k1")), message("2", erasureBody("k2"))}
+	// One invalid message must not hide the systemic failure of the others.
+	records := []events.SQSMessage{message("1", erasureBody("k1")), message("2", erasureBody("k2")), message("bad", "{")}
 	r := f.p.Process(context.Background(), records, false)
 	if !r.Systemic {
 		t.Fatalf("Systemic = false; messages %+v", r.Messages)
 	}
-	for _, m := range r.Messages {
+	for _, m := range r.Messages[:2] {
 		if m.Outcome != eraser.Failed || m.Class != "signature" {
 			t.Errorf("%s: %s/%s, want failed/signature", m.MessageID, m.Outcome, m.Class)
 		}

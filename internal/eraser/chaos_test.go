@@ -350,7 +350,7 @@ func TestChaosRateLimited(t *testing.T) {
 	// 1/rate apart, but requests reach the server with a few milliseconds
 	// of jitter, so a window of exactly one second can still see rate+1
 	// calls. 10 % headroom absorbs that.
-	f.p.Limiter = rate.NewLimiter(rate.Limit(stubRate*0.9), 1)
+	f.p.Limiter = rate.NewLimiter(rate.Limit(stubRate*1.0), 1)
 	b := newChaosBatch(77, chaosBatchOptions{messages: 60, maxAccounts: 100, pool: 1_000_000})
 	r := f.p.Process(context.Background(), b.records, false)
 	checkChaosInvariants(t, f.stub, b.records, b.invalid, r, false)

@@ -22,7 +22,7 @@ type KeyProvider interface {
 
 // ErrKeyUnchanged means Tencent rejected the signature and re-reading the
 // secret returned the same key: the configuration is wrong.
-var ErrKeyUnchanged = errors.New("Tencent rejected the signature and the secret still holds the same key; check the key, SDKAppID and admin identifier")
+var ErrKeyUnchanged = errors.New("signature rejected by Tencent and the secret still holds the same key; check the key, SDKAppID and admin identifier")
 
 // Source implements tim.Signer. It is safe for concurrent use.
 type Source struct {

@@ -126,7 +126,7 @@ func (p *Processor) appAttrNames(ctx context.Context, run *invocation) ([]string
 		return c.names, nil
 	}
 	var names []string
-	err, _ := run.withRetries(ctx, 0, func(ctx context.Context) error {
+	_, err := run.withRetries(ctx, 0, func(ctx context.Context) error {
 		var err error
 		names, err = p.API.AttrNames(ctx)
 		return err

@@ -20,7 +20,7 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 		users[j] = tim.UserAttrs{Account: run.entries[i].Account, Attrs: run.entries[i].Attrs}
 	}
 	var result tim.RemoveResult
-	err, tries := run.withRetries(ctx, attempt, func(ctx context.Context) error {
+	tries, err := run.withRetries(ctx, attempt, func(ctx context.Context) error {
 		run.calls.Add(1)
 		var err error
 		result, err = run.p.API.RemoveAttrs(ctx, users)
@@ -69,19 +69,19 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 
 // withRetries runs op until it succeeds, fails for good, or time runs out.
 // Every try waits for the shared token bucket first. It returns the last
-// error and the number of tries made.
-func (run *invocation) withRetries(ctx context.Context, attempt int, op func(context.Context) error) (error, int) {
+// number of tries made and the last error.
+func (run *invocation) withRetries(ctx context.Context, attempt int, op func(context.Context) error) (int, error) {
 	first, refreshed := attempt, false
 	for ; ; attempt++ {
 		if err := run.acquire(ctx); err != nil {
-			return err, attempt - first
+			return attempt - first, err
 		}
 		if attempt > first || first > 0 {
 			run.retries.Add(1)
 		}
 		err := run.callWithin(ctx, op)
 		if err == nil {
-			return nil, attempt - first + 1
+			return attempt - first + 1, nil
 		}
 		class := tim.Classify(err)
 		run.p.logger().DebugContext(ctx, "call failed", "attempt", attempt+1, "class", class.String(), "error", err)
@@ -94,19 +94,19 @@ func (run *invocation) withRetries(ctx context.Context, attempt int, op func(con
 			// The key may have been rotated: read it again once, then a
 			// second rejection means the configuration is wrong.
 			if refreshed {
-				return err, attempt - first + 1
+				return attempt - first + 1, err
 			}
 			refreshed = true
 			if rerr := run.signatureRejected(ctx, err); rerr != nil {
-				return fmt.Errorf("%w; re-reading the signing key: %w", err, rerr), attempt - first + 1
+				return attempt - first + 1, fmt.Errorf("%w; re-reading the signing key: %w", err, rerr)
 			}
 			continue
 		}
 		if !run.p.Retry.CheckRetry(attempt, class) {
-			return err, attempt - first + 1
+			return attempt - first + 1, err
 		}
 		if !run.sleep(ctx, run.p.Retry.Backoff(attempt, class)) {
-			return fmt.Errorf("%w; last error: %w", errDeadline, err), attempt - first + 1
+			return attempt - first + 1, fmt.Errorf("%w; last error: %w", errDeadline, err)
 		}
 	}
 }

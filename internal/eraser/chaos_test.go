@@ -334,23 +334,21 @@ func TestChaosAcceptance(t *testing.T) {
 	}
 }
 
-// TestChaosRateLimited runs a batch big enough to hit the stand-in's rate
-// limit, with a processor whose token bucket is sized to it: no call the
-// function makes may be rejected for the rate, while injected faults
-// (including injected 60018s) are still retried.
+// TestChaosRateLimited runs a batch big enough to keep the stand-in's rate
+// limit saturated for about two seconds, with a processor whose token bucket
+// is sized to it: no call the function makes may be rejected for the rate.
+// No faults are injected here: a faulted request does not count toward the
+// stand-in's window, so faults would keep it below the limit and hide an
+// over-eager bucket. (Measured: at 1.2 times the stand-in's rate this test
+// sees 5 rejections, at exactly its rate 1, at 0.9 none.)
 func TestChaosRateLimited(t *testing.T) {
 	const stubRate = 20
-	f := newFixture(t, timstub.Config{
-		RateLimit: stubRate,
-		Faults: timstub.Faults{
-			Seed: 5, HTTP502: 0.05, ConnReset: 0.05, Internal91000: 0.05, RateLimited60018: 0.05,
-		},
-	})
+	f := newFixture(t, timstub.Config{RateLimit: stubRate})
 	// A bucket of burst 1 at the stand-in's rate hands out tokens exactly
-	// 1/rate apart, but requests reach the server with a few milliseconds
-	// of jitter, so a window of exactly one second can still see rate+1
-	// calls. 10 % headroom absorbs that.
-	f.p.Limiter = rate.NewLimiter(rate.Limit(stubRate*1.0), 1)
+	// 1/rate apart, but requests reach the server with varying delay, so a
+	// sliding window of one second can still see rate+1 of them. 10 %
+	// headroom absorbs that jitter.
+	f.p.Limiter = rate.NewLimiter(rate.Limit(stubRate*0.9), 1)
 	b := newChaosBatch(77, chaosBatchOptions{messages: 60, maxAccounts: 100, pool: 1_000_000})
 	r := f.p.Process(context.Background(), b.records, false)
 	checkChaosInvariants(t, f.stub, b.records, b.invalid, r, false)
@@ -362,6 +360,6 @@ func TestChaosRateLimited(t *testing.T) {
 	if r.Calls <= stubRate {
 		t.Errorf("only %d calls: the batch did not exercise the rate limit", r.Calls)
 	}
-	t.Logf("%d calls (%d retries) for %d accounts in %v; %d injected faults, %d rate-limit rejections; redelivery rounds %d",
-		r.Calls, r.Retries, r.Accounts, r.Duration.Round(time.Millisecond), st.FaultsInjected, st.RateLimited, rounds)
+	t.Logf("%d calls (%d retries) for %d accounts in %v; %d rate-limit rejections; redelivery rounds %d",
+		r.Calls, r.Retries, r.Accounts, r.Duration.Round(time.Millisecond), st.RateLimited, rounds)
 }

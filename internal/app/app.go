@@ -6,10 +6,9 @@ package app
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
-
-	"golang.org/x/time/rate"
 
 	"github.com/attr-eraser/attr-eraser/internal/audit"
 	"github.com/attr-eraser/attr-eraser/internal/config"
@@ -18,10 +17,17 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/handler"
 	"github.com/attr-eraser/attr-eraser/internal/logging"
+	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/usersig"
 )
+
+// WindowMargin lengthens the rate limiter's one-second window. Calls reach
+// Tencent with uneven delays, so two calls sent exactly one second apart can
+// arrive less than a second apart; 40 ms absorbs that jitter (measured with
+// `make bench`) at the cost of about 4 % of the ceiling.
+const WindowMargin = 40 * time.Millisecond
 
 // Options tune parts the configuration does not cover; the zero value is
 // what production uses.
@@ -73,10 +79,8 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 			HTTPClient: tim.NewHTTPClient(tim.DefaultTimeout, eraser.DefaultMaxInFlight),
 			Signer:     source,
 		},
-		Credentials: source,
-		// A burst of one keeps every one-second window at or under the
-		// limit, which a bucket of rate r and burst b promises only for b = 1.
-		Limiter:      rate.NewLimiter(rate.Limit(cfg.RateLimit), 1),
+		Credentials:  source,
+		Limiter:      ratelimit.NewWindow(cfg.RateLimit, time.Second+WindowMargin),
 		DefaultAttrs: cfg.Attrs,
 		DryRun:       cfg.DryRun,
 		Logger:       logger,

@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/attr-eraser/attr-eraser/internal/retry"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
@@ -36,6 +34,13 @@ type Credentials interface {
 	UserSigExpired()
 }
 
+// Limiter admits calls (satisfied by *ratelimit.Window and by
+// golang.org/x/time/rate's *Limiter). Wait must return at once with an
+// error when the admission would come after ctx's deadline.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
 // Defaults of a Processor's zero fields.
 const (
 	DefaultMaxInFlight = 16
@@ -54,9 +59,10 @@ const (
 type Processor struct {
 	API         API
 	Credentials Credentials
-	// Limiter is the token bucket shared by every call of the process; nil
-	// means unlimited (tests only: Tencent allows 100 calls per second).
-	Limiter *rate.Limiter
+	// Limiter paces every call of the process (shared by concurrent
+	// invocations); nil means unlimited (tests only: Tencent allows 100
+	// calls per second).
+	Limiter Limiter
 	// MaxInFlight bounds concurrent requests. At 100 calls/s and 100 ms of
 	// latency ten are busy at any time, so the default leaves headroom.
 	MaxInFlight int

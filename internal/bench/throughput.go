@@ -155,8 +155,8 @@ func lambdaContext(id string) (context.Context, context.CancelFunc) {
 // Before the timed part, one small warm-up invocation reads the secret,
 // generates the UserSig and reads the app's attribute names (a warm
 // container has done this), then the run waits 1.1 s so the stand-in's
-// window is empty and the token bucket full, as in a container that was
-// idle for a second.
+// window is empty and the function's limiter has every slot free, as in a
+// container that was idle for a second.
 func (h *Harness) RunThroughput(ctx context.Context, t Throughput) (ThroughputResult, error) {
 	res := ThroughputResult{Shape: t.Shape.Name, LatencyMs: ms(t.Latency), Invocations: t.Invocations}
 	srv, err := h.tencent(t.Latency)

@@ -68,7 +68,7 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 }
 
 // withRetries runs op until it succeeds, fails for good, or time runs out.
-// Every try waits for the shared token bucket first. It returns the last
+// Every try waits for the shared rate limiter first. It returns the
 // number of tries made and the last error.
 func (run *invocation) withRetries(ctx context.Context, attempt int, op func(context.Context) error) (int, error) {
 	first, refreshed := attempt, false
@@ -133,7 +133,7 @@ func (run *invocation) signatureRejected(ctx context.Context, err error) error {
 	return rerr
 }
 
-// acquire waits for a token of the shared bucket, unless the wait would
+// acquire waits for a slot of the shared rate limiter, unless the wait would
 // leave less than MinCallBudget before the cutoff.
 func (run *invocation) acquire(ctx context.Context) error {
 	if run.p.Limiter == nil {

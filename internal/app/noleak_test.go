@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/audit"
+	"github.com/attr-eraser/attr-eraser/internal/capture"
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/credentials"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
@@ -78,7 +78,7 @@ func TestNoLeakUnderFaults(t *testing.T) {
 		t.Fatalf("config.Load: %v", err)
 	}
 
-	var out leakBuffer
+	var out capture.Buffer
 	ctx := context.Background()
 	h := app.New(ctx, cfg, nil, &out, app.Options{Tune: func(p *eraser.Processor) {
 		// Production retry policy, minus most of the waiting.
@@ -424,22 +424,4 @@ func leakDecodeLines(t *testing.T, out string) []leakLine {
 		lines = append(lines, l)
 	}
 	return lines
-}
-
-// leakBuffer is the function's stdout: written by concurrent goroutines.
-type leakBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *leakBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *leakBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

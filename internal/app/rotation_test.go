@@ -1,18 +1,17 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
+	"github.com/attr-eraser/attr-eraser/internal/capture"
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/handler"
 	"github.com/attr-eraser/attr-eraser/internal/secretstub"
@@ -29,30 +28,11 @@ const (
 	rotNewKey     = "2222222222222222222222222222222222222222222222222222222222222222"
 )
 
-// rotSyncBuffer collects the handler's log and metric lines; the handler
-// writes from several goroutines.
-type rotSyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *rotSyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *rotSyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type rotFixture struct {
 	tencent *timstub.Server
 	secrets *secretstub.Server
 	h       *handler.Handler
-	out     *rotSyncBuffer
+	out     *capture.Buffer
 }
 
 func rotSecret(key string) string {
@@ -90,7 +70,7 @@ func rotStart(t *testing.T) *rotFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &rotSyncBuffer{}
+	out := &capture.Buffer{}
 	h := app.New(context.Background(), cfg, nil, out, app.Options{})
 	return &rotFixture{tencent: tencent, secrets: secrets, h: h, out: out}
 }

@@ -10,13 +10,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/attr-eraser/attr-eraser/internal/audit"
+	"github.com/attr-eraser/attr-eraser/internal/capture"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/logging"
@@ -465,7 +465,7 @@ func TestAuditIgnoresLogLevel(t *testing.T) {
 }
 
 func TestAuditConcurrentObserve(t *testing.T) {
-	var buf syncBuffer
+	var buf capture.Buffer
 	l := &audit.Logger{Logger: slog.New(slog.NewJSONHandler(&buf, nil)), Keys: keys{key: testKey}, HashesPerLine: 1}
 	done := make(chan struct{})
 	for i := range 8 {
@@ -482,22 +482,4 @@ func TestAuditConcurrentObserve(t *testing.T) {
 	if got := len(decode(t, buf.String())); got != 8*4 {
 		t.Errorf("got %d lines, want %d", got, 8*4)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

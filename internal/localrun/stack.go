@@ -17,10 +17,10 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/attr-eraser/attr-eraser/internal/capture"
 	"github.com/attr-eraser/attr-eraser/internal/secretstub"
 	"github.com/attr-eraser/attr-eraser/internal/timstub"
 )
@@ -55,7 +55,7 @@ type Stack struct {
 
 	invokeURL string
 	cmd       *exec.Cmd
-	output    *lockedBuffer
+	output    *capture.Buffer
 	exited    chan struct{}
 }
 
@@ -75,7 +75,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if tcfg.AttrNames == nil {
 		tcfg.AttrNames = timstub.DefaultAttrNames
 	}
-	s := &Stack{Key: tcfg.Key, output: &lockedBuffer{tee: opts.Output}, exited: make(chan struct{})}
+	s := &Stack{Key: tcfg.Key, output: &capture.Buffer{Tee: opts.Output}, exited: make(chan struct{})}
 	var err error
 	if s.Tencent, err = timstub.Start(tcfg); err != nil {
 		return nil, fmt.Errorf("start Tencent Chat stand-in: %w", err)
@@ -213,26 +213,4 @@ func randomKey() []byte {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
 	return []byte(hex.EncodeToString(b))
-}
-
-// lockedBuffer collects output written from two pipes at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	tee io.Writer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.tee != nil {
-		_, _ = b.tee.Write(p)
-	}
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attr-eraser/attr-eraser/internal/fakeclock"
 	"github.com/attr-eraser/attr-eraser/internal/secretstub"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,28 +23,10 @@ import (
 
 const secretName = "attr-eraser/tim-signing-key"
 
-// clock is a fake time source that moves only when told to.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type fixture struct {
 	stub  *secretstub.Server
 	p     *signingkey.Provider
-	clock *clock
+	clock *fakeclock.Clock
 	log   *bytes.Buffer
 }
 
@@ -70,7 +53,7 @@ func newFixture(t *testing.T, setup func(*secretstub.Server) (secretID string)) 
 	if err != nil {
 		t.Fatalf("NewFromConfig: %v", err)
 	}
-	clk := &clock{now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	var logBuf bytes.Buffer
 	p.Now = clk.Now
 	p.Logger = slog.New(slog.NewJSONHandler(&logBuf, nil))

@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/attr-eraser/attr-eraser/internal/fakeclock"
 	"github.com/attr-eraser/attr-eraser/internal/usersig"
 )
 
@@ -24,25 +24,7 @@ const (
 // epoch is the fake clock's start; any fixed time works.
 var epoch = time.Unix(1800000000, 0)
 
-// clock is a fake Config.Now safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: epoch} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *fakeclock.Clock { return fakeclock.New(epoch) }
 
 // start runs a stand-in for the test app with cfg's zero fields filled in
 // for it, and closes it when the test ends.

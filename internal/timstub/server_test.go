@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/attr-eraser/attr-eraser/internal/fakeclock"
 )
 
 func TestRemoveAttrRecords(t *testing.T) {
@@ -66,7 +68,7 @@ func TestRemoveAttrRecords(t *testing.T) {
 func TestAuthErrors(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(s *Server, clk *clock)
+		setup func(s *Server, clk *fakeclock.Clock)
 		query func(t *testing.T, q url.Values)
 		want  int
 		info  string // substring of ErrorInfo
@@ -107,9 +109,9 @@ func TestAuthErrors(t *testing.T) {
 			fmt.Sscanf(testKey, "%x", &raw)
 			q.Set("usersig", sign(t, testAppID, testAdmin, string(raw), epoch, time.Hour))
 		}, want: CodeSigMismatch},
-		{name: "key rotated", setup: func(s *Server, _ *clock) { s.SetKey([]byte("new key")) }, want: CodeSigMismatch},
-		{name: "expired", setup: func(_ *Server, c *clock) { c.Add(time.Hour + time.Second) }, want: CodeSigExpired},
-		{name: "last valid second", setup: func(_ *Server, c *clock) { c.Add(time.Hour) }, want: CodeOK},
+		{name: "key rotated", setup: func(s *Server, _ *fakeclock.Clock) { s.SetKey([]byte("new key")) }, want: CodeSigMismatch},
+		{name: "expired", setup: func(_ *Server, c *fakeclock.Clock) { c.Advance(time.Hour + time.Second) }, want: CodeSigExpired},
+		{name: "last valid second", setup: func(_ *Server, c *fakeclock.Clock) { c.Advance(time.Hour) }, want: CodeOK},
 		{name: "not admin", query: func(t *testing.T, q url.Values) {
 			q.Set("identifier", "someone")
 			q.Set("usersig", sign(t, testAppID, "someone", testKey, epoch, time.Hour))
@@ -310,11 +312,11 @@ func TestRateLimit(t *testing.T) {
 	if got := codes(PathGetAttrName, 3); !reflect.DeepEqual(got, []int{0, 0, 0}) {
 		t.Errorf("other path: %v", got)
 	}
-	clk.Add(999 * time.Millisecond)
+	clk.Advance(999 * time.Millisecond)
 	if got := codes(PathRemoveAttr, 1); got[0] != CodeRateLimited {
 		t.Errorf("within the window: %v", got)
 	}
-	clk.Add(time.Millisecond)
+	clk.Advance(time.Millisecond)
 	if got := codes(PathRemoveAttr, 4); !reflect.DeepEqual(got, []int{0, 0, 0, 60018}) {
 		t.Errorf("next second: %v", got)
 	}

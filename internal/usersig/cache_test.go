@@ -6,25 +6,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/attr-eraser/attr-eraser/internal/fakeclock"
 )
-
-// fakeClock is a settable clock safe to read from many goroutines.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func TestCache(t *testing.T) {
 	key := []byte(vecKey)
@@ -108,11 +92,11 @@ func TestCache(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			start := time.Unix(vecTime, 0)
-			clk := &fakeClock{t: start}
+			clk := fakeclock.New(start)
 			c := &Cache{Expire: tt.expire, RefreshBefore: tt.refreshBefore, Now: clk.Now}
 			prev := ""
 			for i, s := range tt.steps {
-				clk.Add(s.advance)
+				clk.Advance(s.advance)
 				if s.invalidate {
 					c.Invalidate()
 				}
@@ -186,7 +170,7 @@ func TestCacheError(t *testing.T) {
 }
 
 func TestCacheConcurrent(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(vecTime, 0)}
+	clk := fakeclock.New(time.Unix(vecTime, 0))
 	c := &Cache{Expire: time.Hour, RefreshBefore: time.Minute, Now: clk.Now}
 	keys := [][]byte{[]byte(vecKey), []byte("other")}
 
@@ -201,7 +185,7 @@ func TestCacheConcurrent(t *testing.T) {
 				case i%50 == 0:
 					c.Invalidate()
 				case i%17 == 0:
-					clk.Add(time.Second)
+					clk.Advance(time.Second)
 				}
 				// Switching keys now and then (not every call) makes
 				// goroutines race on replacing the entry without making

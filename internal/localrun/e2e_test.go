@@ -15,6 +15,7 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/localrun"
 	"github.com/attr-eraser/attr-eraser/internal/message"
+	"github.com/attr-eraser/attr-eraser/internal/timstub"
 )
 
 // The binaries are built once for all tests: the function as `sam build`
@@ -165,5 +166,59 @@ func checkNoLeaks(t *testing.T, stack *localrun.Stack) {
 		if strings.Contains(out, s) {
 			t.Errorf("output contains %q", s)
 		}
+	}
+}
+
+// TestDeadlineUnderTheEmulator gives the function a 3 s timeout and a
+// Tencent that needs 1.5 s a call: the function must answer before Lambda
+// would kill it, acknowledging exactly what it finished and returning the
+// rest.
+func TestDeadlineUnderTheEmulator(t *testing.T) {
+	stack := start(t, localrun.Options{
+		Timeout: 3 * time.Second,
+		Tencent: timstub.Config{Faults: timstub.Faults{Latency: 1500 * time.Millisecond}},
+		// A fixed default set: reading the app's names would cost a slow call.
+		Env: []string{"TIM_ATTRS=sex,city"},
+	})
+	var event events.SQSEvent
+	for i := range 24 {
+		accounts := make([]string, 100)
+		for j := range accounts {
+			accounts[j] = fmt.Sprintf("slow-%02d-%03d", i, j)
+		}
+		body, _ := json.Marshal(map[string]any{"type": "user.deleted", "accounts": accounts})
+		event.Records = append(event.Records, events.SQSMessage{
+			MessageId: fmt.Sprintf("slow-%02d", i), Body: string(body),
+			EventSource: "aws:sqs", EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:erasure",
+		})
+	}
+	raw, _ := json.Marshal(event)
+	began := time.Now()
+	out := invoke(t, stack, raw)
+	took := time.Since(began)
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(out, &resp); err != nil || resp.BatchItemFailures == nil {
+		t.Fatalf("response %s is not a batch response (%v); output:\n%s", out, err, stack.Output())
+	}
+	if took >= 3*time.Second {
+		t.Errorf("the invocation took %v, past its 3 s timeout", took)
+	}
+	failed := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+	}
+	if len(failed) == 0 || len(failed) == len(event.Records) {
+		t.Fatalf("%d of %d messages failed; want the unfinished ones only", len(failed), len(event.Records))
+	}
+	for i, rec := range event.Records {
+		if failed[rec.MessageId] {
+			continue
+		}
+		if stack.Tencent.Removed(fmt.Sprintf("slow-%02d-000", i)) == nil {
+			t.Errorf("message %s acknowledged but not removed", rec.MessageId)
+		}
+	}
+	if !strings.Contains(stack.Output(), `"class":"deadline"`) {
+		t.Error("no audit line names the deadline")
 	}
 }

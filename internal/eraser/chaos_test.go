@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"golang.org/x/time/rate"
 
+	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/timstub"
 )
 
@@ -335,27 +336,22 @@ func TestChaosAcceptance(t *testing.T) {
 }
 
 // TestChaosRateLimited runs a batch big enough to keep the stand-in's rate
-// limit saturated for about two seconds, with a processor whose token bucket
-// is sized to it: no call the function makes may be rejected for the rate.
+// limit saturated for about two seconds, with the production limiter sized
+// to it: no call the function makes may be rejected for the rate.
 // No faults are injected here: a faulted request does not count toward the
 // stand-in's window, so faults would keep it below the limit and hide an
-// over-eager bucket. (Measured: at 1.2 times the stand-in's rate this test
-// sees 5 rejections, at exactly its rate 1, at 0.9 none.)
+// over-eager limiter.
 func TestChaosRateLimited(t *testing.T) {
 	const stubRate = 20
 	f := newFixture(t, timstub.Config{RateLimit: stubRate})
-	// A bucket of burst 1 at the stand-in's rate hands out tokens exactly
-	// 1/rate apart, but requests reach the server with varying delay, so a
-	// sliding window of one second can still see rate+1 of them. 10 %
-	// headroom absorbs that jitter.
-	f.p.Limiter = rate.NewLimiter(rate.Limit(stubRate*0.9), 1)
+	f.p.Limiter = ratelimit.NewWindow(stubRate, time.Second+app.WindowMargin)
 	b := newChaosBatch(77, chaosBatchOptions{messages: 60, maxAccounts: 100, pool: 1_000_000})
 	r := f.p.Process(context.Background(), b.records, false)
 	checkChaosInvariants(t, f.stub, b.records, b.invalid, r, false)
 	rounds := redeliver(t, f, b, r, false, 5)
 	st := f.stub.Stats()
 	if st.RateLimited != 0 {
-		t.Errorf("the stand-in rejected %d calls for exceeding its rate limit; the token bucket must prevent that", st.RateLimited)
+		t.Errorf("the stand-in rejected %d calls for exceeding its rate limit; the rate limiter must prevent that", st.RateLimited)
 	}
 	if r.Calls <= stubRate {
 		t.Errorf("only %d calls: the batch did not exercise the rate limit", r.Calls)

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/retry"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
@@ -32,13 +33,6 @@ type Credentials interface {
 	SignatureRejected(ctx context.Context, keyVersion string) error
 	// UserSigExpired drops the cached UserSig.
 	UserSigExpired()
-}
-
-// Limiter admits calls (satisfied by *ratelimit.Window and by
-// golang.org/x/time/rate's *Limiter). Wait must return at once with an
-// error when the admission would come after ctx's deadline.
-type Limiter interface {
-	Wait(ctx context.Context) error
 }
 
 // Defaults of a Processor's zero fields.
@@ -62,7 +56,7 @@ type Processor struct {
 	// Limiter paces every call of the process (shared by concurrent
 	// invocations); nil means unlimited (tests only: Tencent allows 100
 	// calls per second).
-	Limiter Limiter
+	Limiter *ratelimit.Window
 	// MaxInFlight bounds concurrent requests. At 100 calls/s and 100 ms of
 	// latency ten are busy at any time, so the default leaves headroom.
 	MaxInFlight int

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptrace"
 	"time"
 
+	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
@@ -73,13 +75,14 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 func (run *invocation) withRetries(ctx context.Context, attempt int, op func(context.Context) error) (int, error) {
 	first, refreshed := attempt, false
 	for ; ; attempt++ {
-		if err := run.acquire(ctx); err != nil {
+		slot, err := run.acquire(ctx)
+		if err != nil {
 			return attempt - first, err
 		}
 		if attempt > first || first > 0 {
 			run.retries.Add(1)
 		}
-		err := run.callWithin(ctx, op)
+		err = run.callWithin(ctx, slot, op)
 		if err == nil {
 			return attempt - first + 1, nil
 		}
@@ -134,10 +137,11 @@ func (run *invocation) signatureRejected(ctx context.Context, err error) error {
 }
 
 // acquire waits for a slot of the shared rate limiter, unless the wait would
-// leave less than MinCallBudget before the cutoff.
-func (run *invocation) acquire(ctx context.Context) error {
+// leave less than MinCallBudget before the cutoff. The slot is nil when
+// there is no limiter.
+func (run *invocation) acquire(ctx context.Context) (*ratelimit.Slot, error) {
 	if run.p.Limiter == nil {
-		return run.timeLeft(0)
+		return nil, run.timeLeft(0)
 	}
 	waitCtx := ctx
 	if !run.cutoff.IsZero() {
@@ -145,18 +149,26 @@ func (run *invocation) acquire(ctx context.Context) error {
 		waitCtx, cancel = context.WithDeadline(ctx, run.cutoff.Add(-run.minCallBudget()))
 		defer cancel()
 	}
-	if err := run.p.Limiter.Wait(waitCtx); err != nil {
+	slot, err := run.p.Limiter.Acquire(waitCtx)
+	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
-		return errDeadline
+		return nil, errDeadline
 	}
-	return nil
+	return slot, nil
 }
 
 // callWithin runs op with a context that ends at the cutoff, so no call
-// outlives the invocation's safety margin.
-func (run *invocation) callWithin(ctx context.Context, op func(context.Context) error) error {
+// outlives the invocation's safety margin. The limiter counts the call from
+// the moment its request is written, which httptrace reports.
+func (run *invocation) callWithin(ctx context.Context, slot *ratelimit.Slot, op func(context.Context) error) error {
+	if slot != nil {
+		defer slot.Release()
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) { slot.Sent() },
+		})
+	}
 	if run.cutoff.IsZero() {
 		return op(ctx)
 	}

@@ -51,10 +51,12 @@ func TestReserveSlots(t *testing.T) {
 			var slots []time.Time
 			for range 1000 {
 				now = now.Add(tt.gaps(r))
-				at, ok := w.reserve(now, time.Time{})
-				if !ok {
-					t.Fatal("refused without a deadline")
+				slot, pending := w.reserve(now, time.Time{})
+				if slot == nil || pending != nil {
+					t.Fatal("refused without a deadline, or a settled slot seen as pending")
 				}
+				slot.Release() // counted from its admission, as simulated
+				at := slot.at
 				if at.Before(now) {
 					t.Fatalf("slot %v before the request %v", at, now)
 				}
@@ -76,13 +78,50 @@ func TestReserveDeadline(t *testing.T) {
 	w := NewWindow(1, time.Second)
 	now := time.Unix(1_700_000_000, 0)
 	first, _ := w.reserve(now, time.Time{})
-	if _, ok := w.reserve(now, now.Add(500*time.Millisecond)); ok {
+	first.Release()
+	if slot, pending := w.reserve(now, now.Add(500*time.Millisecond)); slot != nil || pending != nil {
 		t.Fatal("a slot past the deadline was granted")
 	}
 	// The refused caller took nothing: the next slot is still one window
 	// after the first.
-	if at, ok := w.reserve(now, time.Time{}); !ok || !at.Equal(first.Add(time.Second)) {
-		t.Errorf("next slot %v, want %v", at, first.Add(time.Second))
+	if slot, _ := w.reserve(now, time.Time{}); slot == nil || !slot.at.Equal(first.at.Add(time.Second)) {
+		t.Errorf("next slot %v, want %v", slot, first.at.Add(time.Second))
+	}
+}
+
+// TestSlotsCountFromTheWrite: a call whose request is written late pushes
+// the call limit places later back, and that call waits until the write is
+// known.
+func TestSlotsCountFromTheWrite(t *testing.T) {
+	const per = 80 * time.Millisecond
+	w := NewWindow(1, per)
+	first, err := w.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan time.Time)
+	go func() {
+		if err := w.Wait(context.Background()); err != nil {
+			t.Error(err)
+		}
+		got <- time.Now()
+	}()
+	time.Sleep(50 * time.Millisecond) // a slow connection
+	written := time.Now()
+	first.Sent()
+	if second := <-got; second.Sub(written) < per {
+		t.Errorf("the next call came %v after the write, want at least %v", second.Sub(written), per)
+	}
+}
+
+func TestReleaseAfterSentKeepsTheWrite(t *testing.T) {
+	w := NewWindow(1, time.Hour)
+	s, _ := w.Acquire(context.Background())
+	s.Sent()
+	at := s.at
+	s.Release()
+	if !s.at.Equal(at) {
+		t.Error("Release after Sent changed the slot")
 	}
 }
 

@@ -19,11 +19,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/attr-eraser/attr-eraser/internal/bench"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/localrun"
+	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 )
 
 // Results is everything one run measured (written with -json).
@@ -47,8 +46,7 @@ func main() {
 		coldStarts  = flag.Int("cold-starts", 5, "fresh emulators for the cold-start median")
 		jsonOut     = flag.String("json", "", "also write the raw results to this file")
 		only        = flag.String("only", "", "comma-separated subset: throughput,baseline,parse,lambda (default all)")
-		expRate     = flag.Float64("exp-rate", 0, "EXPERIMENT: replace the limiter with rate.NewLimiter(exp-rate, exp-burst)")
-		expBurst    = flag.Int("exp-burst", 1, "EXPERIMENT: burst of -exp-rate's limiter")
+		expMargin   = flag.Duration("exp-window-margin", 0, "EXPERIMENT: the rate limiter's window is 1 s + this instead of 1 s + app.WindowMargin")
 		expInFlight = flag.Int("exp-max-in-flight", 0, "EXPERIMENT: Processor.MaxInFlight")
 	)
 	flag.Parse()
@@ -63,11 +61,11 @@ func main() {
 
 	res := Results{Machine: machine(), ParsePlan: map[string]bench.PerAccount{}}
 	var tune func(*eraser.Processor)
-	if *expRate > 0 || *expInFlight > 0 {
-		res.Experiment = fmt.Sprintf("limiter rate %.2f burst %d, MaxInFlight %d (0 = unchanged)", *expRate, *expBurst, *expInFlight)
+	if *expMargin > 0 || *expInFlight > 0 {
+		res.Experiment = fmt.Sprintf("window margin %v, MaxInFlight %d (0 = unchanged)", *expMargin, *expInFlight)
 		tune = func(p *eraser.Processor) {
-			if *expRate > 0 {
-				p.Limiter = rate.NewLimiter(rate.Limit(*expRate), *expBurst)
+			if *expMargin > 0 {
+				p.Limiter = ratelimit.NewWindow(bench.RateLimit, time.Second+*expMargin)
 			}
 			if *expInFlight > 0 {
 				p.MaxInFlight = *expInFlight

@@ -24,7 +24,8 @@ var (
 	errNotSent     = errors.New("not sent before the invocation ended")
 )
 
-// invocation is the state of one Process call; Processor itself holds none.
+// invocation is the state of one Process call: concurrent invocations share
+// only the Processor, its limiter and its attribute-name cache.
 type invocation struct {
 	p      *Processor
 	cutoff time.Time

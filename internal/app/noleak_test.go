@@ -64,10 +64,7 @@ func TestNoLeakUnderFaults(t *testing.T) {
 	}
 	t.Cleanup(secrets.Close)
 	arn := secrets.Put(leakSecretName, leakSecretValue(keys["initial"]))
-	for _, kv := range secrets.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	secrets.SetEnv(t.Setenv)
 	env := map[string]string{
 		config.EnvSecretID: arn,
 		config.EnvBaseURL:  tencent.URL(),

@@ -57,10 +57,7 @@ func rotStart(t *testing.T) *rotFixture {
 
 	// The SDK reads its endpoint, region and credentials from the process
 	// environment (config.LoadDefaultConfig).
-	for _, kv := range secrets.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	secrets.SetEnv(t.Setenv)
 	env := map[string]string{
 		config.EnvSecretID: rotSecretName,
 		config.EnvBaseURL:  tencent.URL(),

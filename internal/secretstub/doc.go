@@ -13,10 +13,7 @@
 //	if err != nil { ... }
 //	defer srv.Close()
 //	arn := srv.Put("tim/signing-key", `{"key":"..."}`)
-//	for _, kv := range srv.Env() {
-//		k, v, _ := strings.Cut(kv, "=")
-//		t.Setenv(k, v)
-//	}
+//	srv.SetEnv(t.Setenv)
 //	cfg, _ := config.LoadDefaultConfig(ctx) // now points at the stub
 //
 // Env is also suitable for exec.Cmd.Env when the function binary runs under

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -98,6 +99,15 @@ func (s *Server) Env() []string {
 		"AWS_CONFIG_FILE=" + os.DevNull,
 		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
 		"AWS_EC2_METADATA_DISABLED=true",
+	}
+}
+
+// SetEnv applies Env through set: t.Setenv in tests, a wrapper of
+// os.Setenv in commands.
+func (s *Server) SetEnv(set func(key, value string)) {
+	for _, kv := range s.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		set(k, v)
 	}
 }
 

@@ -26,10 +26,7 @@ func start(t *testing.T, optFns ...func(*config.LoadOptions) error) (*secretstub
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(srv.Close)
-	for _, kv := range srv.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	srv.SetEnv(t.Setenv)
 	// Retries stay on (they are part of what is tested) but without the
 	// production backoff, which would make the tests slow.
 	optFns = append([]func(*config.LoadOptions) error{config.WithRetryer(func() aws.Retryer {

@@ -40,10 +40,7 @@ func newFixture(t *testing.T, setup func(*secretstub.Server) (secretID string)) 
 		t.Fatalf("secretstub.Start: %v", err)
 	}
 	t.Cleanup(stub.Close)
-	for _, kv := range stub.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	stub.SetEnv(t.Setenv)
 	id := setup(stub)
 	p, err := signingkey.NewFromConfig(context.Background(), id,
 		config.WithRetryer(func() aws.Retryer {

@@ -60,10 +60,7 @@ func startSecrets(t *testing.T) *secretstub.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(stub.Close)
-	for _, kv := range stub.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	stub.SetEnv(t.Setenv)
 	return stub
 }
 

@@ -7,7 +7,7 @@ EVENT ?= events/sqs-gdpr-erasure.json
 RELEASE_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 RELEASE_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: build build-EraserFunction run test vet fmt-check bench fuzz lint clean
+.PHONY: build build-EraserFunction run tencent-standin test vet fmt-check bench fuzz lint clean
 
 ## build: the arm64 release binary, bin/bootstrap
 build:
@@ -29,6 +29,11 @@ bin/aws-lambda-rie: go.mod go.sum
 ## run: invoke the function under the emulator with $(EVENT), against local stand-ins
 run: bin/local/bootstrap bin/aws-lambda-rie
 	$(GO) run ./internal/localrun/run -bootstrap bin/local/bootstrap -rie bin/aws-lambda-rie -event $(EVENT)
+
+## tencent-standin: the Tencent Chat stand-in alone, for `sam local invoke` (KEY_FILE=path [PORT=n])
+PORT ?= 0
+tencent-standin:
+	$(GO) run ./internal/localrun/tencent -addr 127.0.0.1:$(PORT) -key-file $(KEY_FILE)
 
 ## test: formatting, vet, and every test (unit, integration, emulator end-to-end)
 test: fmt-check vet

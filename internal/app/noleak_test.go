@@ -19,12 +19,9 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/audit"
-	"github.com/attr-eraser/attr-eraser/internal/capture"
-	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/credentials"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/retry"
-	"github.com/attr-eraser/attr-eraser/internal/secretstub"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/timstub"
 )
@@ -44,7 +41,7 @@ const leakSecretName = "attr-eraser/noleak-signing-key"
 func TestNoLeakUnderFaults(t *testing.T) {
 	keys := map[string]string{"initial": leakRandomKey(), "rotated": leakRandomKey(), "tencent-only": leakRandomKey(), "wrong": leakRandomKey()}
 
-	tencent, err := timstub.Start(timstub.Config{
+	stack := startInProcess(t, timstub.Config{
 		Key: []byte(keys["initial"]),
 		Faults: timstub.Faults{
 			Seed:             20261125,
@@ -53,35 +50,13 @@ func TestNoLeakUnderFaults(t *testing.T) {
 			Internal91000:    0.08,
 			RateLimited60018: 0.07,
 		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tencent.Close)
-	secrets, err := secretstub.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(secrets.Close)
-	arn := secrets.Put(leakSecretName, leakSecretValue(keys["initial"]))
-	secrets.SetEnv(t.Setenv)
-	env := map[string]string{
-		config.EnvSecretID: arn,
-		config.EnvBaseURL:  tencent.URL(),
-		config.EnvLogLevel: "debug", // the most output, the most chances to leak
-	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatalf("config.Load: %v", err)
-	}
-
-	var out capture.Buffer
-	ctx := context.Background()
-	h := app.New(ctx, cfg, nil, &out, app.Options{Tune: func(p *eraser.Processor) {
+	}, leakSecretName, leakSecretValue(keys["initial"]), true, app.Options{Tune: func(p *eraser.Processor) {
 		// Production retry policy, minus most of the waiting.
 		p.Retry = retry.Policy{MaxAttempts: 8, Base: time.Millisecond, Cap: 10 * time.Millisecond,
 			RateLimitedBase: 2 * time.Millisecond, RateLimitedCap: 20 * time.Millisecond}
 	}})
+	tencent, secrets, h, out := stack.tencent, stack.secrets, stack.h, stack.out
+	ctx := context.Background()
 
 	// Everything the function hands back also counts as output: Lambda
 	// logs a returned error and SQS sees the response.

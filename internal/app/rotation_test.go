@@ -12,7 +12,6 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/capture"
-	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/handler"
 	"github.com/attr-eraser/attr-eraser/internal/secretstub"
 	"github.com/attr-eraser/attr-eraser/internal/timstub"
@@ -39,37 +38,12 @@ func rotSecret(key string) string {
 	return fmt.Sprintf(`{"key":%q,"sdkAppId":%d}`, key, timstub.DefaultSDKAppID)
 }
 
-// rotStart starts both stand-ins, stores the secret with rotOldKey, points
-// the process environment at them and builds the handler as main does.
+// rotStart starts both stand-ins, stores the secret with rotOldKey and
+// builds the handler as main does.
 func rotStart(t *testing.T) *rotFixture {
 	t.Helper()
-	tencent, err := timstub.Start(timstub.Config{Key: []byte(rotOldKey)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tencent.Close)
-	secrets, err := secretstub.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(secrets.Close)
-	secrets.Put(rotSecretName, rotSecret(rotOldKey))
-
-	// The SDK reads its endpoint, region and credentials from the process
-	// environment (config.LoadDefaultConfig).
-	secrets.SetEnv(t.Setenv)
-	env := map[string]string{
-		config.EnvSecretID: rotSecretName,
-		config.EnvBaseURL:  tencent.URL(),
-		config.EnvLogLevel: "debug",
-	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &capture.Buffer{}
-	h := app.New(context.Background(), cfg, nil, out, app.Options{})
-	return &rotFixture{tencent: tencent, secrets: secrets, h: h, out: out}
+	s := startInProcess(t, timstub.Config{Key: []byte(rotOldKey)}, rotSecretName, rotSecret(rotOldKey), false, app.Options{})
+	return &rotFixture{tencent: s.tencent, secrets: s.secrets, h: s.h, out: s.out}
 }
 
 // rotEvent builds a standard-queue batch of n messages of perMessage

@@ -15,7 +15,7 @@ var errDeadline = errors.New("not enough time left before the Lambda deadline")
 
 // send removes the attributes of the entries idx in one call, retrying what
 // may be retried and splitting a call whose content Tencent rejects.
-// attempt counts the tries these entries already had.
+// attempt counts the tries these same entries already had.
 func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 	users := make([]tim.UserAttrs, len(idx))
 	for j, i := range idx {
@@ -33,10 +33,13 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 	if err != nil {
 		class := tim.Classify(err)
 		if class == tim.Content && len(idx) > 1 {
+			// Each half is a new call with its own retry budget: the
+			// budget is for transient failures, which the halves have not
+			// had yet.
 			run.splits.Add(1)
 			half := len(idx) / 2
-			run.send(ctx, idx[:half], attempt)
-			run.send(ctx, idx[half:], attempt)
+			run.send(ctx, idx[:half], 0)
+			run.send(ctx, idx[half:], 0)
 			return
 		}
 		run.fail(idx, err)

@@ -97,28 +97,43 @@ type namesOverride struct {
 func (n namesOverride) AttrNames(context.Context) ([]string, error) { return n.names, nil }
 
 func TestProcessSplitsRejectedCalls(t *testing.T) {
-	f := newFixture(t, timstub.Config{})
-	f.p.API = namesOverride{API: f.p.API, names: []string{"sex", "city", "ghost"}}
-	var records []events.SQSMessage
-	for i := range 40 {
-		attrs := `["sex"]`
-		if i == 17 {
-			attrs = `["ghost"]`
-		}
-		records = append(records, message(fmt.Sprintf("m-%02d", i),
-			fmt.Sprintf(`{"type":"gdpr.erasure","accounts":["u%02d"],"attrs":%s}`, i, attrs)))
+	tests := []struct {
+		name   string
+		faults timstub.Faults
+	}{
+		{"clean API", timstub.Faults{}},
+		// The halves must still retry transient failures of their own.
+		{"flaky API", timstub.Faults{Seed: 5, Internal91000: 0.2, HTTP502: 0.1}},
 	}
-	r := f.p.Process(context.Background(), records, false)
-	if failed := r.FailedMessages(); !slices.Equal(failed, []string{"m-17"}) {
-		t.Fatalf("failed = %v, want [m-17]", failed)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, timstub.Config{Faults: tt.faults})
+			f.p.API = namesOverride{API: f.p.API, names: []string{"sex", "city", "ghost"}}
+			var records []events.SQSMessage
+			for i := range 40 {
+				attrs := `["sex"]`
+				if i == 17 {
+					attrs = `["ghost"]`
+				}
+				records = append(records, message(fmt.Sprintf("m-%02d", i),
+					fmt.Sprintf(`{"type":"gdpr.erasure","accounts":["u%02d"],"attrs":%s}`, i, attrs)))
+			}
+			r := f.p.Process(context.Background(), records, false)
+			if failed := r.FailedMessages(); !slices.Equal(failed, []string{"m-17"}) {
+				t.Fatalf("failed = %v, want [m-17]", failed)
+			}
+			if m := r.Messages[17]; m.Class != "content" {
+				t.Errorf("class = %q, want content", m.Class)
+			}
+			if r.Splits == 0 {
+				t.Error("no split recorded")
+			}
+			if tt.faults.Seed != 0 && f.stub.Stats().FaultsInjected == 0 {
+				t.Error("no fault was injected; the flaky case tests nothing")
+			}
+			checkPromise(t, f.stub, r)
+		})
 	}
-	if m := r.Messages[17]; m.Class != "content" {
-		t.Errorf("class = %q, want content", m.Class)
-	}
-	if r.Splits == 0 {
-		t.Error("no split recorded")
-	}
-	checkPromise(t, f.stub, r)
 }
 
 func TestProcessErrorListFailsOnlyListedAccounts(t *testing.T) {

@@ -24,7 +24,7 @@ import (
 )
 
 // WindowMargin lengthens the rate limiter's one-second window. Calls reach
-// Tencent with uneven delays, so two calls sent exactly one second apart can
+// Tencent with uneven delays, so two calls written exactly one second apart can
 // arrive less than a second apart; 40 ms absorbs that jitter (measured with
 // `make bench`) at the cost of about 4 % of the ceiling.
 const WindowMargin = 40 * time.Millisecond
@@ -32,8 +32,6 @@ const WindowMargin = 40 * time.Millisecond
 // Options tune parts the configuration does not cover; the zero value is
 // what production uses.
 type Options struct {
-	// Keys replaces the Secrets Manager provider (tests).
-	Keys credentials.KeyProvider
 	// Tune adjusts the processor after it is built: retry and deadline
 	// settings in tests and benchmarks.
 	Tune func(*eraser.Processor)
@@ -57,15 +55,11 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 	if cfgErr != nil {
 		return unconfigured("invalid configuration", cfgErr)
 	}
-	keys := opts.Keys
-	if keys == nil {
-		provider, err := signingkey.NewFromConfig(ctx, cfg.SecretID)
-		if err != nil {
-			return unconfigured("cannot create the Secrets Manager client", err)
-		}
-		provider.Logger = logger
-		keys = provider
+	keys, err := signingkey.NewFromConfig(ctx, cfg.SecretID)
+	if err != nil {
+		return unconfigured("cannot create the Secrets Manager client", err)
 	}
+	keys.Logger = logger
 	source := &credentials.Source{
 		Keys:       keys,
 		UserSigs:   &usersig.Cache{},

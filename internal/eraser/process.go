@@ -1,6 +1,7 @@
 package eraser
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -169,7 +170,7 @@ func (run *invocation) checkAttrs(req erasure.Request, names func() ([]string, e
 func (run *invocation) sendAll(ctx context.Context, calls [][]batch.Entry) {
 	work := make(chan []int)
 	var wg sync.WaitGroup
-	for range min(or(run.p.MaxInFlight, DefaultMaxInFlight), len(calls)) {
+	for range min(cmp.Or(run.p.MaxInFlight, DefaultMaxInFlight), len(calls)) {
 		wg.Go(func() {
 			for idx := range work {
 				run.send(ctx, idx, 0)

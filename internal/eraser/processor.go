@@ -8,6 +8,7 @@
 package eraser
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"sync"
@@ -85,11 +86,10 @@ func (p *Processor) now() time.Time {
 	return time.Now()
 }
 
+var discard = slog.New(slog.DiscardHandler)
+
 func (p *Processor) logger() *slog.Logger {
-	if p.Logger != nil {
-		return p.Logger
-	}
-	return slog.New(slog.DiscardHandler)
+	return cmp.Or(p.Logger, discard)
 }
 
 // cutoff is the time after which no call may still be running: the
@@ -104,7 +104,7 @@ func (p *Processor) cutoff(ctx context.Context, start time.Time) time.Time {
 	if fraction <= 0 {
 		fraction = DefaultMarginFraction
 	}
-	margin := max(or(p.SafetyMargin, DefaultSafetyMargin), time.Duration(fraction*float64(deadline.Sub(start))))
+	margin := max(cmp.Or(p.SafetyMargin, DefaultSafetyMargin), time.Duration(fraction*float64(deadline.Sub(start))))
 	return deadline.Add(-margin)
 }
 
@@ -122,7 +122,7 @@ func (p *Processor) appAttrNames(ctx context.Context, run *invocation) ([]string
 	c := &p.attrNames
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.names != nil && p.now().Sub(c.fetched) < or(p.AttrNamesTTL, DefaultAttrNamesTTL) {
+	if c.names != nil && p.now().Sub(c.fetched) < cmp.Or(p.AttrNamesTTL, DefaultAttrNamesTTL) {
 		return c.names, nil
 	}
 	var names []string
@@ -136,12 +136,4 @@ func (p *Processor) appAttrNames(ctx context.Context, run *invocation) ([]string
 	}
 	c.names, c.fetched = names, p.now()
 	return names, nil
-}
-
-func or[T comparable](v, fallback T) T {
-	var zero T
-	if v == zero {
-		return fallback
-	}
-	return v
 }

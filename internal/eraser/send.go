@@ -1,6 +1,7 @@
 package eraser
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -52,19 +53,24 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 		failed[f.Account] = f.Code
 	}
 	var again []int
+	wait := tim.Retryable // the longer rate-limit backoff if any account needs it
 	for _, i := range idx {
 		code, bad := failed[run.entries[i].Account]
+		class := tim.ClassifyCode(code)
 		switch {
 		case !bad:
 			run.results[i] = entryResult{erased: true}
-		case run.p.Retry.CheckRetry(attempt-1, tim.ClassifyCode(code)):
+		case run.p.Retry.CheckRetry(attempt-1, class):
 			again = append(again, i)
+			if class == tim.RateLimited {
+				wait = class
+			}
 		default:
 			run.fail([]int{i}, &tim.APIError{Op: "im_remove_attr", Code: code})
 		}
 	}
 	if len(again) > 0 {
-		if !run.sleep(ctx, run.p.Retry.Backoff(attempt-1, tim.Retryable)) {
+		if !run.sleep(ctx, run.p.Retry.Backoff(attempt-1, wait)) {
 			run.fail(again, errDeadline)
 			return
 		}
@@ -193,7 +199,7 @@ func (run *invocation) timeLeft(d time.Duration) error {
 }
 
 func (run *invocation) minCallBudget() time.Duration {
-	return or(run.p.MinCallBudget, DefaultMinCallBudget)
+	return cmp.Or(run.p.MinCallBudget, DefaultMinCallBudget)
 }
 
 // sleep waits d, or reports false at once if a call could not follow it

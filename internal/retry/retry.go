@@ -4,6 +4,7 @@
 package retry
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"time"
 
@@ -38,7 +39,7 @@ const (
 // attempt (0 for the first) should be tried again. Signature errors are
 // retried once by the caller after re-reading the key, outside this policy.
 func (p Policy) CheckRetry(attempt int, class tim.Class) bool {
-	if attempt+1 >= or(p.MaxAttempts, DefaultMaxAttempts) {
+	if attempt+1 >= cmp.Or(p.MaxAttempts, DefaultMaxAttempts) {
 		return false
 	}
 	switch class {
@@ -52,10 +53,10 @@ func (p Policy) CheckRetry(attempt int, class tim.Class) bool {
 // full jitter (uniform in [0, min(cap, base*2^attempt))), which spreads the
 // retries of many concurrent calls instead of synchronising them.
 func (p Policy) Backoff(attempt int, class tim.Class) time.Duration {
-	base, ceiling := or(p.Base, DefaultBase), or(p.Cap, DefaultCap)
+	base, ceiling := cmp.Or(p.Base, DefaultBase), cmp.Or(p.Cap, DefaultCap)
 	switch class {
 	case tim.RateLimited:
-		base, ceiling = or(p.RateLimitedBase, DefaultRateLimitedBase), or(p.RateLimitedCap, DefaultRateLimitedCap)
+		base, ceiling = cmp.Or(p.RateLimitedBase, DefaultRateLimitedBase), cmp.Or(p.RateLimitedCap, DefaultRateLimitedCap)
 	case tim.SigExpired:
 		return 0 // a fresh UserSig fixes it at once
 	}
@@ -81,12 +82,4 @@ func (p Policy) Backoff(attempt int, class tim.Class) time.Duration {
 		return limit/2 + time.Duration(random()*float64(limit/2))
 	}
 	return time.Duration(random() * float64(limit))
-}
-
-func or[T comparable](v, fallback T) T {
-	var zero T
-	if v == zero {
-		return fallback
-	}
-	return v
 }

@@ -3,7 +3,6 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -39,7 +38,7 @@ const leakSecretName = "attr-eraser/noleak-signing-key"
 // printed or returned holds a signing key, an audit key, a UserSig, a request
 // URL or a raw account ID (SPEC section 6).
 func TestNoLeakUnderFaults(t *testing.T) {
-	keys := map[string]string{"initial": leakRandomKey(), "rotated": leakRandomKey(), "tencent-only": leakRandomKey(), "wrong": leakRandomKey()}
+	keys := map[string]string{"initial": string(timstub.NewKey()), "rotated": string(timstub.NewKey()), "tencent-only": string(timstub.NewKey()), "wrong": string(timstub.NewKey())}
 
 	stack := startInProcess(t, timstub.Config{
 		Key: []byte(keys["initial"]),
@@ -341,14 +340,6 @@ func leakSecretValue(key string) string {
 
 func leakAuditKey(key string) []byte {
 	return credentials.AuditKey(signingkey.Key{Secret: []byte(key)})
-}
-
-// leakRandomKey is a fresh key per run, so nothing can have printed it by
-// coincidence.
-func leakRandomKey() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // leakAssertNoWindow fails if any n-byte window of secret occurs in s: a

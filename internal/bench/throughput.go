@@ -2,8 +2,6 @@ package bench
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -58,19 +56,13 @@ func NewHarness() (*Harness, error) {
 			return nil, err
 		}
 	}
-	key := randomKey()
+	key := timstub.NewKey()
 	arn := sec.Put("attr-eraser/bench-signing-key", fmt.Sprintf(`{"key":%q,"sdkAppId":%d}`, key, timstub.DefaultSDKAppID))
 	return &Harness{Secrets: sec, ARN: arn, Key: key}, nil
 }
 
 // Close stops the stand-in.
 func (h *Harness) Close() { h.Secrets.Close() }
-
-func randomKey() []byte {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return []byte(hex.EncodeToString(b))
-}
 
 // tencent starts a Tencent stand-in enforcing RateLimit with latency added
 // to every request.

@@ -7,8 +7,6 @@ package localrun
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -70,7 +68,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		tcfg.Identifier = timstub.DefaultIdentifier
 	}
 	if tcfg.Key == nil {
-		tcfg.Key = randomKey()
+		tcfg.Key = timstub.NewKey()
 	}
 	if tcfg.AttrNames == nil {
 		tcfg.AttrNames = timstub.DefaultAttrNames
@@ -205,12 +203,4 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
-}
-
-// randomKey makes a fresh signing key per run, so no key is ever written
-// down and a leak check can search the output for it.
-func randomKey() []byte {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return []byte(hex.EncodeToString(b))
 }

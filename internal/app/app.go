@@ -74,7 +74,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 			Signer:     source,
 		},
 		Credentials:  source,
-		Limiter:      ratelimit.NewWindow(cfg.RateLimit, time.Second+WindowMargin),
+		Limits:       ratelimit.NewLimits(cfg.RateLimit, time.Second+WindowMargin),
 		DefaultAttrs: cfg.Attrs,
 		DryRun:       cfg.DryRun,
 		Logger:       logger,

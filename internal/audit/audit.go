@@ -55,6 +55,10 @@ func (l *Logger) Observe(ctx context.Context, report *eraser.Report) {
 			slog.Int("accounts", len(m.Request.Accounts)),
 			slog.String("outcome", string(m.Outcome)),
 		}
+		if m.Absent > 0 {
+			// Accounts Tencent does not know: erased, as nothing is left.
+			attrs = append(attrs, slog.Int("absent", m.Absent))
+		}
 		if m.Outcome != eraser.Erased {
 			attrs = append(attrs, slog.String("class", m.Class))
 			if m.Err != nil {
@@ -126,6 +130,7 @@ func (l *Logger) summary(ctx context.Context, r *eraser.Report) {
 		slog.Int("invalid", invalid),
 		slog.Int("accounts", r.Accounts),
 		slog.Int("accountsErased", r.AccountsErased),
+		slog.Int("accountsAbsent", r.AccountsAbsent),
 		slog.Int("plannedCalls", r.PlannedCalls),
 		slog.Int("calls", r.Calls),
 		slog.Int("retries", r.Retries),

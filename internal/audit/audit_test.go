@@ -363,7 +363,7 @@ func TestAuditOneLinePerMessageInBatchOrder(t *testing.T) {
 func TestSummaryLine(t *testing.T) {
 	report := &eraser.Report{
 		Messages: []eraser.MessageResult{
-			{MessageID: "m-1", Request: request(accounts("s1", 2)), Outcome: eraser.Erased},
+			{MessageID: "m-1", Request: request(accounts("s1", 2)), Outcome: eraser.Erased, Absent: 1},
 			{MessageID: "m-2", Request: request(accounts("s2", 1)), Outcome: eraser.Failed, Class: "retryable"},
 			{MessageID: "m-3", Request: request(accounts("s3", 1)), Outcome: eraser.Failed, Class: "retryable"},
 			{MessageID: "m-4", Request: request(accounts("s4", 1)), Outcome: eraser.Failed, Class: "rate_limited"},
@@ -371,6 +371,7 @@ func TestSummaryLine(t *testing.T) {
 		},
 		Accounts:       5,
 		AccountsErased: 2,
+		AccountsAbsent: 1,
 		PlannedCalls:   1,
 		Calls:          7,
 		Retries:        6,
@@ -391,6 +392,7 @@ func TestSummaryLine(t *testing.T) {
 		Invalid         int            `json:"invalid"`
 		Accounts        int            `json:"accounts"`
 		AccountsErased  int            `json:"accountsErased"`
+		AccountsAbsent  int            `json:"accountsAbsent"`
 		PlannedCalls    int            `json:"plannedCalls"`
 		Calls           int            `json:"calls"`
 		Retries         int            `json:"retries"`
@@ -408,7 +410,7 @@ func TestSummaryLine(t *testing.T) {
 		t.Fatalf("last line: msg %q level %q, want the INFO summary", got.Msg, got.Level)
 	}
 	if got.Messages != 5 || got.Erased != 1 || got.Failed != 3 || got.Invalid != 1 ||
-		got.Accounts != 5 || got.AccountsErased != 2 || got.PlannedCalls != 1 || got.Calls != 7 ||
+		got.Accounts != 5 || got.AccountsErased != 2 || got.AccountsAbsent != 1 || got.PlannedCalls != 1 || got.Calls != 7 ||
 		got.Retries != 6 || got.RateLimited != 2 || got.Splits != 1 || got.DurationMs != 1234 {
 		t.Errorf("summary = %+v", got)
 	}
@@ -418,6 +420,12 @@ func TestSummaryLine(t *testing.T) {
 	}
 	if got.DryRun == nil || *got.DryRun || got.Systemic == nil || *got.Systemic {
 		t.Errorf("dryRun %v systemic %v, want both present and false", got.DryRun, got.Systemic)
+	}
+	// Accounts Tencent does not know are named on their message's line.
+	for _, l := range decode(t, strings.Join(lines[:len(lines)-1], "\n")) {
+		if want := map[string]string{"m-1": "1"}[l.MessageID]; string(l.raw["absent"]) != want {
+			t.Errorf("%s: absent = %s, want %q", l.MessageID, l.raw["absent"], want)
+		}
 	}
 	// The classes are written in a stable order, so two identical batches
 	// give identical lines.

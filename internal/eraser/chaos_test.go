@@ -344,7 +344,7 @@ func TestChaosAcceptance(t *testing.T) {
 func TestChaosRateLimited(t *testing.T) {
 	const stubRate = 20
 	f := newFixture(t, timstub.Config{RateLimit: stubRate})
-	f.p.Limiter = ratelimit.NewWindow(stubRate, time.Second+app.WindowMargin)
+	f.p.Limits = ratelimit.NewLimits(stubRate, time.Second+app.WindowMargin)
 	b := newChaosBatch(77, chaosBatchOptions{messages: 60, maxAccounts: 100, pool: 1_000_000})
 	r := f.p.Process(context.Background(), b.records, false)
 	checkChaosInvariants(t, f.stub, b.records, b.invalid, r, false)

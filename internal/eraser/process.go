@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/attr-eraser/attr-eraser/internal/batch"
+	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/message"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
@@ -47,6 +49,7 @@ type invocation struct {
 
 type entryResult struct {
 	erased bool
+	absent bool // erased because Tencent has no such account
 	class  string
 	err    error
 }
@@ -88,82 +91,141 @@ func (p *Processor) Process(ctx context.Context, records []events.SQSMessage, fi
 // written into report; the valid requests are returned for planning.
 func (run *invocation) parse(ctx context.Context, records []events.SQSMessage, report *Report, fifo bool) []batch.Request {
 	requests := make([]batch.Request, 0, len(records))
-	var (
-		appNames []string
-		namesErr error
-		fetched  bool
-	)
-	names := func() ([]string, error) {
-		if !fetched {
-			fetched = true
-			appNames, namesErr = run.p.appAttrNames(ctx, run)
-		}
-		return appNames, namesErr
-	}
+	attrs := attrResolver{run: run, ctx: ctx}
 	blocked := false
 	for i, rec := range records {
 		m := &report.Messages[i]
-		req, err := message.Parse(rec.Body)
-		m.Request = req // on error, the audit fields that could be read
 		if blocked {
+			m.Request, _, _ = run.parseOne(ctx, rec.Body, nil) // for the audit line
 			m.Outcome, m.Class, m.Err = Failed, ClassFIFOBlocked, errFIFOBlocked
 			continue
 		}
-		if err == nil {
-			err = run.checkAttrs(req, names)
-		}
+		req, set, err := run.parseOne(ctx, rec.Body, &attrs)
+		m.Request = req // on error, the audit fields that could be read
 		if err != nil {
 			var invalid *message.Error
 			if errors.As(err, &invalid) {
 				m.Outcome, m.Class = Invalid, ClassInvalid
 			} else {
-				m.Outcome, m.Class = Failed, tim.Classify(err).String()
+				m.Outcome, m.Class = Failed, classOf(err)
 			}
 			m.Err = err
 			blocked = fifo
 			continue
 		}
-		attrs := req.Attrs
-		if attrs == nil {
-			attrs = run.p.DefaultAttrs
-		}
-		if attrs == nil {
-			attrs, _ = names() // checkAttrs made sure this succeeded
-		}
-		requests = append(requests, batch.Request{Message: i, Accounts: req.Accounts, Attrs: attrs})
+		requests = append(requests, batch.Request{Message: i, Accounts: req.Accounts, Attrs: set})
 	}
 	return requests
 }
 
-// checkAttrs rejects a message naming an attribute the app does not have,
-// before it costs a call, and fails a message needing the app's names when
-// they cannot be read.
-func (run *invocation) checkAttrs(req erasure.Request, names func() ([]string, error)) error {
-	if req.Attrs == nil && run.p.DefaultAttrs == nil {
-		all, err := names()
-		if err != nil {
-			return fmt.Errorf("read the app's attribute names: %w", err)
+// parseOne parses one body and, unless attrs is nil, resolves the
+// attributes to remove. A panic fails this message only.
+func (run *invocation) parseOne(ctx context.Context, body string, attrs *attrResolver) (req erasure.Request, set []string, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			req, set, err = erasure.Request{}, nil, Recovered(ctx, run.p.logger(), "parsing a message", v)
 		}
-		if len(all) == 0 {
-			return errors.New("the app has no attribute names and the message names none")
-		}
-		return nil
+	}()
+	if req, err = run.p.parse(body); err != nil || attrs == nil {
+		return req, nil, err
 	}
-	if req.Attrs == nil {
-		return nil
+	set, err = attrs.resolve(req)
+	return req, set, err
+}
+
+// parse is message.Parse, or a test's replacement.
+func (p *Processor) parse(body string) (erasure.Request, error) {
+	if p.parseHook != nil {
+		return p.parseHook(body)
 	}
-	known, err := names()
+	return message.Parse(body)
+}
+
+// attrResolver decides the attributes each message removes, checking names
+// against the app's before they cost a call. It reads the app's names at
+// most once per invocation, and only if a message needs them.
+type attrResolver struct {
+	run *invocation
+	ctx context.Context
+
+	fetched  bool
+	appNames []string
+	namesErr error
+
+	defaultsChecked bool
+	defaultsErr     error
+}
+
+func (a *attrResolver) names() ([]string, error) {
+	if !a.fetched {
+		a.fetched = true
+		a.appNames, a.namesErr = a.run.p.appAttrNames(a.ctx, a.run)
+	}
+	return a.appNames, a.namesErr
+}
+
+// resolve returns the attributes req removes: its own, else TIM_ATTRS,
+// else every name of the app.
+func (a *attrResolver) resolve(req erasure.Request) ([]string, error) {
+	switch {
+	case req.Attrs != nil:
+		return req.Attrs, a.checkNamed(req.Attrs)
+	case a.run.p.DefaultAttrs != nil:
+		return a.run.p.DefaultAttrs, a.checkDefaults()
+	}
+	all, err := a.names()
 	if err != nil {
-		// Not fatal: Tencent will reject an unknown name with 90033 and the
-		// call is split down to the messages that named it.
+		return nil, fmt.Errorf("read the app's attribute names: %w", err)
+	}
+	if len(all) == 0 {
+		return nil, errors.New("the app has no attribute names and the message names none")
+	}
+	return all, nil
+}
+
+// checkNamed rejects a message naming an attribute the app does not have.
+// When the names cannot be read the message goes ahead: Tencent rejects an
+// unknown name with 90033 and the call is split down to that message.
+func (a *attrResolver) checkNamed(attrs []string) error {
+	known, err := a.names()
+	if err != nil {
 		return nil
 	}
-	for i, a := range req.Attrs {
-		if !slices.Contains(known, a) {
+	for i, name := range attrs {
+		if !slices.Contains(known, name) {
 			return &message.Error{Field: fmt.Sprintf("attrs[%d]", i), Reason: "is not an attribute name of this app"}
 		}
 	}
 	return nil
+}
+
+// checkDefaults checks TIM_ATTRS once per invocation. A name the app lacks
+// would be rejected for every account of every message using it, so those
+// messages fail as configuration (systemic) before any call is sent.
+func (a *attrResolver) checkDefaults() error {
+	if a.defaultsChecked {
+		return a.defaultsErr
+	}
+	a.defaultsChecked = true
+	known, err := a.names()
+	if err != nil {
+		a.defaultsErr = fmt.Errorf("read the app's attribute names to check %s: %w", config.EnvAttrs, err)
+		return a.defaultsErr
+	}
+	var unknown []string
+	for _, name := range a.run.p.DefaultAttrs {
+		if !slices.Contains(known, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		// Attribute names are the app's schema, not personal data: naming
+		// them tells the operator what to fix.
+		a.defaultsErr = &ConfigError{Variable: config.EnvAttrs, Reason: fmt.Sprintf("names attributes the app does not have: %s", strings.Join(unknown, ","))}
+		a.run.p.logger().ErrorContext(a.ctx, "invalid configuration: messages without attrs fail until it is fixed",
+			"variable", config.EnvAttrs, "error", a.defaultsErr)
+	}
+	return a.defaultsErr
 }
 
 // sendAll sends the planned calls with at most MaxInFlight in flight.
@@ -173,7 +235,7 @@ func (run *invocation) sendAll(ctx context.Context, calls [][]batch.Entry) {
 	for range min(cmp.Or(run.p.MaxInFlight, DefaultMaxInFlight), len(calls)) {
 		wg.Go(func() {
 			for idx := range work {
-				run.send(ctx, idx, 0)
+				run.sendRecovering(ctx, idx)
 			}
 		})
 	}
@@ -188,6 +250,22 @@ func (run *invocation) sendAll(ctx context.Context, calls [][]batch.Entry) {
 	}
 	close(work)
 	wg.Wait()
+}
+
+// sendRecovering sends one planned call. A panic fails only the entries of
+// that call not yet decided, and the other workers go on.
+func (run *invocation) sendRecovering(ctx context.Context, idx []int) {
+	defer func() {
+		if v := recover(); v != nil {
+			err := Recovered(ctx, run.p.logger(), "sending a call", v)
+			for _, i := range idx {
+				if res := run.results[i]; !res.erased && res.err == nil {
+					run.results[i] = entryResult{class: ClassInternal, err: err}
+				}
+			}
+		}
+	}()
+	run.send(ctx, idx, 0)
 }
 
 // failAll marks every entry not yet decided as failed.
@@ -206,6 +284,12 @@ func (run *invocation) settle(report *Report, fifo bool) {
 		res := run.results[i]
 		if res.erased {
 			report.AccountsErased++
+			if res.absent {
+				report.AccountsAbsent++
+				for _, mi := range e.Messages {
+					report.Messages[mi].Absent++
+				}
+			}
 			continue
 		}
 		for _, mi := range e.Messages {

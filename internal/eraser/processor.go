@@ -14,6 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/retry"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
@@ -46,7 +49,16 @@ const (
 	// the Lambda deadline, for reporting and logging.
 	DefaultSafetyMargin   = time.Second
 	DefaultMarginFraction = 0.05
-	DefaultAttrNamesTTL   = 10 * time.Minute
+	// DefaultAttrNamesTTL bounds the age of the app's attribute names, so an
+	// attribute added in the console is erased from a minute later on.
+	DefaultAttrNamesTTL = time.Minute
+)
+
+// The APIs the processor calls, each with its own rate window: Tencent
+// counts calls per second per API.
+const (
+	apiRemoveAttr  = tim.PathRemoveAttr
+	apiGetAttrName = tim.PathGetAttrName
 )
 
 // Processor handles batches. Configure it once; it is safe for concurrent
@@ -54,10 +66,10 @@ const (
 type Processor struct {
 	API         API
 	Credentials Credentials
-	// Limiter paces every call of the process (shared by concurrent
-	// invocations); nil means unlimited (tests only: Tencent allows 100
-	// calls per second).
-	Limiter *ratelimit.Window
+	// Limits paces every call of the process, each API in its own window
+	// (shared by concurrent invocations); nil means unlimited (tests only:
+	// Tencent allows 100 calls per second per API).
+	Limits *ratelimit.Limits
 	// MaxInFlight bounds concurrent requests. At 100 calls/s and 100 ms of
 	// latency ten are busy at any time, so the default leaves headroom.
 	MaxInFlight int
@@ -77,6 +89,8 @@ type Processor struct {
 	Now func() time.Time
 
 	attrNames attrNameCache
+	// parseHook replaces message.Parse in tests that inject a panic.
+	parseHook func(string) (erasure.Request, error)
 }
 
 func (p *Processor) now() time.Time {
@@ -114,26 +128,50 @@ type attrNameCache struct {
 	mu      sync.Mutex
 	names   []string
 	fetched time.Time
+
+	fetch singleflight.Group
 }
 
-// appAttrNames returns the app's attribute names, from the cache while it
-// is fresh. Concurrent invocations wait for one fetch.
+// appAttrNames returns the app's attribute names, from the cache while they
+// are fresh. Concurrent invocations share one lookup, but each waits only
+// as long as its own deadline allows: no lock is held across the call.
 func (p *Processor) appAttrNames(ctx context.Context, run *invocation) ([]string, error) {
 	c := &p.attrNames
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.names != nil && p.now().Sub(c.fetched) < cmp.Or(p.AttrNamesTTL, DefaultAttrNamesTTL) {
-		return c.names, nil
+	names, fetched := c.names, c.fetched
+	c.mu.Unlock()
+	if names != nil && p.now().Sub(fetched) < cmp.Or(p.AttrNamesTTL, DefaultAttrNamesTTL) {
+		return names, nil
 	}
-	var names []string
-	_, err := run.withRetries(ctx, 0, func(ctx context.Context) error {
-		var err error
-		names, err = p.API.AttrNames(ctx)
-		return err
+	// The lookup runs on the budget of the invocation that started it; one
+	// whose own cutoff comes first stops waiting below.
+	shared := c.fetch.DoChan("", func() (any, error) {
+		var names []string
+		_, err := run.withRetries(ctx, apiGetAttrName, 0, func(ctx context.Context) error {
+			var err error
+			names, err = p.API.AttrNames(ctx)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		c.names, c.fetched = names, p.now()
+		c.mu.Unlock()
+		return names, nil
 	})
-	if err != nil {
-		return nil, err
+	waitCtx, cancel := run.untilCutoff(ctx)
+	defer cancel()
+	select {
+	case res := <-shared:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.([]string), nil
+	case <-waitCtx.Done():
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, errDeadline
 	}
-	c.names, c.fetched = names, p.now()
-	return names, nil
 }

@@ -28,6 +28,7 @@ const (
 	ClassDeadline    = "deadline"     // the invocation ran out of time first
 	ClassDryRun      = "dry_run"      // DRY_RUN: nothing was sent
 	ClassFIFOBlocked = "fifo_blocked" // an earlier message of the FIFO batch failed
+	ClassInternal    = "internal"     // a panic, recovered; a bug to report
 )
 
 // MessageResult is the outcome of one message of a batch.
@@ -40,6 +41,9 @@ type MessageResult struct {
 	Class string
 	// Err explains a failure; it never holds an account ID or a secret.
 	Err error
+	// Absent counts the message's accounts Tencent reported do not exist
+	// (70107): nothing to erase, so they count as erased.
+	Absent int
 }
 
 // Report is everything one batch did.
@@ -47,8 +51,11 @@ type Report struct {
 	Messages []MessageResult
 	// Accounts counts distinct accounts of the valid messages.
 	Accounts int
-	// AccountsErased counts distinct accounts whose attributes were removed.
+	// AccountsErased counts distinct accounts whose attributes were removed,
+	// AccountsAbsent included.
 	AccountsErased int
+	// AccountsAbsent counts distinct accounts Tencent reported do not exist.
+	AccountsAbsent int
 	// PlannedCalls is the number of calls the plan started with; splits
 	// and retries add to Calls.
 	PlannedCalls int

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptrace"
+	"slices"
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
@@ -23,7 +24,7 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 		users[j] = tim.UserAttrs{Account: run.entries[i].Account, Attrs: run.entries[i].Attrs}
 	}
 	var result tim.RemoveResult
-	tries, err := run.withRetries(ctx, attempt, func(ctx context.Context) error {
+	tries, err := run.withRetries(ctx, apiRemoveAttr, attempt, func(ctx context.Context) error {
 		run.calls.Add(1)
 		var err error
 		result, err = run.p.API.RemoveAttrs(ctx, users)
@@ -47,7 +48,8 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 		return
 	}
 
-	// An ErrorList names the only accounts that failed.
+	// An ErrorList names the only accounts that failed; an account that
+	// does not exist has nothing to erase.
 	failed := make(map[string]int, len(result.Failed))
 	for _, f := range result.Failed {
 		failed[f.Account] = f.Code
@@ -59,7 +61,7 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 		class := tim.ClassifyCode(code)
 		switch {
 		case !bad:
-			run.results[i] = entryResult{erased: true}
+			run.results[i] = entryResult{erased: true, absent: slices.Contains(result.Absent, run.entries[i].Account)}
 		case run.p.Retry.CheckRetry(attempt-1, class):
 			again = append(again, i)
 			if class == tim.RateLimited {
@@ -81,10 +83,10 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 // withRetries runs op until it succeeds, fails for good, or time runs out.
 // Every try waits for the shared rate limiter first. It returns the
 // number of tries made and the last error.
-func (run *invocation) withRetries(ctx context.Context, attempt int, op func(context.Context) error) (int, error) {
+func (run *invocation) withRetries(ctx context.Context, api string, attempt int, op func(context.Context) error) (int, error) {
 	first, refreshed := attempt, false
 	for ; ; attempt++ {
-		slot, err := run.acquire(ctx)
+		slot, err := run.acquire(ctx, api)
 		if err != nil {
 			return attempt - first, err
 		}
@@ -145,11 +147,12 @@ func (run *invocation) signatureRejected(ctx context.Context, err error) error {
 	return rerr
 }
 
-// acquire waits for a slot of the shared rate limiter, unless the wait would
-// leave less than MinCallBudget before the cutoff. The slot is nil when
-// there is no limiter.
-func (run *invocation) acquire(ctx context.Context) (*ratelimit.Slot, error) {
-	if run.p.Limiter == nil {
+// acquire waits for a slot of api's shared rate window, unless the wait
+// would leave less than MinCallBudget before the cutoff. The slot is nil
+// when there is no limiter.
+func (run *invocation) acquire(ctx context.Context, api string) (*ratelimit.Slot, error) {
+	window := run.p.Limits.For(api)
+	if window == nil {
 		return nil, run.timeLeft(0)
 	}
 	waitCtx := ctx
@@ -158,7 +161,7 @@ func (run *invocation) acquire(ctx context.Context) (*ratelimit.Slot, error) {
 		waitCtx, cancel = context.WithDeadline(ctx, run.cutoff.Add(-run.minCallBudget()))
 		defer cancel()
 	}
-	slot, err := run.p.Limiter.Acquire(waitCtx)
+	slot, err := window.Acquire(waitCtx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -178,12 +181,17 @@ func (run *invocation) callWithin(ctx context.Context, slot *ratelimit.Slot, op 
 			WroteRequest: func(httptrace.WroteRequestInfo) { slot.Sent() },
 		})
 	}
-	if run.cutoff.IsZero() {
-		return op(ctx)
-	}
-	callCtx, cancel := context.WithDeadline(ctx, run.cutoff)
+	callCtx, cancel := run.untilCutoff(ctx)
 	defer cancel()
 	return op(callCtx)
+}
+
+// untilCutoff returns ctx ending at the cutoff, if there is one.
+func (run *invocation) untilCutoff(ctx context.Context) (context.Context, context.CancelFunc) {
+	if run.cutoff.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, run.cutoff)
 }
 
 // timeLeft reports errDeadline when waiting d more would leave less than
@@ -223,10 +231,7 @@ func (run *invocation) sleep(ctx context.Context, d time.Duration) bool {
 
 // fail records err as the outcome of the entries idx.
 func (run *invocation) fail(idx []int, err error) {
-	class := tim.Classify(err).String()
-	if errors.Is(err, errDeadline) || errors.Is(err, context.DeadlineExceeded) {
-		class = ClassDeadline
-	}
+	class := classOf(err)
 	for _, i := range idx {
 		run.results[i] = entryResult{class: class, err: err}
 	}

@@ -4,6 +4,7 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,12 +51,15 @@ type Handler struct {
 func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQSEventResponse, error) {
 	var report *eraser.Report
 	if h.ConfigErr != nil {
-		report = unconfigured(event.Records, h.ConfigErr)
+		report = failAll(event.Records, tim.Configuration.String(), h.ConfigErr)
+		report.Systemic = true
 	} else {
-		report = h.Processor.Process(ctx, event.Records, isFIFO(event.Records))
+		report = h.process(ctx, event.Records)
 	}
-	for _, o := range h.Observers {
-		o.Observe(ctx, report)
+	if !h.observe(ctx, report) {
+		// An audit line may be missing: delivered again, each message is
+		// audited again (erasure is idempotent), so the evidence is whole.
+		report = failAll(event.Records, eraser.ClassInternal, errObserverPanicked)
 	}
 
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
@@ -74,12 +78,48 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 	return resp, nil
 }
 
-// unconfigured reports every message failed because the function cannot
-// run, so the audit trail and metrics still account for each of them.
-func unconfigured(records []events.SQSMessage, cause error) *eraser.Report {
-	report := &eraser.Report{Messages: make([]eraser.MessageResult, len(records)), Systemic: true}
+// process runs the processor. The processor recovers its own panics where
+// it can tell which messages they touched; one that escapes it fails the
+// whole batch, class internal, and the process keeps serving.
+func (h *Handler) process(ctx context.Context, records []events.SQSMessage) (report *eraser.Report) {
+	defer func() {
+		if v := recover(); v != nil {
+			report = failAll(records, eraser.ClassInternal, eraser.Recovered(ctx, h.logger(), "processing a batch", v))
+		}
+	}()
+	return h.Processor.Process(ctx, records, isFIFO(records))
+}
+
+var errObserverPanicked = errors.New("internal error: writing the audit lines or metrics panicked")
+
+// observe hands the report to every observer and tells whether all of them
+// finished. An observer's panic is logged and the others still run.
+func (h *Handler) observe(ctx context.Context, report *eraser.Report) (ok bool) {
+	ok = true
+	for _, o := range h.Observers {
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					eraser.Recovered(ctx, h.logger(), fmt.Sprintf("reporting to %T", o), v)
+					ok = false
+				}
+			}()
+			o.Observe(ctx, report)
+		}()
+	}
+	return ok
+}
+
+func (h *Handler) logger() *slog.Logger {
+	return cmp.Or(h.Logger, slog.New(slog.DiscardHandler))
+}
+
+// failAll reports every message failed with class for cause, so the audit
+// trail and metrics still account for each of them.
+func failAll(records []events.SQSMessage, class string, cause error) *eraser.Report {
+	report := &eraser.Report{Messages: make([]eraser.MessageResult, len(records))}
 	for i, r := range records {
-		report.Messages[i] = eraser.MessageResult{MessageID: r.MessageId, Outcome: eraser.Failed, Class: tim.Configuration.String(), Err: cause}
+		report.Messages[i] = eraser.MessageResult{MessageID: r.MessageId, Outcome: eraser.Failed, Class: class, Err: cause}
 	}
 	return report
 }

@@ -3,11 +3,14 @@ package handler_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/attr-eraser/attr-eraser/internal/capture"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/handler"
 )
@@ -138,3 +141,70 @@ func TestHandleUnconfiguredFailsEverything(t *testing.T) {
 type recordingObserver struct{ report *eraser.Report }
 
 func (r *recordingObserver) Observe(_ context.Context, report *eraser.Report) { r.report = report }
+
+type panickingProcessor struct{ calls int }
+
+func (p *panickingProcessor) Process(context.Context, []events.SQSMessage, bool) *eraser.Report {
+	p.calls++
+	if p.calls == 1 {
+		panic("secret-key-material in a careless panic")
+	}
+	return &eraser.Report{Messages: []eraser.MessageResult{{MessageID: "a", Outcome: eraser.Erased}, {MessageID: "b", Outcome: eraser.Erased}}}
+}
+
+type panickingObserver struct{}
+
+func (panickingObserver) Observe(context.Context, *eraser.Report) { panic("observer bug") }
+
+// TestHandlePanics injects a panic that escapes the processor and one in an
+// observer: every message of the batch fails, class internal, the panic is
+// logged once without its value, and the handler serves the next batch.
+func TestHandlePanics(t *testing.T) {
+	tests := []struct {
+		name      string
+		processor handler.Processor
+		observers []handler.Observer
+	}{
+		{"processor", &panickingProcessor{}, nil},
+		{"observer", &cannedProcessor{report: &eraser.Report{Messages: []eraser.MessageResult{
+			{MessageID: "a", Outcome: eraser.Erased}, {MessageID: "b", Outcome: eraser.Erased}}}}, []handler.Observer{panickingObserver{}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs capture.Buffer
+			rec := &recordingObserver{}
+			h := &handler.Handler{
+				Processor: tt.processor,
+				Observers: append(tt.observers, rec),
+				Logger:    slog.New(slog.NewJSONHandler(&logs, nil)),
+			}
+			event := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "a"}, {MessageId: "b"}}}
+			resp, err := h.Handle(context.Background(), event)
+			if err != nil {
+				t.Fatalf("err = %v; a panic fails messages, not the invocation", err)
+			}
+			if len(resp.BatchItemFailures) != 2 {
+				t.Errorf("failures = %v, want both messages", resp.BatchItemFailures)
+			}
+			if rec.report == nil {
+				t.Fatal("the other observers did not run")
+			}
+			if tt.name == "processor" {
+				for _, m := range rec.report.Messages {
+					if m.Outcome != eraser.Failed || m.Class != eraser.ClassInternal {
+						t.Errorf("message %s: %s/%s", m.MessageID, m.Outcome, m.Class)
+					}
+				}
+			}
+			out := logs.String()
+			if strings.Count(out, "recovered from a panic") != 1 || strings.Contains(out, "secret-key-material") {
+				t.Errorf("want one panic line without the panic's text, got:\n%s", out)
+			}
+			if tt.name == "processor" {
+				if resp, err := h.Handle(context.Background(), event); err != nil || len(resp.BatchItemFailures) != 0 {
+					t.Errorf("next batch: %v %v", resp.BatchItemFailures, err)
+				}
+			}
+		})
+	}
+}

@@ -65,7 +65,7 @@ func main() {
 		res.Experiment = fmt.Sprintf("window margin %v, MaxInFlight %d (0 = unchanged)", *expMargin, *expInFlight)
 		tune = func(p *eraser.Processor) {
 			if *expMargin > 0 {
-				p.Limiter = ratelimit.NewWindow(bench.RateLimit, time.Second+*expMargin)
+				p.Limits = ratelimit.NewLimits(bench.RateLimit, time.Second+*expMargin)
 			}
 			if *expInFlight > 0 {
 				p.MaxInFlight = *expInFlight

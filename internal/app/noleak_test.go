@@ -84,7 +84,7 @@ func TestNoLeakUnderFaults(t *testing.T) {
 
 	// 1. Normal work under faults, with a message large enough to be
 	// written as several audit lines, and an account Tencent reports failed.
-	tencent.FailAccounts(timstub.CodeNoSuchAccount, leakAccount("b1", 3, 0))
+	tencent.FailAccounts(70402, leakAccount("b1", 3, 0)) // a per-account failure; 70107 would count as erased
 	b1 := leakBatch("b1", false)
 	b1 = append(b1, leakSQS("b1-big", leakBody("user.deleted", leakAccounts("big", 0, audit.DefaultHashesPerLine+1), nil, "evt-b1-big"), false))
 	invoke("normal", b1, leakAuditKey(keys["initial"]), map[string]string{"b1-03": "unknown", "b1-bad-type": "invalid"})

@@ -13,24 +13,26 @@ import (
 	"testing"
 )
 
-// samlint (../shared/tools/samlint) checks a template statically and has no
-// parameter overrides, so it cannot evaluate Conditions. These helpers do:
 // render resolves a template for one set of parameter values the way
 // CloudFormation would (resources and outputs whose Condition is false are
 // dropped, Fn::If picks its branch, AWS::NoValue removes the property or list
 // element), and the tests check every combination of the optional
 // parameters. With -render DIR, TestConditionCombinations also writes each
-// rendered template to DIR/<combination>.json for samlint:
+// rendered template to DIR/<combination>.json, a template CloudFormation and
+// cfn-lint accept as is (Transform kept, Conditions gone, each parameter's
+// Default set to the combination's value), so that cfn-lint checks what each
+// combination really deploys, SAM transform included (.ci/run does this):
 //
-//	go test ./internal/deploy -run TestConditionCombinations -render /tmp/rendered
-//	for f in /tmp/rendered/*.json; do go -C ../shared/tools/samlint run . -f "$f"; done
+//	go test ./internal/deploy -run TestConditionCombinations -count=1 -render /tmp/rendered
+//	cfn-lint /tmp/rendered/*.json
 
-var renderDir = flag.String("render", "", "write each rendered condition combination to this directory (for samlint)")
+var renderDir = flag.String("render", "", "write each rendered condition combination to this directory (for cfn-lint)")
 
 const (
-	exampleTopicArn = "arn:aws:sns:eu-central-1:123456789012:user-lifecycle"
-	exampleAlarmArn = "arn:aws:sns:eu-central-1:123456789012:oncall"
-	exampleBus      = "default"
+	exampleTopicArn  = "arn:aws:sns:eu-central-1:123456789012:user-lifecycle"
+	exampleAlarmArn  = "arn:aws:sns:eu-central-1:123456789012:oncall"
+	exampleBus       = "default"
+	exampleKmsKeyArn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 )
 
 // combination is one assignment of the optional parameters that drive the
@@ -41,35 +43,42 @@ type combination struct {
 	topic  bool              // HasUpstreamTopic
 	bus    bool              // HasUpstreamEventBus
 	alarm  bool              // HasAlarmTopic
+	kms    bool              // HasSigningKeyKmsKey
 }
 
-// combinations returns every on/off combination of the three optional
+// combinations returns every on/off combination of the four optional
 // features, with the SNS subscription both raw and enveloped.
 func combinations() []combination {
 	var out []combination
 	for _, topic := range []string{"", "false", "true"} { // "": no topic; else RawMessageDelivery
 		for _, bus := range []bool{false, true} {
 			for _, alarm := range []bool{false, true} {
-				c := combination{params: map[string]string{}, topic: topic != "", bus: bus, alarm: alarm}
-				var parts []string
-				if c.topic {
-					c.params["UpstreamTopicArn"] = exampleTopicArn
-					c.params["UpstreamTopicRawDelivery"] = topic
-					parts = append(parts, "sns-raw-"+topic)
+				for _, kms := range []bool{false, true} {
+					c := combination{params: map[string]string{}, topic: topic != "", bus: bus, alarm: alarm, kms: kms}
+					var parts []string
+					if c.topic {
+						c.params["UpstreamTopicArn"] = exampleTopicArn
+						c.params["UpstreamTopicRawDelivery"] = topic
+						parts = append(parts, "sns-raw-"+topic)
+					}
+					if bus {
+						c.params["UpstreamEventBusName"] = exampleBus
+						parts = append(parts, "eventbridge")
+					}
+					if alarm {
+						c.params["AlarmTopicArn"] = exampleAlarmArn
+						parts = append(parts, "alarm-topic")
+					}
+					if kms {
+						c.params["SigningKeyKmsKeyArn"] = exampleKmsKeyArn
+						parts = append(parts, "kms-key")
+					}
+					if len(parts) == 0 {
+						parts = []string{"defaults"}
+					}
+					c.name = strings.Join(parts, "+")
+					out = append(out, c)
 				}
-				if bus {
-					c.params["UpstreamEventBusName"] = exampleBus
-					parts = append(parts, "eventbridge")
-				}
-				if alarm {
-					c.params["AlarmTopicArn"] = exampleAlarmArn
-					parts = append(parts, "alarm-topic")
-				}
-				if len(parts) == 0 {
-					parts = []string{"defaults"}
-				}
-				c.name = strings.Join(parts, "+")
-				out = append(out, c)
 			}
 		}
 	}
@@ -352,7 +361,7 @@ func (tp tmpl) danglingRefs() []string {
 
 // TestConditionCombinations renders every combination, checks that the
 // conditions evaluate as intended and that nothing dangles, and (with
-// -render) writes the rendered templates for samlint.
+// -render) writes the rendered templates for cfn-lint.
 func TestConditionCombinations(t *testing.T) {
 	tp := loadTemplate(t)
 	if *renderDir != "" {
@@ -366,8 +375,8 @@ func TestConditionCombinations(t *testing.T) {
 			for name, want := range map[string]bool{
 				"HasUpstreamTopic":    c.topic,
 				"HasUpstreamEventBus": c.bus,
-				"HasUpstream":         c.topic || c.bus,
 				"HasAlarmTopic":       c.alarm,
+				"HasSigningKeyKmsKey": c.kms,
 			} {
 				if got, err := r.condition(name); err != nil || got != want {
 					t.Errorf("condition %s = %v (%v), want %v", name, got, err, want)

@@ -3,9 +3,11 @@
 // against the invariants the function relies on — runtime and build wiring,
 // the SQS event source, queue timeouts and redrive, the secret policy, the
 // environment variables the config loader reads, Tencent's 100 calls/s
-// budget shared by all concurrent invocations, the log group, the alarms,
-// and the optional upstream wiring (SNS subscription, EventBridge rule, one
-// least-privilege queue policy per queue). Conditions are evaluated for
+// budget shared by all concurrent invocations, the log group and the
+// platform REPORT lines, the alarms (queues, function errors and throttles),
+// the optional KMS permission for a secret under a customer managed key, the
+// queue policies (one per queue: TLS only, plus least-privilege grants for
+// the optional SNS / EventBridge upstreams). Conditions are evaluated for
 // every combination of the optional parameters (conditions_test.go), which
-// can also write each rendered template for samlint (-render DIR).
+// can also write each rendered template for cfn-lint (-render DIR).
 package deploy

@@ -34,6 +34,7 @@ const (
 	queueID       = "ErasureQueue"
 	dlqID         = "ErasureDeadLetterQueue"
 	secretParam   = "SigningKeySecretArn"
+	kmsKeyParam   = "SigningKeyKmsKeyArn"
 	concParam     = "MaxConcurrency"
 	rateMapping   = "RateLimitByConcurrency"
 	rateMapKey    = "PerSecond"
@@ -411,10 +412,17 @@ func TestQueues(t *testing.T) {
 	}
 }
 
+// secretPolicy is the function's policy that reads the signing-key secret.
+var secretPolicy = map[string]any{"AWSSecretsManagerGetSecretValuePolicy": map[string]any{"SecretArn": ref(secretParam)}}
+
 func TestSecretPolicy(t *testing.T) {
 	tp := loadTemplate(t)
-	policies, _ := tp.prop(functionID, "Policies").([]any)
-	want := []any{map[string]any{"AWSSecretsManagerGetSecretValuePolicy": map[string]any{"SecretArn": ref(secretParam)}}}
+	rt, err := tp.render(nil) // every optional parameter off
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	policies, _ := rt.prop(functionID, "Policies").([]any)
+	want := []any{secretPolicy}
 	if !reflect.DeepEqual(policies, want) {
 		t.Errorf("Policies = %v, want exactly %v (SQS permissions come from the SQS event)", policies, want)
 	}
@@ -436,6 +444,83 @@ func TestSecretPolicy(t *testing.T) {
 		if re.MatchString(arn) != ok {
 			t.Errorf("%s AllowedPattern matches %q = %v, want %v", secretParam, arn, !ok, ok)
 		}
+	}
+}
+
+// TestSigningKeyKmsPolicy: a secret encrypted with a customer managed key is
+// readable only with kms:Decrypt on that key. With SigningKeyKmsKeyArn set the
+// role gets exactly that, on that key only and only through Secrets Manager
+// in the stack's Region; without it, no KMS permission at all.
+func TestSigningKeyKmsPolicy(t *testing.T) {
+	tp := loadTemplate(t)
+	p := tp.param(kmsKeyParam)
+	if p == nil {
+		t.Fatalf("parameter %s missing", kmsKeyParam)
+	}
+	if get(p, "Type") != "String" || get(p, "Default") != "" {
+		t.Errorf("%s Type = %v, Default = %#v; want String defaulting to \"\" (off)", kmsKeyParam, get(p, "Type"), get(p, "Default"))
+	}
+	pattern, _ := get(p, "AllowedPattern").(string)
+	re, err := regexp.Compile(pattern)
+	if err != nil || pattern == "" {
+		t.Fatalf("%s AllowedPattern %q: %v", kmsKeyParam, pattern, err)
+	}
+	for arn, ok := range map[string]bool{
+		"":               true,
+		exampleKmsKeyArn: true,
+		"arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab": true,
+		"arn:aws:kms:eu-central-1:123456789012:alias/attr-eraser":                         false, // IAM matches key ARNs, not aliases
+		"1234abcd-12ab-34cd-56ef-1234567890ab":                                            false,
+		"arn:aws:kms:eu-central-1:123456789012:key/*":                                     false,
+	} {
+		if re.MatchString(arn) != ok {
+			t.Errorf("%s AllowedPattern matches %q = %v, want %v", kmsKeyParam, arn, !ok, ok)
+		}
+	}
+	wantKms := map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Sid":      "DecryptSigningKeySecret",
+			"Effect":   "Allow",
+			"Action":   "kms:Decrypt",
+			"Resource": ref(kmsKeyParam),
+			"Condition": map[string]any{"StringEquals": map[string]any{
+				"kms:ViaService": map[string]any{"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"},
+			}},
+		}},
+	}
+	for _, c := range combinations() {
+		t.Run(c.name, func(t *testing.T) {
+			rt, err := tp.render(c.params)
+			if err != nil {
+				t.Fatalf("render: %v", err)
+			}
+			want := []any{secretPolicy}
+			if c.kms {
+				want = append(want, wantKms)
+			}
+			if got, _ := rt.prop(functionID, "Policies").([]any); !reflect.DeepEqual(got, want) {
+				t.Errorf("Policies =\n %v\nwant\n %v", got, want)
+			}
+		})
+	}
+}
+
+// TestPlatformReportLines: Lambda's REPORT line (duration, billed duration,
+// max memory, init duration) is a platform event of level INFO. With the JSON
+// log format Lambda drops platform events below SystemLogLevel, so WARN or
+// ERROR would lose every invocation's duration and memory record.
+func TestPlatformReportLines(t *testing.T) {
+	tp := loadTemplate(t)
+	lc := tp.funcProp(functionID, "LoggingConfig")
+	if get(lc, "LogFormat") != "JSON" {
+		t.Skipf("LoggingConfig.LogFormat = %v: with the Text format Lambda filters nothing", get(lc, "LogFormat"))
+	}
+	if got := get(lc, "SystemLogLevel"); got != "INFO" {
+		t.Errorf("LoggingConfig.SystemLogLevel = %v, want INFO (REPORT lines are INFO platform events; WARN drops them)", got)
+	}
+	if got := get(lc, "ApplicationLogLevel"); got != "TRACE" {
+		t.Errorf("LoggingConfig.ApplicationLogLevel = %v, want TRACE (the function filters with LOG_LEVEL; EMF lines carry no level)", got)
 	}
 }
 
@@ -576,6 +661,10 @@ func TestOutputs(t *testing.T) {
 		"DeadLetterQueueAlarmArn":      getAtt(dlqAlarmID, "Arn"),
 		"OldestMessageAgeAlarmName":    ref(ageAlarmID),
 		"OldestMessageAgeAlarmArn":     getAtt(ageAlarmID, "Arn"),
+		"FunctionErrorsAlarmName":      ref(errorsAlarmID),
+		"FunctionErrorsAlarmArn":       getAtt(errorsAlarmID, "Arn"),
+		"FunctionThrottlesAlarmName":   ref(throttlesAlarmID),
+		"FunctionThrottlesAlarmArn":    getAtt(throttlesAlarmID, "Arn"),
 		"UpstreamTopicSubscriptionArn": ref(subscriptionID),
 		"UpstreamEventRuleArn":         getAtt(ruleID, "Arn"),
 	}
@@ -603,13 +692,15 @@ func TestOutputs(t *testing.T) {
 // conditions_test.go), so what is checked is what CloudFormation would build.
 
 const (
-	logGroupID     = "EraserLogGroup"
-	dlqAlarmID     = "DeadLetterQueueAlarm"
-	ageAlarmID     = "OldestMessageAgeAlarm"
-	subscriptionID = "UpstreamTopicSubscription"
-	ruleID         = "UpstreamEventRule"
-	queuePolicyID  = "ErasureQueuePolicy"
-	dlqPolicyID    = "DeadLetterQueuePolicy"
+	logGroupID       = "EraserLogGroup"
+	dlqAlarmID       = "DeadLetterQueueAlarm"
+	ageAlarmID       = "OldestMessageAgeAlarm"
+	errorsAlarmID    = "FunctionErrorsAlarm"
+	throttlesAlarmID = "FunctionThrottlesAlarm"
+	subscriptionID   = "UpstreamTopicSubscription"
+	ruleID           = "UpstreamEventRule"
+	queuePolicyID    = "ErasureQueuePolicy"
+	dlqPolicyID      = "DeadLetterQueuePolicy"
 )
 
 func TestLogGroup(t *testing.T) {
@@ -682,6 +773,7 @@ func TestConditionsDefinedAndUsed(t *testing.T) {
 		{"HasAlarmTopic", "AlarmTopicArn"},
 		{"HasUpstreamTopic", "UpstreamTopicArn"},
 		{"HasUpstreamEventBus", "UpstreamEventBusName"},
+		{"HasSigningKeyKmsKey", kmsKeyParam},
 	}
 	for _, c := range cases {
 		t.Run(c.cond, func(t *testing.T) {
@@ -694,13 +786,27 @@ func TestConditionsDefinedAndUsed(t *testing.T) {
 			}
 		})
 	}
-	wantOr := map[string]any{"Fn::Or": []any{map[string]any{"Condition": "HasUpstreamTopic"}, map[string]any{"Condition": "HasUpstreamEventBus"}}}
-	if got := defined["HasUpstream"]; !reflect.DeepEqual(got, wantOr) {
-		t.Errorf("HasUpstream = %v, want !Or [HasUpstreamTopic, HasUpstreamEventBus]", got)
+}
+
+// checkAlarmActions: an alarm notifies AlarmTopicArn, when it fires and when
+// it clears, iff the parameter is set; without it the alarm has no actions.
+func checkAlarmActions(t *testing.T, rt tmpl, id string, alarmTopic bool) {
+	t.Helper()
+	for _, k := range []string{"AlarmActions", "OKActions"} {
+		got, present := rt.prop(id).(map[string]any)[k]
+		switch {
+		case alarmTopic && !reflect.DeepEqual(got, []any{ref("AlarmTopicArn")}):
+			t.Errorf("%s = %v, want [!Ref AlarmTopicArn]", k, got)
+		case !alarmTopic && present:
+			t.Errorf("%s = %v, want absent without AlarmTopicArn", k, got)
+		}
+	}
+	if d, _ := rt.prop(id, "AlarmDescription").(string); d == "" {
+		t.Error("no AlarmDescription for the on-call engineer")
 	}
 }
 
-// TestAlarms checks both alarms in every combination: metric, queue,
+// TestAlarms checks both queue alarms in every combination: metric, queue,
 // threshold, and the optional actions.
 func TestAlarms(t *testing.T) {
 	tp := loadTemplate(t)
@@ -712,8 +818,9 @@ func TestAlarms(t *testing.T) {
 		{dlqAlarmID, "ApproximateNumberOfMessagesVisible", dlqID, 0, 1},
 		{ageAlarmID, "ApproximateAgeOfOldestMessage", queueID, ref("OldestMessageAgeAlarmSeconds"), 3},
 	}
-	if got := tp.resourcesOfType("AWS::CloudWatch::Alarm"); !slices.Equal(got, []string{dlqAlarmID, ageAlarmID}) {
-		t.Errorf("alarms = %v, want [%s %s]", got, dlqAlarmID, ageAlarmID)
+	wantAlarms := slices.Sorted(slices.Values([]string{dlqAlarmID, ageAlarmID, errorsAlarmID, throttlesAlarmID}))
+	if got := tp.resourcesOfType("AWS::CloudWatch::Alarm"); !slices.Equal(got, wantAlarms) {
+		t.Errorf("alarms = %v, want %v", got, wantAlarms)
 	}
 	if d, err := tp.intValue(ref("OldestMessageAgeAlarmSeconds")); err != nil || d < 60 || d > 3600 {
 		t.Errorf("OldestMessageAgeAlarmSeconds Default = %d (%v), want 60..3600", d, err)
@@ -745,20 +852,110 @@ func TestAlarms(t *testing.T) {
 						t.Errorf("%s = %#v, want %#v", k, got, w)
 					}
 				}
-				for _, k := range []string{"AlarmActions", "OKActions"} {
-					got, present := rt.prop(a.id).(map[string]any)[k]
-					switch {
-					case c.alarm && !reflect.DeepEqual(got, []any{ref("AlarmTopicArn")}):
-						t.Errorf("%s = %v, want [!Ref AlarmTopicArn]", k, got)
-					case !c.alarm && present:
-						t.Errorf("%s = %v, want absent without AlarmTopicArn", k, got)
-					}
-				}
-				if d, _ := rt.prop(a.id, "AlarmDescription").(string); d == "" {
-					t.Error("no AlarmDescription for the on-call engineer")
-				}
+				checkAlarmActions(t, rt, a.id, c.alarm)
 			})
 		}
+	}
+}
+
+// TestFunctionAlarms: any Errors (the handler returns an error only for a
+// systemic failure; Lambda adds timeouts and crashes) or Throttles of the
+// function in a 5-minute window raise an alarm, notifying like the queue
+// alarms, in every combination.
+func TestFunctionAlarms(t *testing.T) {
+	tp := loadTemplate(t)
+	for _, c := range combinations() {
+		rt, err := tp.render(c.params)
+		if err != nil {
+			t.Fatalf("%s: render: %v", c.name, err)
+		}
+		for _, a := range []struct{ id, metric string }{
+			{errorsAlarmID, "Errors"},
+			{throttlesAlarmID, "Throttles"},
+		} {
+			t.Run(c.name+"/"+a.id, func(t *testing.T) {
+				if get(rt.resource(a.id), "Type") != "AWS::CloudWatch::Alarm" {
+					t.Fatalf("missing (alarms do not depend on any condition)")
+				}
+				want := map[string]any{
+					"Namespace":          "AWS/Lambda",
+					"MetricName":         a.metric,
+					"Dimensions":         []any{map[string]any{"Name": "FunctionName", "Value": ref(functionID)}},
+					"Statistic":          "Sum",
+					"Period":             300,
+					"EvaluationPeriods":  1,
+					"DatapointsToAlarm":  1,
+					"Threshold":          0,
+					"ComparisonOperator": "GreaterThanThreshold",
+					"TreatMissingData":   "notBreaching",
+				}
+				for k, w := range want {
+					if got := rt.prop(a.id, k); !reflect.DeepEqual(got, w) {
+						t.Errorf("%s = %#v, want %#v", k, got, w)
+					}
+				}
+				checkAlarmActions(t, rt, a.id, c.alarm)
+			})
+		}
+	}
+}
+
+// tlsOnly is the statement every queue policy starts with: no request to the
+// queue without TLS, whoever makes it.
+func tlsOnly(queue string) map[string]any {
+	return map[string]any{
+		"Sid":       "DenyInsecureTransport",
+		"Effect":    "Deny",
+		"Principal": "*",
+		"Action":    "sqs:*",
+		"Resource":  getAtt(queue, "Arn"),
+		"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+	}
+}
+
+// queuePolicies maps each queue's logical ID to the IDs of the QueuePolicy
+// resources naming it.
+func (tp tmpl) queuePolicies() map[string][]string {
+	policies := map[string][]string{}
+	for _, id := range tp.resourcesOfType("AWS::SQS::QueuePolicy") {
+		queues, _ := tp.prop(id, "Queues").([]any)
+		for _, q := range queues {
+			name, _ := get(q, "Ref").(string)
+			policies[name] = append(policies[name], id)
+		}
+	}
+	return policies
+}
+
+// TestQueuePoliciesTLSOnly: in every combination both queues have exactly
+// one policy, and it first denies every sqs:* request made without TLS.
+func TestQueuePoliciesTLSOnly(t *testing.T) {
+	tp := loadTemplate(t)
+	for _, c := range combinations() {
+		t.Run(c.name, func(t *testing.T) {
+			rt, err := tp.render(c.params)
+			if err != nil {
+				t.Fatalf("render: %v", err)
+			}
+			policies := rt.queuePolicies()
+			for _, q := range []struct{ queue, policy string }{{queueID, queuePolicyID}, {dlqID, dlqPolicyID}} {
+				if ids := policies[q.queue]; !slices.Equal(ids, []string{q.policy}) {
+					t.Errorf("%s policies = %v, want exactly [%s] (TLS only; two policies on one queue overwrite each other)", q.queue, ids, q.policy)
+					continue
+				}
+				if cond := get(rt.resource(q.policy), "Condition"); cond != nil {
+					t.Errorf("%s Condition = %v, want none (the TLS rule holds in every deployment)", q.policy, cond)
+				}
+				doc := rt.prop(q.policy, "PolicyDocument")
+				if get(doc, "Version") != "2012-10-17" {
+					t.Errorf("%s Version = %v, want 2012-10-17", q.policy, get(doc, "Version"))
+				}
+				stmts, _ := get(doc, "Statement").([]any)
+				if len(stmts) == 0 || !reflect.DeepEqual(stmts[0], tlsOnly(q.queue)) {
+					t.Errorf("%s Statement[0] = %v, want %v", q.policy, stmts, tlsOnly(q.queue))
+				}
+			}
+		})
 	}
 }
 
@@ -854,7 +1051,8 @@ func TestUpstreamWiring(t *testing.T) {
 				}
 			}
 
-			// Queue policies: one per queue at most, exactly the enabled statements.
+			// Queue policies: one per queue (TestQueuePoliciesTLSOnly), whose
+			// Allow statements are exactly those of the enabled upstreams.
 			var wantQ, wantDLQ []statement
 			if c.topic {
 				wantQ, wantDLQ = append(wantQ, topicStmt(queueID)), append(wantDLQ, topicStmt(dlqID))
@@ -862,35 +1060,19 @@ func TestUpstreamWiring(t *testing.T) {
 			if c.bus {
 				wantQ, wantDLQ = append(wantQ, ruleStmt(queueID)), append(wantDLQ, ruleStmt(dlqID))
 			}
-			policies := map[string][]string{} // queue -> policy IDs
-			for _, id := range rt.resourcesOfType("AWS::SQS::QueuePolicy") {
-				for _, q := range rt.prop(id, "Queues").([]any) {
-					name, _ := get(q, "Ref").(string)
-					policies[name] = append(policies[name], id)
-				}
-			}
+			policies := rt.queuePolicies()
 			for _, q := range []struct {
 				queue, policy string
 				want          []statement
 			}{{queueID, queuePolicyID, wantQ}, {dlqID, dlqPolicyID, wantDLQ}} {
-				ids := policies[q.queue]
-				if len(q.want) == 0 {
-					if len(ids) > 0 {
-						t.Errorf("%s has policies %v without an upstream", q.queue, ids)
-					}
-					continue
-				}
-				if !slices.Equal(ids, []string{q.policy}) {
+				if ids := policies[q.queue]; !slices.Equal(ids, []string{q.policy}) {
 					t.Errorf("%s policies = %v, want exactly [%s] (two policies on one queue overwrite each other)", q.queue, ids, q.policy)
 					continue
 				}
-				doc := rt.prop(q.policy, "PolicyDocument")
-				if get(doc, "Version") != "2012-10-17" {
-					t.Errorf("%s Version = %v, want 2012-10-17", q.policy, get(doc, "Version"))
-				}
-				stmts, _ := get(doc, "Statement").([]any)
+				all, _ := get(rt.prop(q.policy, "PolicyDocument"), "Statement").([]any)
+				stmts := slices.DeleteFunc(slices.Clone(all), func(s any) bool { return get(s, "Effect") != "Allow" })
 				if len(stmts) != len(q.want) {
-					t.Errorf("%s has %d statements, want %d", q.policy, len(stmts), len(q.want))
+					t.Errorf("%s has %d Allow statements, want %d (one per enabled upstream)", q.policy, len(stmts), len(q.want))
 				}
 				for i, w := range q.want {
 					if i >= len(stmts) {
@@ -899,7 +1081,7 @@ func TestUpstreamWiring(t *testing.T) {
 					got := maps.Clone(stmts[i].(map[string]any))
 					delete(got, "Sid")
 					if !reflect.DeepEqual(got, w.want()) {
-						t.Errorf("%s Statement[%d] =\n %v\nwant\n %v", q.policy, i, got, w.want())
+						t.Errorf("%s Allow statement %d =\n %v\nwant\n %v", q.policy, i, got, w.want())
 					}
 				}
 			}
@@ -1017,8 +1199,9 @@ func TestSampleEventsShape(t *testing.T) {
 // registeredAttrs are the attribute names of the local Tencent stand-in.
 var registeredAttrs = []string{"sex", "city", "country", "level", "interest"}
 
-// checkBody is a small, independent reading of SPEC section 3, used only to
-// keep the sample events honest: it returns why a body would be rejected.
+// checkBody is a small, independent reading of the README's message
+// contract, used only to keep the sample events honest: it returns why a
+// body would be rejected.
 // Unknown attribute names are the stand-in's verdict (Tencent error 90033).
 func checkBody(body string) (accounts []string, err error) {
 	var m map[string]json.RawMessage

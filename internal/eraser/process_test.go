@@ -5,10 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,21 +141,119 @@ func TestProcessSplitsRejectedCalls(t *testing.T) {
 	}
 }
 
-func TestProcessErrorListFailsOnlyListedAccounts(t *testing.T) {
-	f := newFixture(t, timstub.Config{})
-	f.stub.FailAccounts(70107, "ghost-user")
-	records := []events.SQSMessage{
-		message("ok", erasureBody("u1", "u2")),
-		message("ghost", erasureBody("u3", "ghost-user")),
+// TestProcessErrorList checks what an ErrorList means: only the listed
+// accounts failed; an account that does not exist (70107) has nothing to
+// erase; an entry naming no account of the call makes the whole answer
+// untrustworthy, so nothing of that call counts as erased.
+func TestProcessErrorList(t *testing.T) {
+	tests := []struct {
+		name       string
+		setup      func(*timstub.Server)
+		want       map[string]eraser.Outcome
+		wantClass  string
+		wantAbsent map[string]int
+	}{
+		{
+			name:  "listed account fails, the rest of the call is erased",
+			setup: func(s *timstub.Server) { s.FailAccounts(70402, "odd-user") },
+			want:  map[string]eraser.Outcome{"ok": eraser.Erased, "listed": eraser.Failed},
+		},
+		{
+			name:       "account that does not exist counts as erased",
+			setup:      func(s *timstub.Server) { s.FailAccounts(timstub.CodeNoSuchAccount, "odd-user") },
+			want:       map[string]eraser.Outcome{"ok": eraser.Erased, "listed": eraser.Erased},
+			wantAbsent: map[string]int{"listed": 1},
+		},
+		{
+			name:      "entry with an empty account fails the whole call",
+			setup:     func(s *timstub.Server) { s.InjectErrorList(timstub.AccountError{Account: "", ErrorCode: 70402}) },
+			want:      map[string]eraser.Outcome{"ok": eraser.Failed, "listed": eraser.Failed},
+			wantClass: "retryable",
+		},
+		{
+			name:      "entry naming an unknown account fails the whole call",
+			setup:     func(s *timstub.Server) { s.InjectErrorList(timstub.AccountError{Account: "odd-usr", ErrorCode: 70402}) },
+			want:      map[string]eraser.Outcome{"ok": eraser.Failed, "listed": eraser.Failed},
+			wantClass: "retryable",
+		},
 	}
-	r := f.p.Process(context.Background(), records, false)
-	if got := outcomes(r); got["ok"] != eraser.Erased || got["ghost"] != eraser.Failed {
-		t.Fatalf("outcomes = %v", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, timstub.Config{})
+			tt.setup(f.stub)
+			records := []events.SQSMessage{
+				message("ok", erasureBody("u1", "u2")),
+				message("listed", erasureBody("u3", "odd-user")),
+			}
+			r := f.p.Process(context.Background(), records, false)
+			if got := outcomes(r); !maps.Equal(got, tt.want) {
+				t.Fatalf("outcomes = %v, want %v", got, tt.want)
+			}
+			absent := 0
+			for _, m := range r.Messages {
+				if m.Outcome == eraser.Failed && tt.wantClass != "" && m.Class != tt.wantClass {
+					t.Errorf("%s: class %q, want %q", m.MessageID, m.Class, tt.wantClass)
+				}
+				if m.Absent != tt.wantAbsent[m.MessageID] {
+					t.Errorf("%s: absent %d, want %d", m.MessageID, m.Absent, tt.wantAbsent[m.MessageID])
+				}
+				absent += m.Absent
+			}
+			if r.AccountsAbsent != absent {
+				t.Errorf("report counts %d absent accounts, messages %d", r.AccountsAbsent, absent)
+			}
+			if tt.wantClass == "" && f.stub.Removed("u3") == nil {
+				t.Error("u3 was not removed although only odd-user was listed")
+			}
+			for _, m := range r.Messages {
+				for _, a := range m.Request.Accounts {
+					if m.Outcome == eraser.Erased && a != "odd-user" && len(f.stub.Removed(a)) == 0 {
+						t.Errorf("message %s acknowledged but an account of it was not removed", m.MessageID)
+					}
+				}
+			}
+		})
 	}
-	if f.stub.Removed("u3") == nil {
-		t.Error("u3 was not removed although only ghost-user failed")
+}
+
+// TestProcessNeverFollowsRedirects answers every call with a redirect to a
+// server that would say OK: nothing reaches it, nothing is acknowledged,
+// and the batch is systemic (a wrong TIM_BASE_URL or proxy).
+func TestProcessNeverFollowsRedirects(t *testing.T) {
+	for _, status := range []int{http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			var reached atomic.Int64
+			elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				reached.Add(1)
+				fmt.Fprint(w, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`)
+			}))
+			defer elsewhere.Close()
+			f := newFixture(t, timstub.Config{})
+			f.p.DefaultAttrs = nil
+			if err := f.stub.SetRedirect(status, elsewhere.URL+"/v4/all_member_push/im_remove_attr"); err != nil {
+				t.Fatal(err)
+			}
+			records := []events.SQSMessage{
+				message("a", erasureBody("u1")),
+				message("b", `{"type":"gdpr.erasure","accounts":["u2"],"attrs":["sex"]}`),
+			}
+			r := f.p.Process(context.Background(), records, false)
+			if failed := r.FailedMessages(); len(failed) != len(records) {
+				t.Errorf("failed = %v, want every message", failed)
+			}
+			for _, m := range r.Messages {
+				if m.Class != "configuration" {
+					t.Errorf("%s: class %q, want configuration", m.MessageID, m.Class)
+				}
+			}
+			if !r.Systemic {
+				t.Error("a redirect must be systemic")
+			}
+			if n := reached.Load(); n != 0 {
+				t.Errorf("the redirect target received %d requests", n)
+			}
+		})
 	}
-	checkPromise(t, f.stub, r)
 }
 
 func TestProcessFIFOFailsEverythingAfterTheFirstFailure(t *testing.T) {

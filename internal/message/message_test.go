@@ -11,6 +11,12 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
+// quote returns s as a JSON string.
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
 // sns wraps inner as an SNS notification delivered without raw delivery.
 func sns(inner string) string {
 	msg, _ := json.Marshal(inner)
@@ -22,6 +28,18 @@ func sns(inner string) string {
 func eventBridge(detail string) string {
 	return `{"version":"0","id":"3e1f7a52","detail-type":"UserDeleted","source":"com.example.accounts",` +
 		`"account":"123456789012","time":"2025-11-27T10:04:00Z","region":"us-east-1","resources":[],"detail":` + detail + `}`
+}
+
+// manyKeys returns n distinct members "k0":0,"k1":1,... (no braces).
+func manyKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d":%d`, i, i)
+	}
+	return b.String()
 }
 
 // accountList returns n distinct account names as a JSON array.
@@ -77,7 +95,6 @@ func TestParseValid(t *testing.T) {
 		{"10000 accounts", `{"type":"user.deleted","accounts":` + accountList(10000) + `}`, erasure.Request{}},
 		{"escaped strings and keys", `{"\u0074ype":"user.d\u0065leted","accounts":["a\"b","c\\d","\u0041"]}`,
 			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{`a"b`, `c\d`, "A"}}},
-		{"repeated key takes last", `{"type":"bogus","type":"user.deleted","accounts":[5],"accounts":["u1"]}`, minimal},
 		{"printable ASCII edge accounts", `{"type":"user.deleted","accounts":[" ","~","` + strings.Repeat("x", 32) + `"]}`,
 			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{" ", "~", strings.Repeat("x", 32)}}},
 		{"non-ASCII attr", `{"type":"user.deleted","accounts":["u1"],"attrs":["城市"]}`,
@@ -85,7 +102,16 @@ func TestParseValid(t *testing.T) {
 		{"SNS", sns(plain), full},
 		{"EventBridge", eventBridge(plain), full},
 		{"SNS of EventBridge", sns(eventBridge(plain)), full},
-		{"SNS with extra lowercase type ignored", strings.Replace(sns(plain), `{"Type"`, `{"type":"bogus","Type"`, 1), full},
+		// Repeated keys and envelope fields where they are harmless.
+		{"repeat inside a value the parser does not read", `{"type":"user.deleted","accounts":["u1"],"x":{"a":1,"a":2}}`, minimal},
+		{"keys differing in case are distinct", `{"type":"user.deleted","accounts":["u1"],"Accounts":1,"ACCOUNTS":2,"Type":"x","TYPE":3}`, minimal},
+		{"escapes that decode differently are distinct", `{"type":"user.deleted","accounts":["u1"],"a\u0062":1,"a\u0063":2,"ab ":3}`, minimal},
+		{"many distinct unknown keys", `{"type":"user.deleted",` + manyKeys(40) + `,"accounts":["u1"]}`, minimal},
+		{"erasure in a Message may carry Type Notification without Message", sns(`{"Type":"Notification","type":"user.deleted","accounts":["u1"]}`), minimal},
+		{"erasure may carry a non-string detail-type and a detail", `{"detail-type":1,"detail":{},"type":"user.deleted","accounts":["u1"]}`, minimal},
+		{"erasure may carry a detail without detail-type", `{"detail":{"accounts":["u2"]},"type":"user.deleted","accounts":["u1"]}`, minimal},
+		{"erasure may carry a Type other than Notification and a Message", `{"Type":"SubscriptionConfirmation","Message":"x","type":"user.deleted","accounts":["u1"]}`, minimal},
+		{"eventId and occurredAt beside an envelope", strings.Replace(eventBridge(plain), `{"version"`, `{"eventId":"outer","occurredAt":"x","version"`, 1), full},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,6 +208,99 @@ func TestParseInvalid(t *testing.T) {
 	}
 }
 
+// TestParseAmbiguous: a repeated key, or erasure fields beside an envelope's
+// fields, leaves open which accounts were meant, so the body is rejected
+// whatever it says (see doc.go).
+func TestParseAmbiguous(t *testing.T) {
+	const erasure = `{"type":"user.deleted","accounts":["u1"],"eventId":"e1"}`
+	withKey := func(body, member string) string { // member goes first
+		return "{" + member + "," + strings.TrimPrefix(body, "{")
+	}
+	const (
+		repeated      = reasonRepeatedKey
+		repeatedOther = reasonRepeatedOther
+		besideSNS     = "erasure fields (type, accounts, attrs) beside an SNS notification's Type and Message"
+		besideEB      = "erasure fields (type, accounts, attrs) beside an EventBridge event's detail-type and detail"
+	)
+	tests := []struct {
+		name    string
+		body    string
+		field   string
+		reason  string // substring of the reason
+		eventID string // audit field kept for tracing
+	}{
+		// repeated keys in a plain body
+		{"repeated accounts", `{"type":"user.deleted","accounts":["u1"],"accounts":["u2"],"eventId":"e1"}`, "accounts", repeated, "e1"},
+		{"repeated accounts, one list invalid", `{"accounts":[5],"type":"user.deleted","accounts":["u1"]}`, "accounts", repeated, ""},
+		{"repeated accounts, same value", `{"type":"user.deleted","accounts":["u1"],"accounts":["u1"]}`, "accounts", repeated, ""},
+		{"repeated type", `{"type":"bogus","type":"user.deleted","accounts":["u1"],"eventId":"e1"}`, "type", repeated, "e1"},
+		{"repeated attrs", `{"type":"user.deleted","accounts":["u1"],"attrs":null,"attrs":["sex"]}`, "attrs", repeated, ""},
+		{"repeated eventId is not kept", `{"type":"user.deleted","accounts":["u1"],"eventId":"e1","eventId":"e2"}`, "eventId", repeated, ""},
+		{"repeated unknown key", `{"type":"user.deleted","accounts":["u1"],"foo":1,"eventId":"e1","foo":2}`, "", repeatedOther, "e1"},
+		{"repeated empty key", `{"":1,"type":"user.deleted","accounts":["u1"],"":1}`, "", repeatedOther, ""},
+		{"repeated unknown key among many", `{"type":"user.deleted",` + manyKeys(40) + `,"accounts":["u1"],"k33":0}`, "", repeatedOther, ""},
+		{"escaped and plain accounts", `{"type":"user.deleted","accounts":["u1"],"acc\u006funts":["u2"]}`, "accounts", repeated, ""},
+		{"both escaped differently", `{"\u0074ype":"user.deleted","t\u0079pe":"gdpr.erasure","accounts":["u1"]}`, "type", repeated, ""},
+		{"escaped unknown key", `{"f\u006f\u006F":1,"type":"user.deleted","accounts":["u1"],"foo":2}`, "", repeatedOther, ""},
+		{"invalid UTF-8 keys read alike", "{\"a\xff\":1,\"type\":\"user.deleted\",\"accounts\":[\"u1\"],\"a\xfe\":2}", "", repeatedOther, ""},
+		{"contract field reported before unknown key", `{"foo":1,"foo":2,"accounts":["u1"],"type":"user.deleted","accounts":["u1"]}`, "accounts", repeated, ""},
+		{"contract fields reported in a fixed order", `{"accounts":[],"accounts":[],"type":"x","type":"y"}`, "type", repeated, ""},
+		{"repeat wins over envelope mixing", `{"type":"user.deleted","type":"user.deleted","accounts":["u1"],"detail-type":"x","detail":{}}`, "type", repeated, ""},
+		// repeated keys in envelopes and what they carry
+		{"repeated unknown key in SNS envelope", withKey(sns(erasure), `"MessageId":"m0"`), "", repeatedOther, ""},
+		{"repeated Message in SNS envelope", withKey(sns(erasure), `"Message":"{}"`), "Message", repeated, ""},
+		{"repeated Type in SNS envelope", withKey(sns(erasure), `"Type":"Notification"`), "Type", repeated, ""},
+		{"repeated key in SNS Message", sns(`{"type":"user.deleted","accounts":["u1"],"accounts":["u2"],"eventId":"e1"}`), "Message.accounts", repeated, "e1"},
+		{"repeated unknown key in SNS Message", sns(`{"x":1,"type":"user.deleted","accounts":["u1"],"x":1}`), "Message", repeatedOther, ""},
+		{"escaped repeat in SNS Message", sns(`{"type":"user.deleted","accounts":["u1"],"\u0061ccounts":["u2"]}`), "Message.accounts", repeated, ""},
+		{"repeated key in EventBridge envelope", withKey(eventBridge(erasure), `"source":"s"`), "", repeatedOther, ""},
+		{"repeated detail in EventBridge envelope", withKey(eventBridge(erasure), `"detail":{}`), "detail", repeated, ""},
+		{"repeated key in EventBridge detail", eventBridge(`{"type":"user.deleted","accounts":["u1"],"accounts":["u2"],"eventId":"e1"}`), "detail.accounts", repeated, "e1"},
+		{"repeated key in EventBridge in SNS", sns(withKey(eventBridge(erasure), `"detail-type":"x"`)), "Message.detail-type", repeated, ""},
+		{"repeated key in detail of EventBridge in SNS", sns(eventBridge(`{"type":"user.deleted","accounts":["u1"],"attrs":["a"],"attrs":["b"]}`)), "Message.detail.attrs", repeated, ""},
+		// erasure fields beside an envelope's fields
+		{"type and accounts beside EventBridge", `{"type":"user.deleted","accounts":["u1"],"eventId":"e1","detail-type":"x","detail":` + erasure + `}`, "", besideEB, "e1"},
+		{"type and accounts beside SNS", `{"Type":"Notification","Message":` + quote(erasure) + `,"type":"user.deleted","accounts":["u2"],"eventId":"e1"}`, "", besideSNS, "e1"},
+		{"accounts alone beside SNS", withKey(sns(erasure), `"accounts":["u2"]`), "", besideSNS, ""},
+		{"lowercase type alone beside SNS", withKey(sns(erasure), `"type":"bogus"`), "", besideSNS, ""},
+		{"null attrs beside EventBridge", withKey(eventBridge(erasure), `"attrs":null`), "", besideEB, ""},
+		{"beside EventBridge with null detail", `{"detail-type":"x","detail":null,"type":"user.deleted","accounts":["u1"]}`, "", besideEB, ""},
+		{"beside SNS and EventBridge", `{"Type":"Notification","Message":"{}","detail-type":"x","detail":{},"accounts":["u1"]}`, "", besideSNS, ""},
+		{"beside EventBridge in SNS Message", sns(withKey(eventBridge(erasure), `"accounts":["u2"]`)), "Message", besideEB, ""},
+		{"beside SNS in SNS Message (not unwrapped there)", sns(`{"Type":"Notification","Message":"{}","type":"user.deleted","accounts":["u1"],"eventId":"e1"}`), "Message", besideSNS, "e1"},
+		{"beside EventBridge in detail (not unwrapped there)", eventBridge(`{"type":"user.deleted","accounts":["u1"],"detail-type":"x","detail":{}}`), "detail", besideEB, ""},
+		{"beside SNS with null Message in detail", eventBridge(`{"type":"user.deleted","accounts":["u1"],"Type":"Notification","Message":null}`), "detail", besideSNS, ""},
+		{"beside EventBridge in detail of EventBridge in SNS", sns(eventBridge(withKey(eventBridge(erasure), `"attrs":["a"]`))), "Message.detail", besideEB, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := Parse(tt.body)
+			var perr *Error
+			if !errors.As(err, &perr) {
+				t.Fatalf("Parse: got (%v, %v), want *Error", req, err)
+			}
+			if perr.Field != tt.field {
+				t.Errorf("Field = %q, want %q (%v)", perr.Field, tt.field, err)
+			}
+			if !strings.Contains(perr.Reason, tt.reason) {
+				t.Errorf("Reason = %q, want it to contain %q", perr.Reason, tt.reason)
+			}
+			if req.Accounts != nil || req.Attrs != nil {
+				t.Errorf("Parse returned accounts or attrs with an error: %v", req)
+			}
+			if req.EventID != tt.eventID {
+				t.Errorf("EventID = %q, want %q", req.EventID, tt.eventID)
+			}
+			// An unknown key is never named: it could be an account.
+			for _, key := range []string{"foo", "MessageId", "source", "k33", `"x"`} {
+				if strings.Contains(err.Error(), key) {
+					t.Errorf("error %q names the unknown key %s", err, key)
+				}
+			}
+		})
+	}
+}
+
 func TestErrorText(t *testing.T) {
 	tests := []struct {
 		err  Error
@@ -218,6 +337,10 @@ func TestErrorsOmitAccounts(t *testing.T) {
 		sns(`{"type":"user.deleted","accounts":["` + secret + `"`),
 		eventBridge(`{"type":"user.deleted","accounts":["` + secret + "\x01" + `"]}`),
 		`{"type":"user.deleted","accounts":["` + secret + `"],"pad":"` + strings.Repeat(" ", MaxBodyBytes) + `"}`,
+		`{"type":"user.deleted","accounts":["` + secret + `"],"accounts":["u1"]}`,
+		`{"` + secret + `":1,"type":"user.deleted","accounts":["u1"],"` + secret + `":2}`,
+		sns(`{"` + secret + `":1,"type":"user.deleted","accounts":["u1"],"` + secret + `":2}`),
+		`{"detail-type":"x","detail":{"type":"user.deleted","accounts":["u1"]},"type":"user.deleted","accounts":["` + secret + `"]}`,
 	}
 	for i, body := range bodies {
 		_, err := Parse(body)

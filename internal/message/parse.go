@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 
@@ -53,6 +54,95 @@ type object struct {
 	typ, accounts, attrs, eventID, occurredAt string
 	snsType, snsMessage                       string
 	detailType, detail                        string
+
+	// repeated has bit k set when knownKeys[k] appears more than once;
+	// unknownRepeated is set when some other key does.
+	repeated        uint16
+	unknownRepeated bool
+}
+
+// Indexes into knownKeys, in the order a repeat among them is reported, so
+// that the error does not depend on key order.
+const (
+	keyType = iota
+	keyAccounts
+	keyAttrs
+	keyEventID
+	keyOccurredAt
+	keySNSType
+	keySNSMessage
+	keyDetailType
+	keyDetail
+)
+
+// knownKeys are the keys object holds. Only these are ever named in an error:
+// any other key may be whatever a producer chose, an account ID included.
+var knownKeys = [...]string{
+	keyType: "type", keyAccounts: "accounts", keyAttrs: "attrs",
+	keyEventID: "eventId", keyOccurredAt: "occurredAt",
+	keySNSType: "Type", keySNSMessage: "Message",
+	keyDetailType: "detail-type", keyDetail: "detail",
+}
+
+// slot returns where o keeps the value of the (unescaped) key name, and the
+// key's index in knownKeys; nil for a key o does not hold.
+func (o *object) slot(name string) (*string, int) {
+	switch name {
+	case "type":
+		return &o.typ, keyType
+	case "accounts":
+		return &o.accounts, keyAccounts
+	case "attrs":
+		return &o.attrs, keyAttrs
+	case "eventId":
+		return &o.eventID, keyEventID
+	case "occurredAt":
+		return &o.occurredAt, keyOccurredAt
+	case "Type":
+		return &o.snsType, keySNSType
+	case "Message":
+		return &o.snsMessage, keySNSMessage
+	case "detail-type":
+		return &o.detailType, keyDetailType
+	case "detail":
+		return &o.detail, keyDetail
+	}
+	return nil, -1
+}
+
+// keySet finds a repeat among the other keys of one object. Objects here
+// have few keys (an SNS notification, the largest, about ten), so the first
+// ones are compared pairwise in an array that stays on the stack; a map is
+// made only past that, so that a body of 100,000 keys costs O(n), not O(n²).
+type keySet struct {
+	small [16]string
+	n     int
+	big   map[string]struct{}
+}
+
+// add records name and reports whether it was already there.
+func (s *keySet) add(name string) (repeated bool) {
+	if s.big == nil {
+		for _, seen := range s.small[:s.n] {
+			if seen == name {
+				return true
+			}
+		}
+		if s.n < len(s.small) {
+			s.small[s.n] = name
+			s.n++
+			return false
+		}
+		s.big = make(map[string]struct{}, 4*len(s.small))
+		for _, seen := range s.small {
+			s.big[seen] = struct{}{}
+		}
+	}
+	if _, ok := s.big[name]; ok {
+		return true
+	}
+	s.big[name] = struct{}{}
+	return false
 }
 
 // parseObject parses the valid JSON b found at path ("" for the body).
@@ -65,30 +155,27 @@ func parseObject(b, path string, allowed envelope) (erasure.Request, *Error) {
 		return erasure.Request{}, &Error{Field: path, Reason: "is a JSON " + kind(b[i:]) + ", not an object"}
 	}
 	var o object
+	var others keySet
 	for k, v := range members(b[i:]) {
-		switch keyName(k) {
-		case "type":
-			o.typ = v
-		case "accounts":
-			o.accounts = v
-		case "attrs":
-			o.attrs = v
-		case "eventId":
-			o.eventID = v
-		case "occurredAt":
-			o.occurredAt = v
-		case "Type":
-			o.snsType = v
-		case "Message":
-			o.snsMessage = v
-		case "detail-type":
-			o.detailType = v
-		case "detail":
-			o.detail = v
+		// Keys compare unescaped: "acc\u006funts" is "accounts".
+		name := keyName(k)
+		switch p, key := o.slot(name); {
+		case p == nil:
+			if !o.unknownRepeated {
+				o.unknownRepeated = others.add(name)
+			}
+		case *p != "": // no JSON value is empty, so the key came before
+			o.repeated |= 1 << key
+		default:
+			*p = v
 		}
 	}
+	if err := o.ambiguity(); err != nil {
+		err.Field = join(path, err.Field)
+		return o.audit(), err
+	}
 	isSNS := stringIs(o.snsType, "Notification")
-	isEventBridge := o.detail != "" && o.detailType != "" && o.detailType[0] == '"'
+	isEventBridge := o.hasEventBridgeFields()
 	switch {
 	case isSNS && allowed&envelopeSNS != 0:
 		return unwrapSNS(o.snsMessage, join(path, "Message"))
@@ -106,6 +193,71 @@ func parseObject(b, path string, allowed envelope) (erasure.Request, *Error) {
 	}
 	err.Field = join(path, err.Field)
 	return req, err
+}
+
+// The reasons for a repeated key. A key the contract does not define is not
+// named (see knownKeys); the error's Field is then the object that has it.
+const (
+	reasonRepeatedKey   = "repeated key: which value was meant cannot be known"
+	reasonRepeatedOther = "a key that is not a contract field is repeated: which value was meant cannot be known"
+)
+
+// hasSNSFields reports whether o carries an SNS notification's fields as the
+// ambiguity rule sees them: "Type": "Notification" and a "Message" (any
+// value). Where SNS is unwrapped, "Type" alone is enough to be taken for
+// SNS; this stricter test is what makes an erasure carrying only an
+// unrelated "Type" unambiguous where SNS is not unwrapped.
+func (o *object) hasSNSFields() bool {
+	return o.snsMessage != "" && stringIs(o.snsType, "Notification")
+}
+
+// hasEventBridgeFields reports whether o carries an EventBridge event's
+// fields: a string "detail-type" and a "detail" (any value).
+func (o *object) hasEventBridgeFields() bool {
+	return o.detail != "" && o.detailType != "" && o.detailType[0] == '"'
+}
+
+// ambiguity rejects an object whose meaning depends on which of two values
+// is believed: a repeated key, or erasure fields beside an envelope's fields
+// (are the accounts those beside the envelope, or those inside it?). It
+// holds at every level, whether or not the envelope would be unwrapped
+// there, and looks at keys only, never values, so that JSON Schema can state
+// the second rule with "required". The Field it returns is relative to o.
+func (o *object) ambiguity() *Error {
+	if o.repeated != 0 {
+		return &Error{Field: knownKeys[bits.TrailingZeros16(o.repeated)], Reason: reasonRepeatedKey}
+	}
+	if o.unknownRepeated {
+		return &Error{Reason: reasonRepeatedOther}
+	}
+	if o.typ == "" && o.accounts == "" && o.attrs == "" {
+		return nil
+	}
+	const erasureFields = "erasure fields (type, accounts, attrs) beside "
+	const which = ": which accounts were meant cannot be known"
+	switch {
+	case o.hasSNSFields():
+		return &Error{Reason: erasureFields + "an SNS notification's Type and Message" + which}
+	case o.hasEventBridgeFields():
+		return &Error{Reason: erasureFields + "an EventBridge event's detail-type and detail" + which}
+	}
+	return nil
+}
+
+// audit returns the audit fields of an ambiguous object, those that are
+// valid and not themselves repeated, so that its rejection can be traced.
+func (o *object) audit() erasure.Request {
+	var req erasure.Request
+	if o.repeated&(1<<keyType) == 0 {
+		req.Type, _ = parseType(o.typ)
+	}
+	if o.repeated&(1<<keyEventID) == 0 {
+		req.EventID, _ = auditField(o.eventID, "eventId")
+	}
+	if o.repeated&(1<<keyOccurredAt) == 0 {
+		req.OccurredAt, _ = auditField(o.occurredAt, "occurredAt")
+	}
+	return req
 }
 
 // unwrapSNS parses an SNS notification's Message, which carries the erasure
@@ -299,9 +451,12 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// join appends a field name to a path.
+// join appends a field name to a path; an empty name is the object itself.
 func join(path, name string) string {
-	if path == "" {
+	switch {
+	case name == "":
+		return path
+	case path == "":
 		return name
 	}
 	return path + "." + name

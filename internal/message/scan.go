@@ -123,17 +123,12 @@ func elements(arr string) iter.Seq[string] {
 	}
 }
 
-// keyName returns the unescaped name of a raw object key. Escaped keys are
-// rare, so only they pay for a full decode.
+// keyName returns the unescaped name of a raw object key, exactly as
+// encoding/json decodes it (stringValue), so that keys compare as a JSON
+// decoder, and so a schema validator, sees them: "a\u0062" is "ab", and
+// invalid UTF-8 reads as U+FFFD. Plain keys, the common case, cost nothing.
 func keyName(raw string) string {
-	name := raw[1 : len(raw)-1]
-	if strings.IndexByte(name, '\\') < 0 {
-		return name
-	}
-	var s string
-	if json.Unmarshal([]byte(raw), &s) != nil {
-		return "" // unreachable for validated input; matches no field
-	}
+	s, _ := stringValue(raw) // always a string: raw is a key of valid JSON
 	return s
 }
 

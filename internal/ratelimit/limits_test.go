@@ -16,7 +16,8 @@ func TestLimitsAreSeparatePerAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if l.For("remove") != l.For("remove") {
+	first, again := l.For("remove"), l.For("remove")
+	if first != again {
 		t.Fatal("For returned a new window for the same API")
 	}
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)

@@ -102,6 +102,7 @@ func Classify(err error) Class {
 	var (
 		apiErr   *APIError
 		httpErr  *HTTPError
+		redirErr *RedirectError
 		tErr     *TransportError
 		credErr  *CredentialsError
 		decodErr *DecodeError
@@ -109,6 +110,10 @@ func Classify(err error) Class {
 	switch {
 	case errors.As(err, &apiErr):
 		return ClassifyCode(apiErr.Code)
+	case errors.As(err, &redirErr):
+		// Tencent never redirects: the base URL or a proxy is wrong, and
+		// every call will be redirected alike.
+		return Configuration
 	case errors.As(err, &httpErr):
 		if httpErr.StatusCode == 429 {
 			// Too Many Requests from a gateway or proxy: wait like for

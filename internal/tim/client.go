@@ -59,11 +59,15 @@ type AccountError struct {
 	Code    int    `json:"ErrorCode"`
 }
 
-// RemoveResult is the outcome of an accepted im_remove_attr call.
+// RemoveResult is the outcome of an accepted im_remove_attr call. Every
+// account it names was one of the call's.
 type RemoveResult struct {
-	// Failed lists the accounts the API reported failed; every other
-	// account of the call succeeded.
+	// Failed lists the accounts the API reported failed; every account
+	// of the call in neither Failed nor Absent succeeded.
 	Failed []AccountError
+	// Absent lists the accounts Tencent reported do not exist (70107):
+	// there is nothing to erase, so they count as erased.
+	Absent []string
 }
 
 // Client calls the Tencent Chat REST API. Create it once and share it: it is
@@ -72,7 +76,8 @@ type Client struct {
 	// BaseURL is the scheme and host (and optional path prefix) of the API.
 	BaseURL *url.URL
 	// HTTPClient sends the requests; nil means a client with DefaultTimeout
-	// and keep-alive connections (see NewHTTPClient).
+	// and keep-alive connections (see NewHTTPClient). Its CheckRedirect is
+	// ignored: redirects are never followed (see refuseRedirect).
 	HTTPClient *http.Client
 	// Signer supplies SDKAppID, admin identifier and UserSig.
 	Signer Signer
@@ -82,16 +87,23 @@ type Client struct {
 	MaxResponseBytes int64
 }
 
-// NewHTTPClient returns an HTTP client tuned for the API: a request timeout
-// and enough idle connections per host that concurrent calls reuse them
-// instead of opening a new TLS session each time.
+// NewHTTPClient returns an HTTP client tuned for the API: a request timeout,
+// enough idle connections per host that concurrent calls reuse them instead
+// of opening a new TLS session each time, and no redirects followed.
 func NewHTTPClient(timeout time.Duration, maxConns int) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = maxConns
 	t.MaxIdleConnsPerHost = maxConns
 	t.IdleConnTimeout = 90 * time.Second
-	return &http.Client{Timeout: timeout, Transport: t}
+	return &http.Client{Timeout: timeout, Transport: t, CheckRedirect: refuseRedirect}
 }
+
+// refuseRedirect makes an http.Client return a 3xx answer as it is instead
+// of following it. Tencent never redirects, and following would either
+// re-send the body of account IDs and the UserSig-bearing URL to whatever
+// host the Location names (307, 308), or turn the POST into a GET (301,
+// 302, 303) whose "OK" would prove nothing was erased.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 var defaultHTTPClient = NewHTTPClient(DefaultTimeout, 32)
 
@@ -117,7 +129,7 @@ func (c *Client) RemoveAttrs(ctx context.Context, users []UserAttrs) (RemoveResu
 	if err != nil {
 		return RemoveResult{}, err
 	}
-	return RemoveResult{Failed: resp.ErrorList}, nil
+	return removeResult(users, resp.ErrorList)
 }
 
 // AttrNames returns the app's attribute names, in the order of their keys.
@@ -145,9 +157,14 @@ func (c *Client) do(ctx context.Context, op, path string, body []byte) (response
 	}
 	req.Header.Set("Content-Type", "application/json")
 
-	httpClient := c.HTTPClient
-	if httpClient == nil {
-		httpClient = defaultHTTPClient
+	httpClient := defaultHTTPClient
+	if c.HTTPClient != nil {
+		// A shallow copy with redirects refused, whatever the caller's
+		// CheckRedirect says: it shares the Transport, so connections are
+		// still pooled, and the caller's client is left as it was.
+		hc := *c.HTTPClient
+		hc.CheckRedirect = refuseRedirect
+		httpClient = &hc
 	}
 	res, err := httpClient.Do(req)
 	if err != nil {
@@ -165,6 +182,9 @@ func (c *Client) do(ctx context.Context, op, path string, body []byte) (response
 	}
 	// Drain a little more so the connection can go back to the pool.
 	_, _ = io.CopyN(io.Discard, res.Body, 4<<10)
+	if res.StatusCode >= 300 && res.StatusCode <= 399 {
+		return response{}, &RedirectError{Op: op, StatusCode: res.StatusCode}
+	}
 	if res.StatusCode != http.StatusOK {
 		return response{}, &HTTPError{Op: op, StatusCode: res.StatusCode}
 	}

@@ -188,8 +188,9 @@ func TestRandomIsUsed(t *testing.T) {
 func TestRemoveAttrsAnswers(t *testing.T) {
 	type want struct {
 		failed  []AccountError
-		errType string // "", "api", "http", "decode"
-		code    int    // APIError.Code or HTTPError.StatusCode
+		absent  []string
+		errType string // "", "api", "http", "redirect", "decode"
+		code    int    // APIError.Code, HTTPError.StatusCode or RedirectError.StatusCode
 		class   Class
 	}
 	tests := []struct {
@@ -202,8 +203,14 @@ func TestRemoveAttrsAnswers(t *testing.T) {
 		{"ok", 200, okBody, 0, want{}},
 		{"ok without optional fields", 200, `{"ActionStatus":"OK"}`, 0, want{}},
 		{"ok with unknown fields", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","Extra":{"a":[1]}}`, 0, want{}},
-		{"ok with error list", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ErrorList":[{"To_Account":"u2","ErrorCode":70107},{"To_Account":"u9","ErrorCode":91000}]}`, 0,
-			want{failed: []AccountError{{"u2", 70107}, {"u9", 91000}}}},
+		{"ok with error list", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ErrorList":[{"To_Account":"u1","ErrorCode":91000}]}`, 0,
+			want{failed: []AccountError{{"u1", 91000}}}},
+		{"ok with absent account", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ErrorList":[{"To_Account":"u1","ErrorCode":70107}]}`, 0,
+			want{absent: []string{"u1"}}},
+		{"ok with empty error list", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[]}`, 0, want{}},
+		{"error list names another account", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[{"To_Account":"u2","ErrorCode":70107}]}`, 0, want{errType: "decode", class: Retryable}},
+		{"error list entry without account", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[{"ErrorCode":91000}]}`, 0, want{errType: "decode", class: Retryable}},
+		{"error list account null", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[{"To_Account":null,"ErrorCode":91000}]}`, 0, want{errType: "decode", class: Retryable}},
 		{"fail invalid attr", 200, `{"ActionStatus":"FAIL","ErrorCode":90033,"ErrorInfo":"attr x of u1 invalid"}`, 0, want{errType: "api", code: 90033, class: Content}},
 		{"fail usersig expired", 200, `{"ActionStatus":"FAIL","ErrorCode":70001,"ErrorInfo":"UserSig of u1 has expired"}`, 0, want{errType: "api", code: 70001, class: SigExpired}},
 		{"fail internal", 200, `{"ActionStatus":"FAIL","ErrorCode":91000,"ErrorInfo":""}`, 0, want{errType: "api", code: 91000, class: Retryable}},
@@ -222,6 +229,12 @@ func TestRemoveAttrsAnswers(t *testing.T) {
 		{"http 429", 429, ``, 0, want{errType: "http", code: 429, class: RateLimited}},
 		{"http 404", 404, `not found`, 0, want{errType: "http", code: 404, class: Configuration}},
 		{"http 403", 403, ``, 0, want{errType: "http", code: 403, class: Configuration}},
+		// Without a Location nothing could be followed; the point is that
+		// the OK body of a redirect is not taken for the answer.
+		{"http 302 with OK body", 302, okBody, 0, want{errType: "redirect", code: 302, class: Configuration}},
+		{"http 307 with OK body", 307, okBody, 0, want{errType: "redirect", code: 307, class: Configuration}},
+		{"http 300", 300, okBody, 0, want{errType: "redirect", code: 300, class: Configuration}},
+		{"http 304", 304, ``, 0, want{errType: "redirect", code: 304, class: Configuration}},
 		{"body at the limit", 200, okBody + strings.Repeat(" ", 64-len(okBody)), 64, want{}},
 		{"body over the limit", 200, okBody + strings.Repeat(" ", 65-len(okBody)), 64, want{errType: "decode", class: Retryable}},
 		{"body over the default limit", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"` + strings.Repeat("x", DefaultMaxResponseBytes) + `"}`, 0, want{errType: "decode", class: Retryable}},
@@ -243,8 +256,8 @@ func TestRemoveAttrsAnswers(t *testing.T) {
 				if err != nil {
 					t.Fatalf("RemoveAttrs: %v", err)
 				}
-				if !slices.Equal(res.Failed, tt.want.failed) {
-					t.Errorf("Failed = %v, want %v", res.Failed, tt.want.failed)
+				if !slices.Equal(res.Failed, tt.want.failed) || !slices.Equal(res.Absent, tt.want.absent) {
+					t.Errorf("result = %+v, want Failed %v, Absent %v", res, tt.want.failed, tt.want.absent)
 				}
 			case "api":
 				var e *APIError
@@ -268,6 +281,14 @@ func TestRemoveAttrsAnswers(t *testing.T) {
 				if e.StatusCode != tt.want.code {
 					t.Errorf("StatusCode = %d, want %d", e.StatusCode, tt.want.code)
 				}
+			case "redirect":
+				var e *RedirectError
+				if !errors.As(err, &e) {
+					t.Fatalf("err = %T %v, want *RedirectError", err, err)
+				}
+				if e.StatusCode != tt.want.code || e.Op != "im_remove_attr" {
+					t.Errorf("RedirectError = %+v, want status %d", e, tt.want.code)
+				}
 			case "decode":
 				var e *DecodeError
 				if !errors.As(err, &e) {
@@ -277,8 +298,8 @@ func TestRemoveAttrsAnswers(t *testing.T) {
 					t.Errorf("Reason = %q, want a size complaint", e.Reason)
 				}
 			}
-			if err != nil && len(res.Failed) != 0 {
-				t.Errorf("Failed = %v alongside error %v", res.Failed, err)
+			if err != nil && (res.Failed != nil || res.Absent != nil) {
+				t.Errorf("result %+v alongside error %v", res, err)
 			}
 		})
 	}
@@ -552,6 +573,11 @@ func TestClassify(t *testing.T) {
 		{"http 429", &HTTPError{Op: opRemoveAttr, StatusCode: 429}, RateLimited},
 		{"http 404", &HTTPError{Op: opRemoveAttr, StatusCode: 404}, Configuration},
 		{"http 401", &HTTPError{Op: opRemoveAttr, StatusCode: 401}, Configuration},
+		{"redirect 301", &RedirectError{Op: opRemoveAttr, StatusCode: 301}, Configuration},
+		{"redirect 302", &RedirectError{Op: opRemoveAttr, StatusCode: 302}, Configuration},
+		{"redirect 307", &RedirectError{Op: opGetAttrName, StatusCode: 307}, Configuration},
+		{"redirect 308", &RedirectError{Op: opRemoveAttr, StatusCode: 308}, Configuration},
+		{"wrapped redirect", errors.Join(errors.New("ctx"), &RedirectError{Op: opRemoveAttr, StatusCode: 302}), Configuration},
 		// Others.
 		{"transport", &TransportError{Op: opRemoveAttr, Err: errors.New("connection reset by peer")}, Retryable},
 		{"transport deadline", &TransportError{Op: opRemoveAttr, Err: context.DeadlineExceeded}, Retryable},
@@ -560,6 +586,7 @@ func TestClassify(t *testing.T) {
 		{"credentials", &CredentialsError{Err: errors.New("no key")}, Configuration},
 		{"credentials cancelled", &CredentialsError{Err: context.Canceled}, Cancelled},
 		{"decode", &DecodeError{Op: opRemoveAttr, Reason: "garbled"}, Retryable},
+		{"untrusted ErrorList", &DecodeError{Op: opRemoveAttr, Reason: "ErrorList names an account not in the call"}, Retryable},
 		{"foreign error", errors.New("something else"), Unknown},
 	}
 	for _, tt := range tests {
@@ -626,6 +653,23 @@ func TestRemoveAttrsJSONShape(t *testing.T) {
 	for i, ua := range doc["UserAttrs"] {
 		if ua["To_Account"] != "user-"+strconv.Itoa(i) || len(ua) != 2 {
 			t.Errorf("UserAttrs[%d] = %v", i, ua)
+		}
+	}
+}
+
+// TestNewHTTPClientRefusesRedirects checks the clients this package makes:
+// a redirect is returned as it is, never followed.
+func TestNewHTTPClientRefusesRedirects(t *testing.T) {
+	for name, hc := range map[string]*http.Client{
+		"NewHTTPClient":   NewHTTPClient(time.Second, 1),
+		"package default": defaultHTTPClient,
+	} {
+		if hc.CheckRedirect == nil {
+			t.Errorf("%s: CheckRedirect is nil, so redirects are followed", name)
+			continue
+		}
+		if err := hc.CheckRedirect(&http.Request{}, []*http.Request{{}}); !errors.Is(err, http.ErrUseLastResponse) {
+			t.Errorf("%s: CheckRedirect = %v, want http.ErrUseLastResponse", name, err)
 		}
 	}
 }

@@ -35,6 +35,19 @@ func (e *HTTPError) Error() string {
 	return fmt.Sprintf("tim: %s: HTTP status %d", e.Op, e.StatusCode)
 }
 
+// RedirectError is an answer with a 3xx HTTP status. Tencent never
+// redirects, so it comes from a wrong base URL or a proxy; the redirect is
+// never followed (see Client.HTTPClient) and its body never decoded. It
+// holds no Location and no URL: both may carry the UserSig.
+type RedirectError struct {
+	Op         string
+	StatusCode int
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("tim: %s: HTTP status %d, a redirect, not followed", e.Op, e.StatusCode)
+}
+
 // TransportError is a failure to get an answer at all: connection refused
 // or reset, timeout, cancelled context. Err never carries the request URL.
 type TransportError struct {
@@ -47,7 +60,8 @@ func (e *TransportError) Error() string { return fmt.Sprintf("tim: %s: %v", e.Op
 // Unwrap returns the underlying network error.
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// DecodeError is a 200 answer that is not the JSON the API documents.
+// DecodeError is a 200 answer that is not the JSON the API documents, or
+// whose ErrorList contradicts the call (see removeResult).
 type DecodeError struct {
 	Op     string
 	Reason string

@@ -5,14 +5,21 @@ import (
 	"testing"
 )
 
-// FuzzDecodeResponse checks decodeResponse on arbitrary bodies: it never
-// panics, a nil error means a real OK answer, and every error is one of the
+// fuzzUsers is the call every fuzzed answer is checked against.
+var fuzzUsers = []UserAttrs{{Account: "u1", Attrs: []string{"sex"}}, {Account: "u2", Attrs: []string{"sex"}}}
+
+// FuzzDecodeResponse checks decodeResponse and removeResult on arbitrary
+// bodies: they never panic, a nil error means a real OK answer whose
+// ErrorList names only the call's accounts, and every error is one of the
 // package's typed errors with a usable class.
 func FuzzDecodeResponse(f *testing.F) {
 	for _, seed := range []string{
 		`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`,
 		`{"ActionStatus":"FAIL","ErrorCode":90033,"ErrorInfo":"invalid attr"}`,
 		`{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[{"To_Account":"u1","ErrorCode":70107}]}`,
+		`{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[{"To_Account":"u1","ErrorCode":70107},{"To_Account":"u2","ErrorCode":70402}]}`,
+		`{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[{"To_Account":"mallory","ErrorCode":70402}]}`,
+		`{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[{"To_Account":"","ErrorCode":70107}]}`,
 		`{"ActionStatus":"OK","ErrorCode":0,"AttrNames":{"0":"sex","1":"city","10":"k"}}`,
 		`{"ActionStatus":"FAIL","ErrorCode":0}`,
 		`null`,
@@ -29,7 +36,13 @@ func FuzzDecodeResponse(f *testing.F) {
 			}
 			// The answer's parts must be usable without panicking.
 			_ = sortedAttrNames(resp.AttrNames)
-			return
+			var res RemoveResult
+			res, err = removeResult(fuzzUsers, resp.ErrorList)
+			if err == nil {
+				checkRemoveResult(t, resp.ErrorList, res)
+				return
+			}
+			resp = response{} // the error below is removeResult's
 		}
 		var (
 			apiErr *APIError
@@ -58,4 +71,27 @@ func FuzzDecodeResponse(f *testing.F) {
 		}
 		_ = err.Error()
 	})
+}
+
+// checkRemoveResult checks an accepted ErrorList: every entry lands in
+// exactly one of Failed and Absent, in order, and names one of fuzzUsers.
+func checkRemoveResult(t *testing.T, list []AccountError, res RemoveResult) {
+	t.Helper()
+	if len(res.Failed)+len(res.Absent) != len(list) {
+		t.Fatalf("ErrorList of %d entries gave %d failed and %d absent", len(list), len(res.Failed), len(res.Absent))
+	}
+	sent := map[string]bool{}
+	for _, u := range fuzzUsers {
+		sent[u.Account] = true
+	}
+	for _, a := range res.Absent {
+		if !sent[a] {
+			t.Fatalf("Absent names an account not in the call: %q", a)
+		}
+	}
+	for _, e := range res.Failed {
+		if !sent[e.Account] || e.Code == codeAccountAbsent {
+			t.Fatalf("Failed entry %+v", e)
+		}
+	}
 }

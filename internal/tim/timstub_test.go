@@ -3,8 +3,13 @@ package tim
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,6 +49,7 @@ func TestClientAgainstTimstub(t *testing.T) {
 		signer     Signer
 		users      []UserAttrs
 		wantFailed []AccountError
+		wantAbsent []string
 		wantCode   int
 		wantClass  Class
 		removed    map[string][]string // account -> attributes the stub recorded
@@ -58,13 +64,13 @@ func TestClientAgainstTimstub(t *testing.T) {
 			removed: map[string][]string{"alice": {"city", "sex"}, "bob": {"level"}},
 		},
 		{
-			name:   "per-account failure in ErrorList",
+			name:   "absent account in ErrorList",
 			signer: good,
 			users: []UserAttrs{
 				{Account: "carol", Attrs: []string{"country"}},
 				{Account: "ghost", Attrs: []string{"sex"}},
 			},
-			wantFailed: []AccountError{{Account: "ghost", Code: timstub.CodeNoSuchAccount}},
+			wantAbsent: []string{"ghost"},
 			removed:    map[string][]string{"carol": {"country"}, "ghost": nil},
 		},
 		{
@@ -100,8 +106,8 @@ func TestClientAgainstTimstub(t *testing.T) {
 				if err != nil {
 					t.Fatalf("RemoveAttrs: %v", err)
 				}
-				if !slices.Equal(res.Failed, tt.wantFailed) {
-					t.Errorf("Failed = %v, want %v", res.Failed, tt.wantFailed)
+				if !slices.Equal(res.Failed, tt.wantFailed) || !slices.Equal(res.Absent, tt.wantAbsent) {
+					t.Errorf("result = %+v, want Failed %v, Absent %v", res, tt.wantFailed, tt.wantAbsent)
 				}
 			} else {
 				var e *APIError
@@ -136,4 +142,174 @@ func TestClientAgainstTimstub(t *testing.T) {
 			t.Errorf("AttrNames = %q, want %q", got, timstub.DefaultAttrNames)
 		}
 	})
+}
+
+// stubKey signs the requests of the tests against the stand-in.
+const stubKey = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
+
+// startStub runs the stand-in on 127.0.0.1 and returns it with a signer it
+// accepts.
+func startStub(t *testing.T) (*timstub.Server, Signer) {
+	t.Helper()
+	stub, err := timstub.Start(timstub.Config{Key: []byte(stubKey)})
+	if err != nil {
+		t.Fatalf("timstub.Start: %v", err)
+	}
+	t.Cleanup(stub.Close)
+	return stub, usersigSigner{appID: timstub.DefaultSDKAppID, admin: timstub.DefaultIdentifier, key: []byte(stubKey)}
+}
+
+// TestRedirectsAreNotFollowed points the client at a stand-in that
+// redirects to a second server: whatever HTTP client is used, the second
+// server must never be asked, and the answer is a configuration error that
+// names neither URL nor UserSig.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	stub, signer := startStub(t)
+	var elsewhere atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ActionStatus":"OK","ErrorCode":0,"AttrNames":{"0":"sex"}}`)
+	}))
+	t.Cleanup(target.Close)
+
+	var callerCheck atomic.Int32
+	followAll := func(*http.Request, []*http.Request) error { callerCheck.Add(1); return nil }
+	clients := []struct {
+		name string
+		hc   func() *http.Client
+	}{
+		{"NewHTTPClient", func() *http.Client { return NewHTTPClient(2*time.Second, 4) }},
+		{"package default", func() *http.Client { return nil }},
+		{"caller's client with default CheckRedirect", func() *http.Client { return &http.Client{Timeout: 2 * time.Second} }},
+		{"caller's CheckRedirect that follows", func() *http.Client { return &http.Client{Timeout: 2 * time.Second, CheckRedirect: followAll} }},
+	}
+	for _, status := range []int{http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		for _, cl := range clients {
+			t.Run(strconv.Itoa(status)+" "+cl.name, func(t *testing.T) {
+				if err := stub.SetRedirect(status, target.URL+PathRemoveAttr+"?from=redirect"); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = stub.SetRedirect(0, "") })
+				c := newClient(t, stub.URL(), signer)
+				hc := cl.hc()
+				c.HTTPClient = hc
+				var before func(*http.Request, []*http.Request) error
+				if hc != nil {
+					before = hc.CheckRedirect
+				}
+				for _, call := range []struct {
+					op string
+					fn func() (any, error)
+				}{
+					{opRemoveAttr, func() (any, error) {
+						return c.RemoveAttrs(context.Background(), []UserAttrs{{Account: "alice", Attrs: []string{"sex"}}})
+					}},
+					{opGetAttrName, func() (any, error) { return c.AttrNames(context.Background()) }},
+				} {
+					got, err := call.fn()
+					var re *RedirectError
+					if !errors.As(err, &re) || re.StatusCode != status || re.Op != call.op {
+						t.Fatalf("%s: got %v, err %T %v, want *RedirectError %d", call.op, got, err, err, status)
+					}
+					if Classify(err) != Configuration {
+						t.Errorf("Classify = %v, want configuration", Classify(err))
+					}
+					msg := err.Error()
+					for _, leak := range []string{"usersig", "sdkappid", stub.URL(), target.URL, "127.0.0.1", "redirect=", "from="} {
+						if strings.Contains(msg, leak) {
+							t.Errorf("error %q contains %q", msg, leak)
+						}
+					}
+				}
+				if hc != nil && (hc.CheckRedirect == nil) != (before == nil) {
+					t.Errorf("the caller's HTTPClient was modified")
+				}
+				if st := stub.Stats(); st.RemoveCalls != 0 || st.AttrNameCalls != 0 {
+					t.Errorf("stub Stats = %+v, want no accepted call", st)
+				}
+			})
+		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the redirect target received %d requests, want 0", n)
+	}
+	if n := callerCheck.Load(); n != 0 {
+		t.Errorf("the caller's CheckRedirect was asked %d times: a redirect got as far as being considered", n)
+	}
+	if st := stub.Stats(); st.HTTPStatus[http.StatusFound] != 2*len(clients) || st.HTTPStatus[http.StatusPermanentRedirect] != 2*len(clients) {
+		t.Errorf("stub saw redirects %v, want %d per status", st.HTTPStatus, 2*len(clients))
+	}
+}
+
+// TestErrorListTrust checks RemoveAttrs against ErrorLists served over real
+// HTTP: per-account failures of the call's own accounts are reported (70107
+// as absent), and a list naming any other account fails the whole call.
+func TestErrorListTrust(t *testing.T) {
+	users := []UserAttrs{
+		{Account: "alice", Attrs: []string{"sex"}},
+		{Account: "ghost", Attrs: []string{"sex"}},
+		{Account: "odd", Attrs: []string{"city"}},
+	}
+	tests := []struct {
+		name       string
+		fail       map[string]int // account -> code, via FailAccounts
+		inject     []timstub.AccountError
+		wantFailed []AccountError
+		wantAbsent []string
+		wantErr    bool
+	}{
+		{name: "no list"},
+		{name: "valid list", fail: map[string]int{"odd": 70402},
+			wantFailed: []AccountError{{"odd", 70402}}},
+		{name: "70107 is absent", fail: map[string]int{"ghost": timstub.CodeNoSuchAccount},
+			wantAbsent: []string{"ghost"}},
+		{name: "mixed 70107 and 70402", fail: map[string]int{"ghost": timstub.CodeNoSuchAccount, "odd": 70402},
+			wantFailed: []AccountError{{"odd", 70402}}, wantAbsent: []string{"ghost"}},
+		{name: "empty To_Account", inject: []timstub.AccountError{{Account: "", ErrorCode: 70402}}, wantErr: true},
+		{name: "empty To_Account with 70107", inject: []timstub.AccountError{{Account: "", ErrorCode: timstub.CodeNoSuchAccount}}, wantErr: true},
+		{name: "unknown account", inject: []timstub.AccountError{{Account: "mallory", ErrorCode: 70402}}, wantErr: true},
+		{name: "unknown account with 70107", inject: []timstub.AccountError{{Account: "mallory", ErrorCode: timstub.CodeNoSuchAccount}}, wantErr: true},
+		{name: "misspelled account", inject: []timstub.AccountError{{Account: "Alice", ErrorCode: 70402}}, wantErr: true},
+		{name: "valid entries then an unknown one", fail: map[string]int{"odd": 70402},
+			inject: []timstub.AccountError{{Account: "alice ", ErrorCode: 70402}}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stub, signer := startStub(t)
+			for account, code := range tt.fail {
+				stub.FailAccounts(code, account)
+			}
+			stub.InjectErrorList(tt.inject...)
+			c := newClient(t, stub.URL(), signer)
+			res, err := c.RemoveAttrs(context.Background(), users)
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("RemoveAttrs: %v", err)
+				}
+				if !slices.Equal(res.Failed, tt.wantFailed) || !slices.Equal(res.Absent, tt.wantAbsent) {
+					t.Errorf("RemoveAttrs = %+v, want Failed %v, Absent %v", res, tt.wantFailed, tt.wantAbsent)
+				}
+				return
+			}
+			var de *DecodeError
+			if !errors.As(err, &de) || de.Op != opRemoveAttr {
+				t.Fatalf("RemoveAttrs = %+v, err %T %v, want *DecodeError", res, err, err)
+			}
+			if Classify(err) != Retryable {
+				t.Errorf("Classify = %v, want retryable", Classify(err))
+			}
+			if res.Failed != nil || res.Absent != nil {
+				t.Errorf("result %+v alongside error %v", res, err)
+			}
+			for _, account := range []string{"alice", "Alice", "ghost", "odd", "mallory"} {
+				if strings.Contains(err.Error(), account) {
+					t.Errorf("error %q names account %q", err, account)
+				}
+			}
+			if st := stub.Stats(); st.InjectedErrorEntries != len(tt.inject) {
+				t.Errorf("stub injected %d entries, want %d", st.InjectedErrorEntries, len(tt.inject))
+			}
+		})
+	}
 }

@@ -16,13 +16,8 @@ type outcome struct {
 	rateLimited bool       // rej is due to Config.RateLimit
 	accounts    int        // UserAttrs entries, when the body parsed
 	removals    []removal  // validated removals to apply on success
-	errorList   []accountError
-}
-
-// accountError is one ErrorList element.
-type accountError struct {
-	Account   string `json:"To_Account"`
-	ErrorCode int    `json:"ErrorCode"`
+	errorList   []AccountError
+	injected    int // entries of errorList added by InjectErrorList
 }
 
 // reply is every JSON answer. AttrNames is raw so an app with no names can
@@ -31,7 +26,7 @@ type reply struct {
 	ActionStatus string          `json:"ActionStatus"`
 	ErrorCode    int             `json:"ErrorCode"`
 	ErrorInfo    string          `json:"ErrorInfo"`
-	ErrorList    []accountError  `json:"ErrorList,omitempty"`
+	ErrorList    []AccountError  `json:"ErrorList,omitempty"`
 	AttrNames    json.RawMessage `json:"AttrNames,omitempty"`
 }
 
@@ -94,19 +89,27 @@ func (s *Server) record(path string, o outcome) outcome {
 		return o
 	}
 
+	failed := 0
 	if succeeded {
 		o.errorList = s.applyRemovals(o.removals)
+		failed = len(o.errorList)
 		s.stats.RemoveCalls++
-		s.stats.Accounts += len(o.removals) - len(o.errorList)
-		s.stats.AccountErrors += len(o.errorList)
+		s.stats.Accounts += len(o.removals) - failed
+		s.stats.AccountErrors += failed
 		s.stats.MaxAccountsPerCall = max(s.stats.MaxAccountsPerCall, o.accounts)
+		// Appended after the genuine entries and counted apart, so the
+		// counters above still say what was really removed.
+		o.errorList = append(o.errorList, s.inject...)
+		o.injected = len(s.inject)
+		s.stats.InjectedErrorEntries += o.injected
 	}
 	s.logCall(Call{
 		Time:       o.now,
 		Accounts:   o.accounts,
 		HTTPStatus: o.status,
 		ErrorCode:  code,
-		Failed:     len(o.errorList),
+		Failed:     failed,
+		Injected:   o.injected,
 		Fault:      o.fault,
 	})
 	return o

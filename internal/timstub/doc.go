@@ -10,7 +10,9 @@
 // check each other), rejects bad requests with Tencent's error codes, enforces
 // a per-API call rate, reports per-account failures in ErrorList, and can
 // inject reproducible faults (HTTP 502, connection resets, 91000, 60018,
-// latency).
+// latency). It can also answer what the real service never does, to test
+// that a client refuses it: a redirect ([Server.SetRedirect]) and an
+// ErrorList naming accounts not in the call ([Server.InjectErrorList]).
 //
 // Like net/http/httptest, a [Server] is either used as an http.Handler
 // ([NewServer]) or listens on a loopback port of its own ([Start]). It is

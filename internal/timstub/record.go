@@ -25,8 +25,12 @@ type Call struct {
 	// ErrorCode is the Tencent ErrorCode answered (0 for success and for
 	// non-JSON answers).
 	ErrorCode int
-	// Failed is the number of accounts reported in ErrorList.
+	// Failed is the number of accounts of the call reported in
+	// ErrorList (by FailAccounts).
 	Failed int
+	// Injected is the number of ErrorList entries added by
+	// InjectErrorList.
+	Injected int
 	// Fault is the injected fault, FaultNone if there was none.
 	Fault FaultKind
 }
@@ -42,8 +46,12 @@ type Stats struct {
 	// Accounts counts accounts whose attributes were removed, summed over
 	// calls; an account sent twice counts twice.
 	Accounts int
-	// AccountErrors counts accounts reported in ErrorList.
+	// AccountErrors counts accounts reported in ErrorList by
+	// FailAccounts.
 	AccountErrors int
+	// InjectedErrorEntries counts ErrorList entries added by
+	// InjectErrorList, summed over calls.
+	InjectedErrorEntries int
 	// MaxAccountsPerCall is the largest UserAttrs of an accepted call.
 	MaxAccountsPerCall int
 	// RateLimited counts CodeRateLimited answers caused by
@@ -104,7 +112,8 @@ func (s *Server) RemovedAccounts() map[string][]string {
 }
 
 // Reset forgets removals, counters and the call log, keeping configuration,
-// key, faults, failing accounts and the rate window. Benchmarks call it
+// key, faults, failing accounts, injected ErrorList entries, the redirect
+// and the rate window. Benchmarks call it
 // between rounds.
 func (s *Server) Reset() {
 	s.mu.Lock()

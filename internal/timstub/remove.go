@@ -76,11 +76,11 @@ func (s *Server) removeAttr(body []byte, now time.Time) outcome {
 
 // applyRemovals records rs, except for accounts set up to fail, which it
 // returns as the call's ErrorList in request order. The caller holds the lock.
-func (s *Server) applyRemovals(rs []removal) []accountError {
-	var failed []accountError
+func (s *Server) applyRemovals(rs []removal) []AccountError {
+	var failed []AccountError
 	for _, r := range rs {
 		if code, ok := s.failing[r.account]; ok {
-			failed = append(failed, accountError{Account: r.account, ErrorCode: code})
+			failed = append(failed, AccountError{Account: r.account, ErrorCode: code})
 			continue
 		}
 		set := s.removed[r.account]

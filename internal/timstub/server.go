@@ -20,15 +20,17 @@ type Server struct {
 	names     map[string]bool // registered attribute names
 	namesJSON json.RawMessage // the AttrNames object im_get_attr_name answers
 
-	mu      sync.Mutex
-	key     []byte // replaced, never modified in place, so it may be read unlocked once fetched
-	faults  Faults
-	rng     *rand.Rand
-	limiter limiter
-	failing map[string]int // account -> per-account ErrorCode
-	removed map[string]map[string]struct{}
-	stats   Stats
-	calls   []Call
+	mu       sync.Mutex
+	key      []byte // replaced, never modified in place, so it may be read unlocked once fetched
+	faults   Faults
+	rng      *rand.Rand
+	limiter  limiter
+	failing  map[string]int // account -> per-account ErrorCode
+	inject   []AccountError // appended to every accepted im_remove_attr answer
+	redirect redirect
+	removed  map[string]map[string]struct{}
+	stats    Stats
+	calls    []Call
 
 	url       string
 	http      *http.Server
@@ -179,6 +181,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		s.httpError(w, http.StatusMethodNotAllowed)
+		return
+	}
+
+	s.mu.Lock()
+	rd := s.redirect
+	s.mu.Unlock()
+	if rd.status != 0 {
+		// Before the fault draw, like the routing above: a redirect
+		// comes from whatever sits in front of the API, and taking no
+		// draw keeps the faults of a seed the same with or without it.
+		s.answerRedirect(w, path, rd)
 		return
 	}
 

@@ -2,6 +2,7 @@ package timstub
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -560,5 +561,139 @@ func TestLogfIsQuietAndSafe(t *testing.T) {
 		if strings.Contains(l, "secret-account") || strings.Contains(l, q.Get("usersig")) {
 			t.Errorf("log line leaks: %q", l)
 		}
+	}
+}
+
+func TestRedirect(t *testing.T) {
+	const location = "http://127.0.0.1:1/elsewhere?x=1"
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	tests := []struct {
+		status   int
+		location string
+		body     string
+	}{
+		{http.StatusMovedPermanently, location, redirectBody},
+		{http.StatusFound, location, redirectBody},
+		{http.StatusSeeOther, location, redirectBody},
+		{http.StatusNotModified, location, ""},
+		{http.StatusTemporaryRedirect, location, redirectBody},
+		{http.StatusPermanentRedirect, location, redirectBody},
+		{http.StatusFound, "", redirectBody},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d %q", tt.status, tt.location), func(t *testing.T) {
+			var mu sync.Mutex
+			var lines []string
+			s := start(t, Config{Logf: func(format string, args ...any) {
+				mu.Lock()
+				lines = append(lines, fmt.Sprintf(format, args...))
+				mu.Unlock()
+			}})
+			if err := s.SetRedirect(tt.status, tt.location); err != nil {
+				t.Fatalf("SetRedirect: %v", err)
+			}
+			for _, path := range []string{PathRemoveAttr, PathGetAttrName} {
+				resp, err := noFollow.Post(s.URL()+path+"?"+query(t).Encode(), "application/json", strings.NewReader(removeBody([]string{"sex"}, "u1")))
+				if err != nil {
+					t.Fatalf("POST %s: %v", path, err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				loc, hasLoc := resp.Header["Location"]
+				if resp.StatusCode != tt.status || string(b) != tt.body || hasLoc != (tt.location != "") || (hasLoc && loc[0] != tt.location) {
+					t.Errorf("%s: %d Location %q body %q, want %d Location %q body %q", path, resp.StatusCode, loc, b, tt.status, tt.location, tt.body)
+				}
+			}
+			if got := s.RemovedAccounts(); len(got) != 0 {
+				t.Errorf("a redirected call removed %v", got)
+			}
+			st := s.Stats()
+			if st.Requests != 2 || st.HTTPStatus[tt.status] != 2 || st.RemoveCalls != 0 || st.AttrNameCalls != 0 || st.FaultsInjected != 0 {
+				t.Errorf("Stats = %+v", st)
+			}
+			if c := s.Calls(); len(c) != 1 || c[0].HTTPStatus != tt.status || c[0].ErrorCode != 0 {
+				t.Errorf("Calls = %+v", c)
+			}
+			mu.Lock()
+			for _, l := range lines {
+				if strings.Contains(l, "elsewhere") || strings.Contains(l, "usersig") {
+					t.Errorf("log line leaks: %q", l)
+				}
+			}
+			if len(lines) != 2 {
+				t.Errorf("lines = %q, want one per redirect", lines)
+			}
+			mu.Unlock()
+
+			// Status 0 restores service.
+			if err := s.SetRedirect(0, ""); err != nil {
+				t.Fatal(err)
+			}
+			if r := mustPost(t, s, PathRemoveAttr, query(t), removeBody([]string{"sex"}, "u1")); r.Status != 200 || r.Reply.ErrorCode != 0 {
+				t.Errorf("after SetRedirect(0): %d %s", r.Status, r.Body)
+			}
+		})
+	}
+
+	t.Run("invalid status", func(t *testing.T) {
+		s := start(t, Config{})
+		if err := s.SetRedirect(http.StatusFound, location); err != nil {
+			t.Fatal(err)
+		}
+		for _, status := range []int{-1, 200, 299, 400, 502} {
+			err := s.SetRedirect(status, "http://other.invalid/")
+			if ce, ok := err.(*ConfigError); !ok || ce.Field != "redirect status" {
+				t.Errorf("SetRedirect(%d) = %v, want a ConfigError", status, err)
+			}
+		}
+		resp, err := noFollow.Post(s.URL()+PathGetAttrName+"?"+query(t).Encode(), "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != location {
+			t.Errorf("after refused settings: %d %q, want the old redirect", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+}
+
+func TestInjectErrorList(t *testing.T) {
+	s := start(t, Config{})
+	s.FailAccounts(70402, "odd")
+	entries := []AccountError{{Account: "", ErrorCode: 70402}, {Account: "mallory", ErrorCode: CodeNoSuchAccount}}
+	s.InjectErrorList(entries...)
+	entries[1].Account = "changed" // the server keeps its own copy
+
+	r := mustPost(t, s, PathRemoveAttr, query(t), removeBody([]string{"sex"}, "u1", "odd"))
+	want := `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ErrorList":[` +
+		`{"To_Account":"odd","ErrorCode":70402},{"To_Account":"","ErrorCode":70402},{"To_Account":"mallory","ErrorCode":70107}]}`
+	if r.Body != want {
+		t.Fatalf("answer %s\nwant   %s", r.Body, want)
+	}
+	// The call itself is carried out as usual.
+	if got := s.RemovedAccounts(); !reflect.DeepEqual(got, map[string][]string{"u1": {"sex"}}) {
+		t.Errorf("RemovedAccounts = %v", got)
+	}
+
+	// Rejected calls and im_get_attr_name carry no ErrorList.
+	if r := mustPost(t, s, PathRemoveAttr, query(t), removeBody([]string{"nope"}, "u2")); r.Reply.ErrorCode != CodeInvalidAttr || r.Reply.ErrorList != nil {
+		t.Errorf("rejected call: %s", r.Body)
+	}
+	if r := mustPost(t, s, PathGetAttrName, query(t), `{}`); r.Reply.ErrorList != nil {
+		t.Errorf("im_get_attr_name: %s", r.Body)
+	}
+
+	st := s.Stats()
+	if st.AccountErrors != 1 || st.Accounts != 1 || st.InjectedErrorEntries != 2 || st.RemoveCalls != 1 {
+		t.Errorf("Stats = %+v", st)
+	}
+	if c := s.Calls(); len(c) != 2 || c[0].Failed != 1 || c[0].Injected != 2 || c[1].Injected != 0 {
+		t.Errorf("Calls = %+v", c)
+	}
+
+	// No entries stops it.
+	s.InjectErrorList()
+	if r := mustPost(t, s, PathRemoveAttr, query(t), removeBody([]string{"city"}, "u3")); r.Reply.ErrorList != nil {
+		t.Errorf("after InjectErrorList(): %s", r.Body)
 	}
 }

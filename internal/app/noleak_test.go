@@ -36,7 +36,7 @@ const leakSecretName = "attr-eraser/noleak-signing-key"
 // to the latter) with about 30% of API requests failing, through a key
 // rotation and a wrong key, at debug level, and asserts that nothing it
 // printed or returned holds a signing key, an audit key, a UserSig, a request
-// URL or a raw account ID (SPEC section 6).
+// URL or a raw account ID (README: never logged).
 func TestNoLeakUnderFaults(t *testing.T) {
 	keys := map[string]string{"initial": string(timstub.NewKey()), "rotated": string(timstub.NewKey()), "tencent-only": string(timstub.NewKey()), "wrong": string(timstub.NewKey())}
 

@@ -187,7 +187,7 @@ func TestKeyChangedOnlyInTencent(t *testing.T) {
 	if !strings.Contains(out, `"signature"`) {
 		t.Errorf("no failure of class signature in the log:\n%s", out)
 	}
-	// SPEC 5.10: a signature error re-reads the secret once, however many
+	// Key rotation (README): a signature error re-reads the secret once, however many
 	// calls of the batch are rejected.
 	if reads := f.secrets.Calls() - readsBefore; reads != 1 {
 		t.Errorf("%d calls rejected with the stale key caused %d secret reads, want exactly 1", len(accounts)/100, reads)

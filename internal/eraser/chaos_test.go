@@ -20,7 +20,7 @@ import (
 )
 
 // The chaos test runs randomized batches against a Tencent stand-in that
-// fails 20-40 % of requests, and checks SPEC's one promise on every run:
+// fails 20-40 % of requests, and checks the one promise on every run:
 // nothing is acknowledged that was not done, nothing is lost, and SQS's
 // redelivery of the failed messages converges.
 

@@ -102,7 +102,7 @@ func outcomes(r *eraser.Report) map[string]eraser.Outcome {
 	return m
 }
 
-// checkPromise asserts SPEC's one promise: every erased message has every
+// checkPromise asserts the one promise: every erased message has every
 // account removed in the stand-in.
 func checkPromise(t *testing.T, stub *timstub.Server, r *eraser.Report) {
 	t.Helper()

@@ -1,7 +1,7 @@
 package erasure
 
-// Limits of the message contract (SPEC section 3) and of Tencent Cloud Chat's
-// im_remove_attr API (SPEC section 2). They are exported so that callers pack
+// Limits of the message contract (README, Message contract) and of Tencent Cloud Chat's
+// im_remove_attr API (README, Tencent Chat facts). They are exported so that callers pack
 // and validate with the same numbers the parser enforces.
 const (
 	// MaxAccountsPerRequest bounds one message, so that one message can be

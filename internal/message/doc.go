@@ -1,5 +1,5 @@
 // Package message turns one SQS message body into an erasure.Request
-// (SPEC section 3).
+// (README, Message contract).
 //
 // Decisions the spec leaves open, made here:
 //

@@ -316,7 +316,7 @@ func TestErrorText(t *testing.T) {
 	}
 }
 
-// TestErrorsOmitAccounts guards SPEC section 6: an account is personal data
+// TestErrorsOmitAccounts guards the rule that nothing personal is logged: an account is personal data
 // and must not reach a log through a parse error, whatever is wrong with it.
 func TestErrorsOmitAccounts(t *testing.T) {
 	const secret = "Secret-Person-7"

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// maxIdentifier is Tencent's limit on a UserID (SPEC section 2).
+// maxIdentifier is Tencent's limit on a UserID (README, Tencent Chat facts).
 const maxIdentifier = 32
 
 // secretJSON is the structured form of the secret. Fields stay raw so each

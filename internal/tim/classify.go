@@ -8,7 +8,7 @@ import (
 // Class is what an error means for the caller: whether and how to retry.
 type Class int
 
-// The classes, from SPEC section 2.
+// The classes, from Tencent's documented codes (README, Tencent Chat facts).
 const (
 	// Unknown errors are not retried; the messages involved fail.
 	Unknown Class = iota

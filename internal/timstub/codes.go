@@ -10,7 +10,7 @@ const (
 	PathGetAttrName = "/v4/all_member_push/im_get_attr_name"
 )
 
-// ErrorCode values the stand-in answers with. Where SPEC section 2 lists
+// ErrorCode values the stand-in answers with. Where Tencent's documentation lists
 // several codes for a class of failure, each constant's comment says which
 // condition it is used for, so a client can be tested against every branch.
 const (

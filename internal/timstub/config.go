@@ -14,7 +14,7 @@ const (
 	// vector, so sample events and docs can share one value.
 	DefaultSDKAppID = 1400000000
 
-	// DefaultIdentifier matches the default of TIM_IDENTIFIER (SPEC 4).
+	// DefaultIdentifier matches the default of TIM_IDENTIFIER (README, Configuration).
 	DefaultIdentifier = "administrator"
 )
 

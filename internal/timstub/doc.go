@@ -5,7 +5,7 @@
 //
 // It exists so tests, the end-to-end run, `make run` and benchmarks can
 // exercise the real client over real HTTP without a Tencent account. It
-// behaves as SPEC section 2 describes the real service: it verifies UserSigs
+// behaves as Tencent documents the real service: it verifies UserSigs
 // with its own decoder (deliberately not the project's generator, so the two
 // check each other), rejects bad requests with Tencent's error codes, enforces
 // a per-API call rate, reports per-account failures in ErrorList, and can

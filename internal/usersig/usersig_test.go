@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// Tencent's published check values (SPEC section 2).
+// Tencent's published check values (README, Tencent Chat facts).
 const (
 	vecAppID      = 1400000000
 	vecKey        = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"

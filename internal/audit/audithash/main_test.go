@@ -18,7 +18,7 @@ import (
 
 const (
 	secretName = "attr-eraser/tim-signing-key"
-	// tencentKey is the key of Tencent's published UserSig check (SPEC 2).
+	// tencentKey is the key of Tencent's published UserSig check (README, Tencent Chat facts).
 	tencentKey = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
 	// Computed independently with Python's hmac and hashlib:
 	// k = HMAC-SHA256(tencentKey, "attr-eraser audit key v1"),

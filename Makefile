@@ -28,12 +28,12 @@ bin/aws-lambda-rie: go.mod go.sum
 
 ## run: invoke the function under the emulator with $(EVENT), against local stand-ins
 run: bin/local/bootstrap bin/aws-lambda-rie
-	$(GO) run ./internal/localrun/run -bootstrap bin/local/bootstrap -rie bin/aws-lambda-rie -event $(EVENT)
+	$(GO) run ./internal/cmd/run -bootstrap bin/local/bootstrap -rie bin/aws-lambda-rie -event $(EVENT)
 
 ## tencent-standin: the Tencent Chat stand-in alone, for `sam local invoke` (KEY_FILE=path [PORT=n])
 PORT ?= 0
 tencent-standin:
-	$(GO) run ./internal/localrun/tencent -addr 127.0.0.1:$(PORT) -key-file $(KEY_FILE)
+	$(GO) run ./internal/cmd/tencent-standin -addr 127.0.0.1:$(PORT) -key-file $(KEY_FILE)
 
 ## test: formatting, vet, and every test (unit, integration, emulator end-to-end)
 test: fmt-check vet
@@ -74,4 +74,4 @@ fuzz:
 
 ## bench: the performance suite of issue 4 (not part of `make test`); prints one table
 bench:
-	$(GO) run ./internal/bench/run $(BENCH_FLAGS)
+	$(GO) run ./internal/cmd/bench $(BENCH_FLAGS)

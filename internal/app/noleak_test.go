@@ -22,7 +22,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/retry"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
-	"github.com/attr-eraser/attr-eraser/internal/timstub"
+	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
 // leakMarker is in every account ID of the run and in nothing else, so one
@@ -38,11 +38,11 @@ const leakSecretName = "attr-eraser/noleak-signing-key"
 // printed or returned holds a signing key, an audit key, a UserSig, a request
 // URL or a raw account ID (README: never logged).
 func TestNoLeakUnderFaults(t *testing.T) {
-	keys := map[string]string{"initial": string(timstub.NewKey()), "rotated": string(timstub.NewKey()), "tencent-only": string(timstub.NewKey()), "wrong": string(timstub.NewKey())}
+	keys := map[string]string{"initial": string(timtest.NewKey()), "rotated": string(timtest.NewKey()), "tencent-only": string(timtest.NewKey()), "wrong": string(timtest.NewKey())}
 
-	stack := startInProcess(t, timstub.Config{
+	stack := startInProcess(t, timtest.Config{
 		Key: []byte(keys["initial"]),
-		Faults: timstub.Faults{
+		Faults: timtest.Faults{
 			Seed:             20261125,
 			HTTP502:          0.08,
 			ConnReset:        0.07,
@@ -149,7 +149,7 @@ func TestNoLeakUnderFaults(t *testing.T) {
 	t.Run("output is the real thing", func(t *testing.T) {
 		lines := leakDecodeLines(t, out.String())
 		stats := tencent.Stats()
-		if stats.FaultsInjected == 0 || stats.Rejected[timstub.CodeSigMismatch] == 0 {
+		if stats.FaultsInjected == 0 || stats.Rejected[timtest.CodeSigMismatch] == 0 {
 			t.Errorf("the run met no faults or no signature errors: %+v", stats)
 		}
 		var keyIDs []string
@@ -335,7 +335,7 @@ func leakExpectedHashes(t *testing.T, raw string, key []byte) []string {
 }
 
 func leakSecretValue(key string) string {
-	return fmt.Sprintf(`{"key":%q,"sdkAppId":%d}`, key, timstub.DefaultSDKAppID)
+	return fmt.Sprintf(`{"key":%q,"sdkAppId":%d}`, key, timtest.DefaultSDKAppID)
 }
 
 func leakAuditKey(key string) []byte {

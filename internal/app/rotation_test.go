@@ -11,10 +11,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
-	"github.com/attr-eraser/attr-eraser/internal/capture"
+	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/handler"
-	"github.com/attr-eraser/attr-eraser/internal/secretstub"
-	"github.com/attr-eraser/attr-eraser/internal/timstub"
+	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
+	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
 // Key rotation end to end in process: the real handler, the real Secrets
@@ -28,21 +28,21 @@ const (
 )
 
 type rotFixture struct {
-	tencent *timstub.Server
-	secrets *secretstub.Server
+	tencent *timtest.Server
+	secrets *secretstest.Server
 	h       *handler.Handler
 	out     *capture.Buffer
 }
 
 func rotSecret(key string) string {
-	return fmt.Sprintf(`{"key":%q,"sdkAppId":%d}`, key, timstub.DefaultSDKAppID)
+	return fmt.Sprintf(`{"key":%q,"sdkAppId":%d}`, key, timtest.DefaultSDKAppID)
 }
 
 // rotStart starts both stand-ins, stores the secret with rotOldKey and
 // builds the handler as main does.
 func rotStart(t *testing.T) *rotFixture {
 	t.Helper()
-	s := startInProcess(t, timstub.Config{Key: []byte(rotOldKey)}, rotSecretName, rotSecret(rotOldKey), false, app.Options{})
+	s := startInProcess(t, timtest.Config{Key: []byte(rotOldKey)}, rotSecretName, rotSecret(rotOldKey), false, app.Options{})
 	return &rotFixture{tencent: s.tencent, secrets: s.secrets, h: s.h, out: s.out}
 }
 
@@ -80,7 +80,7 @@ func rotCheckRemoved(t *testing.T, f *rotFixture, accounts []string) {
 	t.Helper()
 	missing := 0
 	for _, a := range accounts {
-		if len(f.tencent.Removed(a)) != len(timstub.DefaultAttrNames) {
+		if len(f.tencent.Removed(a)) != len(timtest.DefaultAttrNames) {
 			missing++
 		}
 	}
@@ -126,7 +126,7 @@ func TestKeyRotationThroughSecretsManager(t *testing.T) {
 	if n := f.secrets.Calls() - readsBefore; n != 1 {
 		t.Errorf("the rotation caused %d secret reads, want exactly 1", n)
 	}
-	if n := f.tencent.Stats().Rejected[timstub.CodeSigMismatch]; n == 0 {
+	if n := f.tencent.Stats().Rejected[timtest.CodeSigMismatch]; n == 0 {
 		t.Error("Tencent never rejected the old key: the test did not exercise the rotation")
 	}
 

@@ -5,19 +5,19 @@ import (
 	"testing"
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
-	"github.com/attr-eraser/attr-eraser/internal/capture"
+	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/handler"
-	"github.com/attr-eraser/attr-eraser/internal/secretstub"
-	"github.com/attr-eraser/attr-eraser/internal/timstub"
+	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
+	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
 // inProcess is the real handler, built by app.New as main builds it, wired
 // to both stand-ins; the AWS SDK reaches the Secrets Manager stand-in
 // through the process environment, as in Lambda.
 type inProcess struct {
-	tencent   *timstub.Server
-	secrets   *secretstub.Server
+	tencent   *timtest.Server
+	secrets   *secretstest.Server
 	secretARN string
 	h         *handler.Handler
 	out       *capture.Buffer
@@ -26,14 +26,14 @@ type inProcess struct {
 // startInProcess starts the Tencent stand-in with tcfg, stores secretValue
 // as secretName, and builds the handler at debug level (the most output).
 // The configuration names the secret by ARN when byARN is set, else by name.
-func startInProcess(t *testing.T, tcfg timstub.Config, secretName, secretValue string, byARN bool, opts app.Options) *inProcess {
+func startInProcess(t *testing.T, tcfg timtest.Config, secretName, secretValue string, byARN bool, opts app.Options) *inProcess {
 	t.Helper()
-	tencent, err := timstub.Start(tcfg)
+	tencent, err := timtest.Start(tcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(tencent.Close)
-	secrets, err := secretstub.Start()
+	secrets, err := secretstest.Start()
 	if err != nil {
 		t.Fatal(err)
 	}

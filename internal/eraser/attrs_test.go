@@ -12,11 +12,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/attr-eraser/attr-eraser/internal/capture"
+	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
-	"github.com/attr-eraser/attr-eraser/internal/fakeclock"
+	"github.com/attr-eraser/attr-eraser/internal/dev/fakeclock"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
-	"github.com/attr-eraser/attr-eraser/internal/timstub"
+	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
 // TestProcessChecksConfiguredAttrs checks TIM_ATTRS against the app's names
@@ -62,7 +62,7 @@ func TestProcessChecksConfiguredAttrs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, timstub.Config{})
+			f := newFixture(t, timtest.Config{})
 			var logs capture.Buffer
 			f.p.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 			f.p.DefaultAttrs = tt.defaults
@@ -114,7 +114,7 @@ func (c *changingNames) set(names ...string) {
 // TestProcessAttrNamesAreAtMostAMinuteOld adds an attribute in the
 // "console": it is erased once the cached names are a minute old.
 func TestProcessAttrNamesAreAtMostAMinuteOld(t *testing.T) {
-	f := newFixture(t, timstub.Config{})
+	f := newFixture(t, timtest.Config{})
 	clock := fakeclock.New(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	f.p.Now = clock.Now
 	names := &changingNames{API: f.p.API, names: []string{"sex"}}
@@ -155,7 +155,7 @@ func (b *blockedNames) AttrNames(ctx context.Context) ([]string, error) {
 	b.once.Do(func() { close(b.started) })
 	select {
 	case <-b.release:
-		return timstub.DefaultAttrNames, nil
+		return timtest.DefaultAttrNames, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -165,7 +165,7 @@ func (b *blockedNames) AttrNames(ctx context.Context) ([]string, error) {
 // hangs in one invocation; a second invocation needing the names gives up
 // at its own cutoff instead of waiting for the first.
 func TestProcessWaitForSharedLookupHonoursOwnDeadline(t *testing.T) {
-	f := newFixture(t, timstub.Config{})
+	f := newFixture(t, timtest.Config{})
 	f.p.SafetyMargin = 10 * time.Millisecond
 	f.p.MinCallBudget = time.Millisecond
 	names := &blockedNames{API: f.p.API, started: make(chan struct{}), release: make(chan struct{})}
@@ -200,7 +200,7 @@ func TestProcessWaitForSharedLookupHonoursOwnDeadline(t *testing.T) {
 // TestProcessLookupHasItsOwnRateWindow gives each API a window of one call
 // an hour: the lookup must not take im_remove_attr's only slot.
 func TestProcessLookupHasItsOwnRateWindow(t *testing.T) {
-	f := newFixture(t, timstub.Config{})
+	f := newFixture(t, timtest.Config{})
 	f.p.Limits = ratelimit.NewLimits(1, time.Hour)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -16,7 +16,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
-	"github.com/attr-eraser/attr-eraser/internal/timstub"
+	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
 // The chaos test runs randomized batches against a Tencent stand-in that
@@ -26,8 +26,8 @@ import (
 
 // chaosFaults spreads a total fault probability over the four injected
 // faults, with a little latency jitter.
-func chaosFaults(seed int64, total float64) timstub.Faults {
-	return timstub.Faults{
+func chaosFaults(seed int64, total float64) timtest.Faults {
+	return timtest.Faults{
 		Seed:             seed,
 		HTTP502:          total * 0.3,
 		ConnReset:        total * 0.2,
@@ -77,7 +77,7 @@ func newChaosBatch(seed uint64, o chaosBatchOptions) chaosBatch {
 			body["type"] = "user.deleted"
 		}
 		if rng.IntN(3) == 0 { // explicit attrs: a random non-empty subset of the app's names
-			names := slices.Clone(timstub.DefaultAttrNames)
+			names := slices.Clone(timtest.DefaultAttrNames)
 			rng.Shuffle(len(names), func(a, b int) { names[a], names[b] = names[b], names[a] })
 			body["attrs"] = names[:1+rng.IntN(3)]
 		}
@@ -102,7 +102,7 @@ func newChaosBatch(seed uint64, o chaosBatchOptions) chaosBatch {
 
 // checkChaosInvariants checks what must hold after every invocation,
 // whatever the faults did.
-func checkChaosInvariants(t *testing.T, stub *timstub.Server, records []events.SQSMessage, invalid map[string]bool, r *eraser.Report, fifo bool) {
+func checkChaosInvariants(t *testing.T, stub *timtest.Server, records []events.SQSMessage, invalid map[string]bool, r *eraser.Report, fifo bool) {
 	t.Helper()
 	if len(r.Messages) != len(records) {
 		t.Fatalf("report has %d messages for a batch of %d", len(r.Messages), len(records))
@@ -130,7 +130,7 @@ func checkChaosInvariants(t *testing.T, stub *timstub.Server, records []events.S
 		}
 		want := m.Request.Attrs
 		if want == nil {
-			want = timstub.DefaultAttrNames
+			want = timtest.DefaultAttrNames
 		}
 		if len(m.Request.Accounts) == 0 {
 			t.Errorf("%s: acknowledged with no accounts parsed", m.MessageID)
@@ -252,7 +252,7 @@ func chaosRuns(t *testing.T, seeds []uint64, rates []float64, attempts []int, fa
 					name := fmt.Sprintf("%s/faults=%.0f%%/attempts=%d/seed=%d", kind, total*100, tries, seed)
 					t.Run(name, func(t *testing.T) {
 						t.Parallel()
-						f := newFixture(t, timstub.Config{Faults: chaosFaults(int64(seed), total)})
+						f := newFixture(t, timtest.Config{Faults: chaosFaults(int64(seed), total)})
 						f.p.Retry.MaxAttempts = tries
 						b := newChaosBatch(seed, chaosBatchOptions{messages: 40, maxAccounts: 60, pool: 800, invalid: 3, fifo: fifo})
 						r := f.p.Process(context.Background(), b.records, fifo)
@@ -293,7 +293,7 @@ func TestChaosAcceptance(t *testing.T) {
 		for _, fifo := range []bool{false, true} {
 			t.Run(fmt.Sprintf("fifo=%v/seed=%d", fifo, seed), func(t *testing.T) {
 				t.Parallel()
-				f := newFixture(t, timstub.Config{Faults: chaosFaults(int64(seed), 0.30)})
+				f := newFixture(t, timtest.Config{Faults: chaosFaults(int64(seed), 0.30)})
 				// One request at a time makes the run reproducible: the
 				// stand-in draws its faults in request order, so a seed
 				// always yields the same faults for the same calls. (With
@@ -343,7 +343,7 @@ func TestChaosAcceptance(t *testing.T) {
 // over-eager limiter.
 func TestChaosRateLimited(t *testing.T) {
 	const stubRate = 20
-	f := newFixture(t, timstub.Config{RateLimit: stubRate})
+	f := newFixture(t, timtest.Config{RateLimit: stubRate})
 	f.p.Limits = ratelimit.NewLimits(stubRate, time.Second+app.WindowMargin)
 	b := newChaosBatch(77, chaosBatchOptions{messages: 60, maxAccounts: 100, pool: 1_000_000})
 	r := f.p.Process(context.Background(), b.records, false)

@@ -16,7 +16,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/retry"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
-	"github.com/attr-eraser/attr-eraser/internal/timstub"
+	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 	"github.com/attr-eraser/attr-eraser/internal/usersig"
 )
 
@@ -56,25 +56,25 @@ func (m *memoryKeys) refreshCount() int {
 }
 
 type fixture struct {
-	stub *timstub.Server
+	stub *timtest.Server
 	keys *memoryKeys
 	p    *eraser.Processor
 }
 
 // newFixture starts a Tencent stand-in and a processor talking to it
 // through the real client. Retries are fast so tests stay quick.
-func newFixture(t *testing.T, cfg timstub.Config) *fixture {
+func newFixture(t *testing.T, cfg timtest.Config) *fixture {
 	t.Helper()
 	if cfg.Key == nil {
 		cfg.Key = []byte(testKey)
 	}
-	stub, err := timstub.Start(cfg)
+	stub, err := timtest.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(stub.Close)
 	keys := &memoryKeys{key: signingkey.Key{Secret: []byte(testKey), Version: "v1"}}
-	source := &credentials.Source{Keys: keys, UserSigs: &usersig.Cache{}, SDKAppID: timstub.DefaultSDKAppID, Identifier: timstub.DefaultIdentifier}
+	source := &credentials.Source{Keys: keys, UserSigs: &usersig.Cache{}, SDKAppID: timtest.DefaultSDKAppID, Identifier: timtest.DefaultIdentifier}
 	base := mustURL(t, stub.URL())
 	p := &eraser.Processor{
 		API:         &tim.Client{BaseURL: base, Signer: source, HTTPClient: tim.NewHTTPClient(2*time.Second, 16)},
@@ -104,7 +104,7 @@ func outcomes(r *eraser.Report) map[string]eraser.Outcome {
 
 // checkPromise asserts the one promise: every erased message has every
 // account removed in the stand-in.
-func checkPromise(t *testing.T, stub *timstub.Server, r *eraser.Report) {
+func checkPromise(t *testing.T, stub *timtest.Server, r *eraser.Report) {
 	t.Helper()
 	for _, m := range r.Messages {
 		if m.Outcome != eraser.Erased {
@@ -119,7 +119,7 @@ func checkPromise(t *testing.T, stub *timstub.Server, r *eraser.Report) {
 }
 
 // removeCalls counts every im_remove_attr request the stand-in received.
-func removeCalls(stub *timstub.Server) int { return len(stub.Calls()) }
+func removeCalls(stub *timtest.Server) int { return len(stub.Calls()) }
 
 func withDeadline(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)

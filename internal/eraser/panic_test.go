@@ -10,12 +10,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/attr-eraser/attr-eraser/internal/capture"
+	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	msg "github.com/attr-eraser/attr-eraser/internal/message"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
-	"github.com/attr-eraser/attr-eraser/internal/timstub"
+	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
 // panicky panics when a call holds the account trigger, with a value that
@@ -64,7 +64,7 @@ func TestProcessPanicFailsOnlyWhatItTouched(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, timstub.Config{})
+			f := newFixture(t, timtest.Config{})
 			var logs capture.Buffer
 			f.p.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 			tt.inject(f)

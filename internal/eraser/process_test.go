@@ -20,11 +20,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
-	"github.com/attr-eraser/attr-eraser/internal/timstub"
+	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
 func TestProcessPacksSingleAccountMessages(t *testing.T) {
-	f := newFixture(t, timstub.Config{})
+	f := newFixture(t, timtest.Config{})
 	var records []events.SQSMessage
 	for i := range 250 {
 		records = append(records, message(fmt.Sprintf("m-%03d", i), erasureBody(fmt.Sprintf("user-%03d", i))))
@@ -43,7 +43,7 @@ func TestProcessPacksSingleAccountMessages(t *testing.T) {
 }
 
 func TestProcessMergesAccountsAcrossMessages(t *testing.T) {
-	f := newFixture(t, timstub.Config{})
+	f := newFixture(t, timtest.Config{})
 	records := []events.SQSMessage{
 		message("a", `{"type":"gdpr.erasure","accounts":["u1","u2"],"attrs":["sex"]}`),
 		message("b", `{"type":"user.deleted","accounts":["u2","u3","u2"],"attrs":["city"]}`),
@@ -73,7 +73,7 @@ func TestProcessMixedBatch(t *testing.T) {
 	if err := json.Unmarshal(raw, &event); err != nil {
 		t.Fatal(err)
 	}
-	f := newFixture(t, timstub.Config{})
+	f := newFixture(t, timtest.Config{})
 	r := f.p.Process(context.Background(), event.Records, false)
 	for _, m := range r.Messages {
 		bad := strings.HasPrefix(m.MessageID, "bad-")
@@ -104,15 +104,15 @@ func (n namesOverride) AttrNames(context.Context) ([]string, error) { return n.n
 func TestProcessSplitsRejectedCalls(t *testing.T) {
 	tests := []struct {
 		name   string
-		faults timstub.Faults
+		faults timtest.Faults
 	}{
-		{"clean API", timstub.Faults{}},
+		{"clean API", timtest.Faults{}},
 		// The halves must still retry transient failures of their own.
-		{"flaky API", timstub.Faults{Seed: 5, Internal91000: 0.2, HTTP502: 0.1}},
+		{"flaky API", timtest.Faults{Seed: 5, Internal91000: 0.2, HTTP502: 0.1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, timstub.Config{Faults: tt.faults})
+			f := newFixture(t, timtest.Config{Faults: tt.faults})
 			f.p.API = namesOverride{API: f.p.API, names: []string{"sex", "city", "ghost"}}
 			var records []events.SQSMessage
 			for i := range 40 {
@@ -148,38 +148,38 @@ func TestProcessSplitsRejectedCalls(t *testing.T) {
 func TestProcessErrorList(t *testing.T) {
 	tests := []struct {
 		name       string
-		setup      func(*timstub.Server)
+		setup      func(*timtest.Server)
 		want       map[string]eraser.Outcome
 		wantClass  string
 		wantAbsent map[string]int
 	}{
 		{
 			name:  "listed account fails, the rest of the call is erased",
-			setup: func(s *timstub.Server) { s.FailAccounts(70402, "odd-user") },
+			setup: func(s *timtest.Server) { s.FailAccounts(70402, "odd-user") },
 			want:  map[string]eraser.Outcome{"ok": eraser.Erased, "listed": eraser.Failed},
 		},
 		{
 			name:       "account that does not exist counts as erased",
-			setup:      func(s *timstub.Server) { s.FailAccounts(timstub.CodeNoSuchAccount, "odd-user") },
+			setup:      func(s *timtest.Server) { s.FailAccounts(timtest.CodeNoSuchAccount, "odd-user") },
 			want:       map[string]eraser.Outcome{"ok": eraser.Erased, "listed": eraser.Erased},
 			wantAbsent: map[string]int{"listed": 1},
 		},
 		{
 			name:      "entry with an empty account fails the whole call",
-			setup:     func(s *timstub.Server) { s.InjectErrorList(timstub.AccountError{Account: "", ErrorCode: 70402}) },
+			setup:     func(s *timtest.Server) { s.InjectErrorList(timtest.AccountError{Account: "", ErrorCode: 70402}) },
 			want:      map[string]eraser.Outcome{"ok": eraser.Failed, "listed": eraser.Failed},
 			wantClass: "retryable",
 		},
 		{
 			name:      "entry naming an unknown account fails the whole call",
-			setup:     func(s *timstub.Server) { s.InjectErrorList(timstub.AccountError{Account: "odd-usr", ErrorCode: 70402}) },
+			setup:     func(s *timtest.Server) { s.InjectErrorList(timtest.AccountError{Account: "odd-usr", ErrorCode: 70402}) },
 			want:      map[string]eraser.Outcome{"ok": eraser.Failed, "listed": eraser.Failed},
 			wantClass: "retryable",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, timstub.Config{})
+			f := newFixture(t, timtest.Config{})
 			tt.setup(f.stub)
 			records := []events.SQSMessage{
 				message("ok", erasureBody("u1", "u2")),
@@ -228,7 +228,7 @@ func TestProcessNeverFollowsRedirects(t *testing.T) {
 				fmt.Fprint(w, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`)
 			}))
 			defer elsewhere.Close()
-			f := newFixture(t, timstub.Config{})
+			f := newFixture(t, timtest.Config{})
 			f.p.DefaultAttrs = nil
 			if err := f.stub.SetRedirect(status, elsewhere.URL+"/v4/all_member_push/im_remove_attr"); err != nil {
 				t.Fatal(err)
@@ -257,7 +257,7 @@ func TestProcessNeverFollowsRedirects(t *testing.T) {
 }
 
 func TestProcessFIFOFailsEverythingAfterTheFirstFailure(t *testing.T) {
-	f := newFixture(t, timstub.Config{})
+	f := newFixture(t, timtest.Config{})
 	records := []events.SQSMessage{
 		message("1", erasureBody("f1")),
 		message("2", erasureBody("f2")),
@@ -279,7 +279,7 @@ func TestProcessFIFOFailsEverythingAfterTheFirstFailure(t *testing.T) {
 }
 
 func TestProcessWrongKeyIsSystemic(t *testing.T) {
-	f := newFixture(t, timstub.Config{Key: []byte("a-different-key")})
+	f := newFixture(t, timtest.Config{Key: []byte("a-different-key")})
 	// One invalid message must not hide the systemic failure of the others.
 	records := []events.SQSMessage{message("1", erasureBody("k1")), message("2", erasureBody("k2")), message("bad", "{")}
 	r := f.p.Process(context.Background(), records, false)
@@ -297,7 +297,7 @@ func TestProcessWrongKeyIsSystemic(t *testing.T) {
 }
 
 func TestProcessKeyRotationMidRun(t *testing.T) {
-	f := newFixture(t, timstub.Config{})
+	f := newFixture(t, timtest.Config{})
 	var records []events.SQSMessage
 	for i := range 30 {
 		records = append(records, message(fmt.Sprintf("m%d", i), erasureBody(fmt.Sprintf("r%d", i))))
@@ -317,7 +317,7 @@ func TestProcessKeyRotationMidRun(t *testing.T) {
 }
 
 func TestProcessDeadline(t *testing.T) {
-	f := newFixture(t, timstub.Config{Faults: timstub.Faults{Latency: 400 * time.Millisecond}})
+	f := newFixture(t, timtest.Config{Faults: timtest.Faults{Latency: 400 * time.Millisecond}})
 	f.p.MaxInFlight = 1
 	f.p.SafetyMargin = 300 * time.Millisecond
 	f.p.MinCallBudget = 50 * time.Millisecond
@@ -350,7 +350,7 @@ func TestProcessDeadline(t *testing.T) {
 }
 
 func TestProcessDryRunSendsNothing(t *testing.T) {
-	f := newFixture(t, timstub.Config{})
+	f := newFixture(t, timtest.Config{})
 	f.p.DryRun = true
 	r := f.p.Process(context.Background(), []events.SQSMessage{message("1", erasureBody("x"))}, false)
 	if n := removeCalls(f.stub); n != 0 {
@@ -365,7 +365,7 @@ func TestProcessDryRunSendsNothing(t *testing.T) {
 }
 
 func TestProcessConcurrentInvocations(t *testing.T) {
-	f := newFixture(t, timstub.Config{})
+	f := newFixture(t, timtest.Config{})
 	var wg sync.WaitGroup
 	reports := make([]*eraser.Report, 4)
 	for g := range reports {
@@ -387,7 +387,7 @@ func TestProcessConcurrentInvocations(t *testing.T) {
 }
 
 func TestProcessAttrNamesAreCached(t *testing.T) {
-	f := newFixture(t, timstub.Config{})
+	f := newFixture(t, timtest.Config{})
 	for i := range 3 {
 		r := f.p.Process(context.Background(), []events.SQSMessage{message("1", erasureBody(fmt.Sprintf("n%d", i)))}, false)
 		if len(r.FailedMessages()) != 0 {
@@ -397,13 +397,13 @@ func TestProcessAttrNamesAreCached(t *testing.T) {
 	if n := f.stub.Stats().AttrNameCalls; n != 1 {
 		t.Errorf("im_get_attr_name calls = %d, want 1", n)
 	}
-	if got := f.stub.Removed("n0"); len(got) != len(timstub.DefaultAttrNames) {
+	if got := f.stub.Removed("n0"); len(got) != len(timtest.DefaultAttrNames) {
 		t.Errorf("default set removed %v, want every app attribute", got)
 	}
 }
 
 func TestProcessNeverAcknowledgesWithoutAnswer(t *testing.T) {
-	f := newFixture(t, timstub.Config{})
+	f := newFixture(t, timtest.Config{})
 	f.stub.Close() // every call fails to connect
 	r := f.p.Process(context.Background(), []events.SQSMessage{message("1", erasureBody("x"))}, false)
 	if r.Messages[0].Outcome != eraser.Failed {

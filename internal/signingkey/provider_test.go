@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/attr-eraser/attr-eraser/internal/fakeclock"
-	"github.com/attr-eraser/attr-eraser/internal/secretstub"
+	"github.com/attr-eraser/attr-eraser/internal/dev/fakeclock"
+	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -24,7 +24,7 @@ import (
 const secretName = "attr-eraser/tim-signing-key"
 
 type fixture struct {
-	stub  *secretstub.Server
+	stub  *secretstest.Server
 	p     *signingkey.Provider
 	clock *fakeclock.Clock
 	log   *bytes.Buffer
@@ -33,11 +33,11 @@ type fixture struct {
 // newFixture wires a Provider to the stub through NewFromConfig and the
 // environment alone, the way the function does in production. secretID is
 // computed after the stub exists so tests can use the ARN.
-func newFixture(t *testing.T, setup func(*secretstub.Server) (secretID string)) fixture {
+func newFixture(t *testing.T, setup func(*secretstest.Server) (secretID string)) fixture {
 	t.Helper()
-	stub, err := secretstub.Start()
+	stub, err := secretstest.Start()
 	if err != nil {
-		t.Fatalf("secretstub.Start: %v", err)
+		t.Fatalf("secretstest.Start: %v", err)
 	}
 	t.Cleanup(stub.Close)
 	stub.SetEnv(t.Setenv)
@@ -57,8 +57,8 @@ func newFixture(t *testing.T, setup func(*secretstub.Server) (secretID string)) 
 	return fixture{stub: stub, p: p, clock: clk, log: &logBuf}
 }
 
-func putKey(value string) func(*secretstub.Server) string {
-	return func(s *secretstub.Server) string { s.Put(secretName, value); return secretName }
+func putKey(value string) func(*secretstest.Server) string {
+	return func(s *secretstest.Server) string { s.Put(secretName, value); return secretName }
 }
 
 func ctx(t *testing.T) context.Context {
@@ -70,11 +70,11 @@ func ctx(t *testing.T) context.Context {
 func TestProviderReadsAndParses(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(*secretstub.Server) string
+		setup func(*secretstest.Server) string
 		want  signingkey.Key
 	}{
 		{"bare key by name", putKey(secret + "\n"), signingkey.Key{Secret: []byte(secret)}},
-		{"json by ARN", func(s *secretstub.Server) string {
+		{"json by ARN", func(s *secretstest.Server) string {
 			return s.Put(secretName, `{"key":"`+secret+`","sdkAppId":"1400000000","identifier":"administrator","auditKey":"`+auditSecret+`"}`)
 		}, signingkey.Key{Secret: []byte(secret), SDKAppID: 1400000000, Identifier: "administrator", AuditKey: []byte(auditSecret)}},
 	}
@@ -240,13 +240,13 @@ func TestRefreshWithoutRotationSignalsSameKey(t *testing.T) {
 func TestProviderErrors(t *testing.T) {
 	tests := []struct {
 		name   string
-		setup  func(*secretstub.Server) string
+		setup  func(*secretstest.Server) string
 		wantOp string
 		check  func(error) bool
 	}{
-		{"not found", func(*secretstub.Server) string { return "no-such-secret" }, signingkey.OpRead,
+		{"not found", func(*secretstest.Server) string { return "no-such-secret" }, signingkey.OpRead,
 			func(err error) bool { var e *types.ResourceNotFoundException; return errors.As(err, &e) }},
-		{"access denied", func(s *secretstub.Server) string {
+		{"access denied", func(s *secretstest.Server) string {
 			s.Put(secretName, secret)
 			s.SetFailure("AccessDeniedException")
 			return secretName
@@ -255,13 +255,13 @@ func TestProviderErrors(t *testing.T) {
 				var e smithy.APIError
 				return errors.As(err, &e) && e.ErrorCode() == "AccessDeniedException"
 			}},
-		{"persistent 500", func(s *secretstub.Server) string {
+		{"persistent 500", func(s *secretstest.Server) string {
 			s.Put(secretName, secret)
 			s.SetFailure("InternalServiceError")
 			return secretName
 		}, signingkey.OpRead,
 			func(err error) bool { var e *types.InternalServiceError; return errors.As(err, &e) }},
-		{"binary secret", func(s *secretstub.Server) string { s.PutBinary(secretName, []byte(secret)); return secretName },
+		{"binary secret", func(s *secretstest.Server) string { s.PutBinary(secretName, []byte(secret)); return secretName },
 			signingkey.OpRead, func(err error) bool { return errors.Is(err, signingkey.ErrNoSecretString) }},
 		{"malformed json secret", putKey(`{"key":"` + secret + `",`), signingkey.OpParse,
 			func(err error) bool { var e *signingkey.ParseError; return errors.As(err, &e) }},

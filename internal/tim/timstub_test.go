@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/attr-eraser/attr-eraser/internal/timstub"
+	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 	"github.com/attr-eraser/attr-eraser/internal/usersig"
 )
 
@@ -36,14 +36,14 @@ func (s usersigSigner) Credentials(context.Context) (Credentials, error) {
 // project's Tencent stand-in, signing with the real UserSig generator.
 func TestClientAgainstTimstub(t *testing.T) {
 	const key = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
-	stub, err := timstub.Start(timstub.Config{Key: []byte(key)})
+	stub, err := timtest.Start(timtest.Config{Key: []byte(key)})
 	if err != nil {
-		t.Fatalf("timstub.Start: %v", err)
+		t.Fatalf("timtest.Start: %v", err)
 	}
 	t.Cleanup(stub.Close)
-	stub.FailAccounts(timstub.CodeNoSuchAccount, "ghost")
+	stub.FailAccounts(timtest.CodeNoSuchAccount, "ghost")
 
-	good := usersigSigner{appID: timstub.DefaultSDKAppID, admin: timstub.DefaultIdentifier, key: []byte(key)}
+	good := usersigSigner{appID: timtest.DefaultSDKAppID, admin: timtest.DefaultIdentifier, key: []byte(key)}
 	tests := []struct {
 		name       string
 		signer     Signer
@@ -77,23 +77,23 @@ func TestClientAgainstTimstub(t *testing.T) {
 			name:      "unregistered attribute",
 			signer:    good,
 			users:     []UserAttrs{{Account: "dave", Attrs: []string{"shoe-size"}}},
-			wantCode:  timstub.CodeInvalidAttr,
+			wantCode:  timtest.CodeInvalidAttr,
 			wantClass: Content,
 			removed:   map[string][]string{"dave": nil},
 		},
 		{
 			name:      "wrong key",
-			signer:    usersigSigner{appID: timstub.DefaultSDKAppID, admin: timstub.DefaultIdentifier, key: []byte("not-the-key")},
+			signer:    usersigSigner{appID: timtest.DefaultSDKAppID, admin: timtest.DefaultIdentifier, key: []byte("not-the-key")},
 			users:     []UserAttrs{{Account: "erin", Attrs: []string{"sex"}}},
-			wantCode:  timstub.CodeSigMismatch,
+			wantCode:  timtest.CodeSigMismatch,
 			wantClass: SignatureInvalid,
 			removed:   map[string][]string{"erin": nil},
 		},
 		{
 			name:      "not the admin",
-			signer:    usersigSigner{appID: timstub.DefaultSDKAppID, admin: "someone", key: []byte(key)},
+			signer:    usersigSigner{appID: timtest.DefaultSDKAppID, admin: "someone", key: []byte(key)},
 			users:     []UserAttrs{{Account: "frank", Attrs: []string{"sex"}}},
-			wantCode:  timstub.CodeNeedsAdmin,
+			wantCode:  timtest.CodeNeedsAdmin,
 			wantClass: Configuration,
 			removed:   map[string][]string{"frank": nil},
 		},
@@ -138,8 +138,8 @@ func TestClientAgainstTimstub(t *testing.T) {
 		if err != nil {
 			t.Fatalf("AttrNames: %v", err)
 		}
-		if !slices.Equal(got, timstub.DefaultAttrNames) {
-			t.Errorf("AttrNames = %q, want %q", got, timstub.DefaultAttrNames)
+		if !slices.Equal(got, timtest.DefaultAttrNames) {
+			t.Errorf("AttrNames = %q, want %q", got, timtest.DefaultAttrNames)
 		}
 	})
 }
@@ -149,14 +149,14 @@ const stubKey = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5
 
 // startStub runs the stand-in on 127.0.0.1 and returns it with a signer it
 // accepts.
-func startStub(t *testing.T) (*timstub.Server, Signer) {
+func startStub(t *testing.T) (*timtest.Server, Signer) {
 	t.Helper()
-	stub, err := timstub.Start(timstub.Config{Key: []byte(stubKey)})
+	stub, err := timtest.Start(timtest.Config{Key: []byte(stubKey)})
 	if err != nil {
-		t.Fatalf("timstub.Start: %v", err)
+		t.Fatalf("timtest.Start: %v", err)
 	}
 	t.Cleanup(stub.Close)
-	return stub, usersigSigner{appID: timstub.DefaultSDKAppID, admin: timstub.DefaultIdentifier, key: []byte(stubKey)}
+	return stub, usersigSigner{appID: timtest.DefaultSDKAppID, admin: timtest.DefaultIdentifier, key: []byte(stubKey)}
 }
 
 // TestRedirectsAreNotFollowed points the client at a stand-in that
@@ -254,7 +254,7 @@ func TestErrorListTrust(t *testing.T) {
 	tests := []struct {
 		name       string
 		fail       map[string]int // account -> code, via FailAccounts
-		inject     []timstub.AccountError
+		inject     []timtest.AccountError
 		wantFailed []AccountError
 		wantAbsent []string
 		wantErr    bool
@@ -262,17 +262,17 @@ func TestErrorListTrust(t *testing.T) {
 		{name: "no list"},
 		{name: "valid list", fail: map[string]int{"odd": 70402},
 			wantFailed: []AccountError{{"odd", 70402}}},
-		{name: "70107 is absent", fail: map[string]int{"ghost": timstub.CodeNoSuchAccount},
+		{name: "70107 is absent", fail: map[string]int{"ghost": timtest.CodeNoSuchAccount},
 			wantAbsent: []string{"ghost"}},
-		{name: "mixed 70107 and 70402", fail: map[string]int{"ghost": timstub.CodeNoSuchAccount, "odd": 70402},
+		{name: "mixed 70107 and 70402", fail: map[string]int{"ghost": timtest.CodeNoSuchAccount, "odd": 70402},
 			wantFailed: []AccountError{{"odd", 70402}}, wantAbsent: []string{"ghost"}},
-		{name: "empty To_Account", inject: []timstub.AccountError{{Account: "", ErrorCode: 70402}}, wantErr: true},
-		{name: "empty To_Account with 70107", inject: []timstub.AccountError{{Account: "", ErrorCode: timstub.CodeNoSuchAccount}}, wantErr: true},
-		{name: "unknown account", inject: []timstub.AccountError{{Account: "mallory", ErrorCode: 70402}}, wantErr: true},
-		{name: "unknown account with 70107", inject: []timstub.AccountError{{Account: "mallory", ErrorCode: timstub.CodeNoSuchAccount}}, wantErr: true},
-		{name: "misspelled account", inject: []timstub.AccountError{{Account: "Alice", ErrorCode: 70402}}, wantErr: true},
+		{name: "empty To_Account", inject: []timtest.AccountError{{Account: "", ErrorCode: 70402}}, wantErr: true},
+		{name: "empty To_Account with 70107", inject: []timtest.AccountError{{Account: "", ErrorCode: timtest.CodeNoSuchAccount}}, wantErr: true},
+		{name: "unknown account", inject: []timtest.AccountError{{Account: "mallory", ErrorCode: 70402}}, wantErr: true},
+		{name: "unknown account with 70107", inject: []timtest.AccountError{{Account: "mallory", ErrorCode: timtest.CodeNoSuchAccount}}, wantErr: true},
+		{name: "misspelled account", inject: []timtest.AccountError{{Account: "Alice", ErrorCode: 70402}}, wantErr: true},
 		{name: "valid entries then an unknown one", fail: map[string]int{"odd": 70402},
-			inject: []timstub.AccountError{{Account: "alice ", ErrorCode: 70402}}, wantErr: true},
+			inject: []timtest.AccountError{{Account: "alice ", ErrorCode: 70402}}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

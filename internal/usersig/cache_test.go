@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/attr-eraser/attr-eraser/internal/fakeclock"
+	"github.com/attr-eraser/attr-eraser/internal/dev/fakeclock"
 )
 
 func TestCache(t *testing.T) {

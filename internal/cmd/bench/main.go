@@ -1,0 +1,335 @@
+// Command run is `make bench`: the performance suite of issue 4. It prints
+// one Markdown table (every number with its target and PASS/FAIL) followed
+// by how each number was measured.
+//
+//	go run ./internal/bench/run [-invocations 5] [-json out.json]
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/attr-eraser/attr-eraser/internal/dev/bench"
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
+	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
+)
+
+// Results is everything one run measured (written with -json).
+type Results struct {
+	Machine     string
+	Throughput  []bench.ThroughputResult
+	Baseline    []bench.BaselineResult
+	Lookup      []bench.LookupResult
+	ParsePlan   map[string]bench.PerAccount
+	ColdStarts  []bench.ColdStart
+	BinaryBytes int64
+	RSS         bench.PeakRSS
+	Experiment  string `json:",omitempty"`
+}
+
+func main() {
+	testing.Init() // testing.Benchmark reads the test.* flags' defaults
+	var (
+		invocations = flag.Int("invocations", 5, "batches handled back to back per throughput row")
+		sampleA     = flag.Int("baseline-sample-a", 30, "messages of shape (a) the baseline sends")
+		sampleB     = flag.Int("baseline-sample-b", 300, "messages of shape (b) the baseline sends")
+		coldStarts  = flag.Int("cold-starts", 5, "fresh emulators for the cold-start median")
+		jsonOut     = flag.String("json", "", "also write the raw results to this file")
+		only        = flag.String("only", "", "comma-separated subset: throughput,baseline,lookup,parse,lambda (default all)")
+		lookupRuns  = flag.Int("lookup-runs", 3, "timed batches of each kind in the lookup row")
+		expMargin   = flag.Duration("exp-window-margin", 0, "EXPERIMENT: the rate limiter's window is 1 s + this instead of 1 s + app.WindowMargin")
+		expInFlight = flag.Int("exp-max-in-flight", 0, "EXPERIMENT: Processor.MaxInFlight")
+	)
+	flag.Parse()
+	ctx := context.Background()
+	run := func(part string) bool {
+		return *only == "" || slices.Contains(strings.Split(*only, ","), part)
+	}
+	fail := func(what string, err error) {
+		fmt.Fprintf(os.Stderr, "bench: %s: %v\n", what, err)
+		os.Exit(1)
+	}
+
+	res := Results{Machine: machine(), ParsePlan: map[string]bench.PerAccount{}}
+	var tune func(*eraser.Processor)
+	if *expMargin > 0 || *expInFlight > 0 {
+		res.Experiment = fmt.Sprintf("window margin %v, MaxInFlight %d (0 = unchanged)", *expMargin, *expInFlight)
+		tune = func(p *eraser.Processor) {
+			if *expMargin > 0 {
+				p.Limits = ratelimit.NewLimits(bench.RateLimit, time.Second+*expMargin)
+			}
+			if *expInFlight > 0 {
+				p.MaxInFlight = *expInFlight
+			}
+		}
+	}
+	latencies := []time.Duration{30 * time.Millisecond, 100 * time.Millisecond}
+	shapes := []bench.Shape{bench.ShapeA, bench.ShapeB}
+
+	if run("throughput") || run("baseline") {
+		h, err := bench.NewHarness()
+		if err != nil {
+			fail("start Secrets Manager stand-in", err)
+		}
+		defer h.Close()
+		for _, lat := range latencies {
+			for _, s := range shapes {
+				if run("throughput") {
+					progress("throughput %s, %v", s.Name, lat)
+					r, err := h.RunThroughput(ctx, bench.Throughput{Shape: s, Latency: lat, Invocations: *invocations, Tune: tune})
+					if err != nil {
+						fail("throughput", err)
+					}
+					res.Throughput = append(res.Throughput, r)
+				}
+				if run("baseline") {
+					sample := *sampleA
+					if s == bench.ShapeB {
+						sample = *sampleB
+					}
+					progress("baseline %s, %v, %d messages", s.Name, lat, sample)
+					r, err := h.RunBaseline(ctx, s, lat, sample)
+					if err != nil {
+						fail("baseline", err)
+					}
+					res.Baseline = append(res.Baseline, r)
+				}
+			}
+		}
+	}
+	if run("lookup") {
+		h, err := bench.NewHarness()
+		if err != nil {
+			fail("start Secrets Manager stand-in", err)
+		}
+		for _, lat := range latencies {
+			progress("lookup, %v, %d runs of each kind", lat, *lookupRuns)
+			r, err := h.RunLookup(ctx, lat, *lookupRuns)
+			if err != nil {
+				fail("lookup", err)
+			}
+			res.Lookup = append(res.Lookup, r)
+		}
+		h.Close()
+	}
+	if run("parse") {
+		for _, s := range shapes {
+			progress("parse+plan %s", s.Name)
+			res.ParsePlan[s.Name] = bench.MeasureParsePlan(s)
+		}
+	}
+	if run("lambda") {
+		dir, err := os.MkdirTemp("", "attr-eraser-bench")
+		if err != nil {
+			fail("temp dir", err)
+		}
+		defer os.RemoveAll(dir)
+		progress("release build (linux/arm64)")
+		if res.BinaryBytes, err = bench.ReleaseBinarySize(ctx, dir); err != nil {
+			fail("binary size", err)
+		}
+		progress("local build of bootstrap and emulator")
+		bootstrap, rie, err := localrun.Build(ctx, dir)
+		if err != nil {
+			fail("local build", err)
+		}
+		for i := range *coldStarts {
+			progress("cold start %d/%d", i+1, *coldStarts)
+			cs, err := bench.MeasureColdStart(ctx, bootstrap, rie)
+			if err != nil {
+				fail("cold start", err)
+			}
+			res.ColdStarts = append(res.ColdStarts, cs)
+		}
+		progress("peak RSS, %s", bench.ShapeB.Name)
+		if res.RSS, err = bench.MeasurePeakRSS(ctx, bootstrap, rie, bench.ShapeB, 30*time.Millisecond); err != nil {
+			fail("peak RSS", err)
+		}
+	}
+
+	printTable(os.Stdout, res, *invocations, *sampleA, *sampleB)
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
+			fail("write json", err)
+		}
+	}
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+func printTable(w io.Writer, res Results, invocations, sampleA, sampleB int) {
+	row := func(n, what, value, target, result string) {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", n, what, value, target, result)
+	}
+	if res.Experiment != "" {
+		fmt.Fprintf(w, "**EXPERIMENT, not the shipped configuration: %s**\n\n", res.Experiment)
+	}
+	fmt.Fprintln(w, "| # | measurement | value | target | result |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, t := range res.Throughput {
+		min := 0.95
+		if t.LatencyMs >= 100 {
+			min = 0.90
+		}
+		ok := t.Efficiency >= min && t.RateLimited == 0 && t.FailedMessages == 0 && t.Erased == t.Accounts
+		value := fmt.Sprintf("%s acc/s, efficiency %.3f; %d calls, %d rejected (60018)", thousands(t.AccountsPerS), t.Efficiency, t.Calls, t.RateLimited)
+		if t.FailedMessages > 0 || t.Erased != t.Accounts {
+			value += fmt.Sprintf("; %d messages failed, %d/%d accounts erased", t.FailedMessages, t.Erased, t.Accounts)
+		}
+		row("1", fmt.Sprintf("throughput %s, %.0f ms", short(t.Shape), t.LatencyMs), value,
+			fmt.Sprintf("≥ %.2f, 0 rejected", min), verdict(ok))
+	}
+	for _, b := range res.Baseline {
+		var project *bench.ThroughputResult
+		for i := range res.Throughput {
+			if res.Throughput[i].Shape == b.Shape && res.Throughput[i].LatencyMs == b.LatencyMs {
+				project = &res.Throughput[i]
+			}
+		}
+		value := fmt.Sprintf("baseline %s acc/s (%d msgs", thousands(b.AccountsPerS), b.Messages)
+		if b.Errors > 0 {
+			value += fmt.Sprintf(", %d errors", b.Errors)
+		}
+		value += ")"
+		target, result := "—", "info"
+		if project != nil {
+			ratio := project.AccountsPerS / b.AccountsPerS
+			value = fmt.Sprintf("%.1f× (%s); %s", ratio, thousands(project.AccountsPerS), value)
+			if b.Shape == bench.ShapeB.Name {
+				target, result = "≥ 50×", verdict(ratio >= 50)
+			}
+		}
+		row("2", fmt.Sprintf("vs naive baseline %s, %.0f ms", short(b.Shape), b.LatencyMs), value, target, result)
+	}
+	for _, s := range []bench.Shape{bench.ShapeB, bench.ShapeA} {
+		p, ok := res.ParsePlan[s.Name]
+		if !ok {
+			continue
+		}
+		value := fmt.Sprintf("%.0f ns, %.0f B, %.2f allocs per account", p.NsPerAccount, p.BytesPerAccount, p.AllocsPerAccount)
+		if s == bench.ShapeB {
+			row("3", "parse+plan "+short(s.Name), value, "≤ 3 µs, ≤ 12 allocs",
+				verdict(p.NsPerAccount <= 3000 && p.AllocsPerAccount <= 12))
+		} else {
+			row("3", "parse+plan "+short(s.Name), value, "—", "info")
+		}
+	}
+	if len(res.ColdStarts) > 0 {
+		pick := func(f func(bench.ColdStart) float64) (med, lo, hi float64) {
+			var v []float64
+			for _, c := range res.ColdStarts {
+				v = append(v, f(c))
+			}
+			slices.Sort(v)
+			return v[len(v)/2], v[0], v[len(v)-1]
+		}
+		med, lo, hi := pick(func(c bench.ColdStart) float64 { return c.InitMs })
+		row("4", fmt.Sprintf("init (INIT REPORT), median of %d", len(res.ColdStarts)),
+			fmt.Sprintf("%.1f ms (min %.1f, max %.1f)", med, lo, hi), "≤ 30 ms", verdict(med <= 30))
+		med, lo, hi = pick(func(c bench.ColdStart) float64 { return c.InvokeMs })
+		row("4", "first invocation (REPORT Duration)", fmt.Sprintf("%.1f ms (min %.1f, max %.1f)", med, lo, hi), "—", "info")
+		med, lo, hi = pick(func(c bench.ColdStart) float64 { return c.WallMs })
+		row("4", "first invoke, client wall (start+init+invoke)", fmt.Sprintf("%.1f ms (min %.1f, max %.1f)", med, lo, hi), "—", "info")
+	}
+	if res.BinaryBytes > 0 {
+		mb := float64(res.BinaryBytes) / 1e6
+		row("5", "release binary linux/arm64 (-trimpath -s -w)", fmt.Sprintf("%.2f MB (%d bytes)", mb, res.BinaryBytes), "≤ 10 MB", verdict(mb <= 10))
+	}
+	if res.RSS.VmHWMKiB > 0 {
+		mib := float64(res.RSS.VmHWMKiB) / 1024
+		row("5", "peak RSS (VmHWM), "+short(bench.ShapeB.Name), fmt.Sprintf("%.1f MiB (event %.1f MB)", mib, float64(res.RSS.EventBytes)/1e6), "≤ 64 MiB", verdict(mib <= 64))
+	}
+
+	for _, l := range res.Lookup {
+		ok := l.Overhead <= 0.05 && l.Lookups == l.Runs && l.CachedLookups == 0 && l.FailedMessages == 0
+		value := fmt.Sprintf("%.3f s vs %.3f s cached: %+.1f %% (median of %d each; %d lookups)",
+			l.WithLookupS, l.CachedS, 100*l.Overhead, l.Runs, l.Lookups)
+		if l.FailedMessages > 0 {
+			value += fmt.Sprintf("; %d messages failed", l.FailedMessages)
+		}
+		row("6", fmt.Sprintf("300 calls + 1 attribute-name lookup, %.0f ms", l.LatencyMs), value, "≤ +5 %", verdict(ok))
+	}
+	fmt.Fprintf(w, "\nMachine: %s.\n\n", res.Machine)
+	fmt.Fprintf(w, `How: (1) the real handler (app.New + config.Load: RATE_LIMIT_PER_SECOND=100, secret from the
+Secrets Manager stand-in via the AWS SDK) in process, against the Tencent stand-in enforcing 100 calls/s
+(sliding 1 s window, 60018 above it) with the added latency shown. One warm-up invocation (secret, UserSig,
+attribute names), 1.1 s idle, one untimed batch of the shape (steady state, as with a queue backlog),
+then %d batches back to back with distinct accounts, 60 s deadline each; accounts/s = accounts the
+stand-in removed / total wall time of those %d Handle calls, so each batch's parse, rate-limiter start,
+last-call latency tail and audit logging count (one 10,000-account batch lasts only ~1 s).
+Rejected = stand-in 60018 answers caused by its 100 calls/s window.
+Efficiency = accounts/s / 10,000. (2) Naive consumer on a fresh stand-in with the same limit and latency:
+one im_remove_attr per message, sequential, tim.Client with a fixed UserSig; it ran on a sample
+(%d messages of (a), %d of (b)) and its rate is extrapolated — a sequential consumer's rate does not
+depend on the batch size. (3) testing.Benchmark of message.Parse + batch.Plan + batch.Pack over one
+10,000-account batch, divided by 10,000. (4) localrun.Build (this machine's arch), a fresh emulator and
+stand-ins (no added latency) per start, one 1-message event. (5) GOOS=linux GOARCH=arm64 CGO_ENABLED=0
+go build -tags lambda.norpc -trimpath -ldflags "-s -w"; VmHWM of the bootstrap process under the
+emulator after one 10,000-message batch (30 ms latency). (6) The real handler against a fresh stand-in
+(100 calls/s, latency shown), warm (one small invocation) and idle 1.1 s, then one batch of 3 messages x
+10,000 accounts (300 calls); "with lookup" handlers let the app's attribute names expire at once, so the
+batch reads them first (im_get_attr_name has its own rate window); the kinds alternate; medians.
+`, invocations, invocations, sampleA, sampleB)
+}
+
+func short(shape string) string {
+	switch shape {
+	case bench.ShapeA.Name:
+		return "(a) 100×100"
+	case bench.ShapeB.Name:
+		return "(b) 10,000×1"
+	}
+	return shape
+}
+
+func thousands(f float64) string {
+	s := fmt.Sprintf("%.0f", f)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func machine() string {
+	cpu := "unknown CPU"
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	load := "?"
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	return fmt.Sprintf("%s/%s, %d CPUs (%s), %s; load average at start %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpu, runtime.Version(), load)
+}

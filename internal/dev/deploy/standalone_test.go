@@ -1,0 +1,46 @@
+package deploy
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRepositoryStandsAlone: someone who clones the repository has nothing
+// beside it, so no file may link to or run anything outside it.
+func TestRepositoryStandsAlone(t *testing.T) {
+	root := filepath.Join("..", "..", "..")
+	outside := []string{"../shared", "SPEC.md", "SPEC section"}
+	checked := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); name == ".git" || name == "bin" || name == "testdata" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		checked++
+		for _, s := range outside {
+			// This file names the strings it looks for.
+			if strings.Contains(string(raw), s) && !strings.HasSuffix(path, "standalone_test.go") {
+				t.Errorf("%s refers to %q, outside the repository", path, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 50 {
+		t.Fatalf("checked only %d files; the walk missed the repository", checked)
+	}
+}

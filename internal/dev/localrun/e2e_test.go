@@ -1,0 +1,226 @@
+package localrun_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
+	"github.com/attr-eraser/attr-eraser/internal/message"
+	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
+)
+
+// The binaries are built once for all tests: the function as `sam build`
+// builds it (for this machine's architecture) and the pinned emulator.
+var bootstrap, rie string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "attr-eraser-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	bootstrap, rie, err = localrun.Build(ctx, dir)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func start(t *testing.T, opts localrun.Options) *localrun.Stack {
+	t.Helper()
+	opts.Bootstrap, opts.RIE = bootstrap, rie
+	stack, err := localrun.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stack.Close)
+	return stack
+}
+
+func invoke(t *testing.T, stack *localrun.Stack, event []byte) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	resp, err := stack.Invoke(ctx, event)
+	if err != nil {
+		t.Fatalf("%v\noutput:\n%s", err, stack.Output())
+	}
+	return resp
+}
+
+func readEvent(t *testing.T, name string) ([]byte, events.SQSEvent) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("../../../events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.SQSEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	return raw, ev
+}
+
+// TestSampleEvents runs every sample event through the real runtime loop
+// under the emulator and checks the batch response against what the
+// Tencent stand-in recorded.
+func TestSampleEvents(t *testing.T) {
+	files, err := filepath.Glob("../../../events/sqs-*.json")
+	if err != nil || len(files) < 6 {
+		t.Fatalf("sample events: %v %v", files, err)
+	}
+	stack := start(t, localrun.Options{})
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			stack.Tencent.Reset()
+			raw, ev := readEvent(t, filepath.Base(file))
+			var resp events.SQSEventResponse
+			if err := json.Unmarshal(invoke(t, stack, raw), &resp); err != nil {
+				t.Fatal(err)
+			}
+			var failed []string
+			for _, f := range resp.BatchItemFailures {
+				failed = append(failed, f.ItemIdentifier)
+			}
+			for _, rec := range ev.Records {
+				wantFail := strings.HasPrefix(rec.MessageId, "bad-")
+				if got := slices.Contains(failed, rec.MessageId); got != wantFail {
+					t.Errorf("message %s reported failed = %v, want %v", rec.MessageId, got, wantFail)
+				}
+				if wantFail {
+					continue
+				}
+				req, err := message.Parse(rec.Body)
+				if err != nil {
+					t.Fatalf("valid sample %s does not parse: %v", rec.MessageId, err)
+				}
+				for _, a := range req.Accounts {
+					removed := stack.Tencent.Removed(a)
+					for _, attr := range req.Attrs {
+						if !slices.Contains(removed, attr) {
+							t.Errorf("message %s: attribute %s of an account not removed (removed %v)", rec.MessageId, attr, removed)
+						}
+					}
+					if len(removed) == 0 {
+						t.Errorf("message %s acknowledged, account not removed", rec.MessageId)
+					}
+				}
+			}
+		})
+	}
+	checkNoLeaks(t, stack)
+}
+
+// TestUnconfigured: without SECRET_ID the function starts, says why it
+// cannot work, and acknowledges nothing.
+func TestUnconfigured(t *testing.T) {
+	stack := start(t, localrun.Options{Env: []string{"SECRET_ID="}})
+	raw, ev := readEvent(t, "sqs-gdpr-erasure.json")
+	resp := invoke(t, stack, raw)
+	if len(ev.Records) == 0 {
+		t.Fatal("empty sample event")
+	}
+	var lambdaErr struct{ ErrorMessage string }
+	if err := json.Unmarshal(resp, &lambdaErr); err != nil || !strings.Contains(lambdaErr.ErrorMessage, "SECRET_ID") {
+		t.Fatalf("response %s: want an error naming SECRET_ID", resp)
+	}
+	if n := len(stack.Tencent.Calls()); n != 0 {
+		t.Errorf("unconfigured function made %d calls", n)
+	}
+	if !strings.Contains(stack.Output(), "invalid configuration") {
+		t.Errorf("configuration error not logged:\n%s", stack.Output())
+	}
+	// Every message is still accounted for in the audit trail.
+	if n := strings.Count(stack.Output(), `"outcome":"failed","class":"configuration"`); n != len(ev.Records) {
+		t.Errorf("%d audit lines of unconfigured messages, want %d", n, len(ev.Records))
+	}
+}
+
+// checkNoLeaks asserts that nothing the function printed holds the signing
+// key, a UserSig, a request URL or a raw account ID.
+func checkNoLeaks(t *testing.T, stack *localrun.Stack) {
+	t.Helper()
+	out := stack.Output()
+	if !strings.Contains(out, `"msg":"audit"`) {
+		t.Fatalf("no audit lines in the output; the leak check would be vacuous:\n%s", out)
+	}
+	forbidden := []string{string(stack.Key), "usersig=", "/v4/all_member_push"}
+	for account := range stack.Tencent.RemovedAccounts() {
+		forbidden = append(forbidden, `"`+account+`"`)
+	}
+	for _, s := range forbidden {
+		if strings.Contains(out, s) {
+			t.Errorf("output contains %q", s)
+		}
+	}
+}
+
+// TestDeadlineUnderTheEmulator gives the function a 6 s timeout and a
+// Tencent that needs 1.5 s a call: the function must answer before Lambda
+// would kill it, acknowledging exactly what it finished and returning the
+// rest. The attribute-name lookup (TIM_ATTRS is checked against the app's
+// names) takes 1.5 s, then two waves of 16 calls finish before the cutoff
+// (5 s) and the third does not.
+func TestDeadlineUnderTheEmulator(t *testing.T) {
+	const timeout = 6 * time.Second
+	stack := start(t, localrun.Options{
+		Timeout: timeout,
+		Tencent: timtest.Config{Faults: timtest.Faults{Latency: 1500 * time.Millisecond}},
+		Env:     []string{"TIM_ATTRS=sex,city"},
+	})
+	var event events.SQSEvent
+	for i := range 40 {
+		accounts := make([]string, 100)
+		for j := range accounts {
+			accounts[j] = fmt.Sprintf("slow-%02d-%03d", i, j)
+		}
+		body, _ := json.Marshal(map[string]any{"type": "user.deleted", "accounts": accounts})
+		event.Records = append(event.Records, events.SQSMessage{
+			MessageId: fmt.Sprintf("slow-%02d", i), Body: string(body),
+			EventSource: "aws:sqs", EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:erasure",
+		})
+	}
+	raw, _ := json.Marshal(event)
+	began := time.Now()
+	out := invoke(t, stack, raw)
+	took := time.Since(began)
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(out, &resp); err != nil || resp.BatchItemFailures == nil {
+		t.Fatalf("response %s is not a batch response (%v); output:\n%s", out, err, stack.Output())
+	}
+	if took >= timeout {
+		t.Errorf("the invocation took %v, past its %v timeout", took, timeout)
+	}
+	failed := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+	}
+	if len(failed) == 0 || len(failed) == len(event.Records) {
+		t.Fatalf("%d of %d messages failed; want the unfinished ones only", len(failed), len(event.Records))
+	}
+	for i, rec := range event.Records {
+		if failed[rec.MessageId] {
+			continue
+		}
+		if stack.Tencent.Removed(fmt.Sprintf("slow-%02d-000", i)) == nil {
+			t.Errorf("message %s acknowledged but not removed", rec.MessageId)
+		}
+	}
+	if !strings.Contains(stack.Output(), `"class":"deadline"`) {
+		t.Error("no audit line names the deadline")
+	}
+}

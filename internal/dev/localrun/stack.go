@@ -1,0 +1,206 @@
+// Package localrun runs the built function under the AWS Lambda Runtime
+// Interface Emulator, wired to the project's stand-ins for Tencent Chat and
+// Secrets Manager: what `make run` shows and what the end-to-end tests
+// drive. Nothing in it needs Docker or an AWS account.
+package localrun
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
+	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
+	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
+)
+
+// SecretName is the stand-in secret holding the signing key.
+const SecretName = "attr-eraser/local-signing-key"
+
+// Options configure a Stack.
+type Options struct {
+	// Bootstrap and RIE are the paths of the function binary and of the
+	// emulator (see Build).
+	Bootstrap, RIE string
+	// Tencent configures the Tencent Chat stand-in; its zero SDKAppID,
+	// Identifier, Key and AttrNames are filled with local defaults.
+	Tencent timtest.Config
+	// Env adds or overrides the function's environment ("KEY=value").
+	Env []string
+	// Timeout is the function timeout the emulator enforces; zero means 60 s.
+	Timeout time.Duration
+	// Output, when set, receives everything the emulator and the function
+	// print, as they print it.
+	Output io.Writer
+}
+
+// Stack is a running emulator with its stand-ins.
+type Stack struct {
+	Tencent   *timtest.Server
+	Secrets   *secretstest.Server
+	SecretARN string
+	// Key is the signing key the stand-ins share.
+	Key []byte
+
+	invokeURL string
+	cmd       *exec.Cmd
+	output    *capture.Buffer
+	exited    chan struct{}
+}
+
+// Start starts the stand-ins and the emulator, and waits until the
+// emulator accepts invocations.
+func Start(ctx context.Context, opts Options) (*Stack, error) {
+	tcfg := opts.Tencent
+	if tcfg.SDKAppID == 0 {
+		tcfg.SDKAppID = timtest.DefaultSDKAppID
+	}
+	if tcfg.Identifier == "" {
+		tcfg.Identifier = timtest.DefaultIdentifier
+	}
+	if tcfg.Key == nil {
+		tcfg.Key = timtest.NewKey()
+	}
+	if tcfg.AttrNames == nil {
+		tcfg.AttrNames = timtest.DefaultAttrNames
+	}
+	s := &Stack{Key: tcfg.Key, output: &capture.Buffer{Tee: opts.Output}, exited: make(chan struct{})}
+	var err error
+	if s.Tencent, err = timtest.Start(tcfg); err != nil {
+		return nil, fmt.Errorf("start Tencent Chat stand-in: %w", err)
+	}
+	if s.Secrets, err = secretstest.Start(); err != nil {
+		s.Tencent.Close()
+		return nil, fmt.Errorf("start Secrets Manager stand-in: %w", err)
+	}
+	s.SecretARN = s.Secrets.Put(SecretName, fmt.Sprintf(`{"key":%q,"sdkAppId":%d}`, tcfg.Key, tcfg.SDKAppID))
+
+	invokeAddr, err := freeAddr()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	runtimeAddr, err := freeAddr()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	s.cmd = exec.Command(opts.RIE,
+		"--runtime-interface-emulator-address", invokeAddr,
+		"--runtime-api-address", runtimeAddr,
+		opts.Bootstrap)
+	s.cmd.Env = append(os.Environ(), s.Secrets.Env()...)
+	s.cmd.Env = append(s.cmd.Env,
+		"SECRET_ID="+s.SecretARN,
+		"TIM_BASE_URL="+s.Tencent.URL(),
+		"TIM_REGION=",
+		"TIM_SDKAPPID=",
+		"TIM_ATTRS=*",
+		"LOG_LEVEL=info",
+		"AWS_LAMBDA_FUNCTION_NAME=attr-eraser-local",
+		"AWS_LAMBDA_FUNCTION_TIMEOUT="+strconv.Itoa(int(timeout.Seconds())),
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
+	)
+	s.cmd.Env = append(s.cmd.Env, opts.Env...)
+	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
+	if err := s.cmd.Start(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("start the emulator: %w", err)
+	}
+	go func() { _ = s.cmd.Wait(); close(s.exited) }()
+	s.invokeURL = "http://" + invokeAddr + "/2015-03-31/functions/function/invocations"
+	if err := s.waitReady(ctx, invokeAddr); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Invoke sends one event to the function and returns its raw response: the
+// handler's JSON result, or Lambda's {"errorMessage":...} object.
+func (s *Stack) Invoke(ctx context.Context, event []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.invokeURL, bytes.NewReader(event))
+	if err != nil {
+		return nil, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("invoke: %w", err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 6<<20))
+	if err != nil {
+		return nil, fmt.Errorf("invoke: read response: %w", err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return body, fmt.Errorf("invoke: HTTP %d: %s", res.StatusCode, body)
+	}
+	return body, nil
+}
+
+// Output returns everything the emulator and the function printed so far.
+func (s *Stack) Output() string { return s.output.String() }
+
+// Close stops the emulator and the stand-ins.
+func (s *Stack) Close() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		// SIGTERM first, as Lambda would, so the function can say goodbye.
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(2 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+	}
+	if s.Secrets != nil {
+		s.Secrets.Close()
+	}
+	if s.Tencent != nil {
+		s.Tencent.Close()
+	}
+}
+
+func (s *Stack) waitReady(ctx context.Context, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case <-s.exited:
+			return fmt.Errorf("the emulator exited before it was ready:\n%s", s.Output())
+		case <-ctx.Done():
+			return errors.New("the emulator did not start listening within 30 s")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// freeAddr asks the kernel for a free loopback port. Another process could
+// take it before the emulator binds it; on a test machine that is rare
+// enough, and fixed ports (9001, 8080) are often taken.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}

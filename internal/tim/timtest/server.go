@@ -1,0 +1,284 @@
+package timtest
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Server is the stand-in. It is an http.Handler; [Start] also gives it a
+// loopback listener. All methods are safe for concurrent use.
+type Server struct {
+	cfg       Config          // defaulted copy; never written after NewServer
+	names     map[string]bool // registered attribute names
+	namesJSON json.RawMessage // the AttrNames object im_get_attr_name answers
+
+	mu       sync.Mutex
+	key      []byte // replaced, never modified in place, so it may be read unlocked once fetched
+	faults   Faults
+	rng      *rand.Rand
+	limiter  limiter
+	failing  map[string]int // account -> per-account ErrorCode
+	inject   []AccountError // appended to every accepted im_remove_attr answer
+	redirect redirect
+	removed  map[string]map[string]struct{}
+	stats    Stats
+	calls    []Call
+
+	url       string
+	http      *http.Server
+	served    chan struct{} // closed when the serving goroutine returns
+	closeOnce sync.Once
+}
+
+// NewServer returns a stand-in for cfg that is not listening; use it as an
+// http.Handler (for example with httptest.NewServer) or call [Start] instead.
+// Zero fields get defaults (see [Config]); cfg is not validated, so an app
+// the real service would refuse can be modelled on purpose.
+func NewServer(cfg Config) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg:     cfg,
+		names:   make(map[string]bool, len(cfg.AttrNames)),
+		key:     cfg.Key,
+		faults:  cfg.Faults,
+		rng:     newRand(cfg.Faults.Seed),
+		failing: make(map[string]int),
+		removed: make(map[string]map[string]struct{}),
+		stats:   newStats(),
+	}
+	byIndex := make(map[string]string, len(cfg.AttrNames))
+	for i, n := range cfg.AttrNames {
+		s.names[n] = true
+		byIndex[strconv.Itoa(i)] = n
+	}
+	// A map of strings always marshals; the fallback only keeps the
+	// answer well-formed if that ever changed.
+	s.namesJSON, _ = json.Marshal(byIndex)
+	if len(s.namesJSON) == 0 {
+		s.namesJSON = json.RawMessage("{}")
+	}
+	return s
+}
+
+// Start validates cfg and serves it on a fresh port of 127.0.0.1, like
+// httptest.NewServer. Close it when done.
+func Start(cfg Config) (*Server, error) {
+	return Listen(cfg, "127.0.0.1:0")
+}
+
+// Listen is Start on a chosen address, for `make run` where another process
+// needs to know the URL in advance. Tests should use Start: a fixed port
+// makes parallel runs collide.
+func Listen(cfg Config, addr string) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := NewServer(cfg)
+	s.url = "http://" + ln.Addr().String()
+	errLog := log.New(io.Discard, "", 0)
+	if cfg.Logf != nil {
+		errLog = log.New(logfWriter(cfg.Logf), "timtest: ", 0)
+	}
+	s.http = &http.Server{
+		Handler: s,
+		// Bounds a client that never finishes its headers; the real
+		// backend gives up after 3 s, a stand-in can be more patient.
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          errLog,
+	}
+	s.served = make(chan struct{})
+	go func() {
+		defer close(s.served)
+		// Serve returns http.ErrServerClosed after Close; any other
+		// error ends a server nobody can restart, so it is only logged.
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logf("serve: %v", err)
+		}
+	}()
+	return s, nil
+}
+
+// URL returns the base URL, e.g. "http://127.0.0.1:40123", to use as
+// TIM_BASE_URL; it is empty for a server made by NewServer.
+func (s *Server) URL() string { return s.url }
+
+// Close stops listening and closes every connection, cancelling requests in
+// flight. It is idempotent and a no-op for a server made by NewServer.
+func (s *Server) Close() {
+	if s.http == nil {
+		return
+	}
+	s.closeOnce.Do(func() {
+		_ = s.http.Close()
+		<-s.served
+	})
+}
+
+// SetKey replaces the signing key, modelling a key rotation in the console:
+// from the next request on, UserSigs made with the old key get
+// CodeSigMismatch.
+func (s *Server) SetKey(key []byte) {
+	k := append([]byte{}, key...)
+	s.mu.Lock()
+	s.key = k
+	s.mu.Unlock()
+}
+
+// SetFaults replaces the fault configuration and reseeds the generator with
+// f.Seed, so the faults from here on are reproducible on their own. An
+// invalid f is refused and the old configuration kept.
+func (s *Server) SetFaults(f Faults) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.faults = f
+	s.rng = newRand(f.Seed)
+	s.mu.Unlock()
+	return nil
+}
+
+// FailAccounts makes later calls report accounts in ErrorList with code
+// (for example CodeNoSuchAccount) while the rest of the call succeeds; their
+// attributes are not recorded as removed. This models the per-account
+// failures of the v4/timpush family. Code 0 makes the accounts succeed again.
+func (s *Server) FailAccounts(code int, accounts ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range accounts {
+		if code == CodeOK {
+			delete(s.failing, a)
+		} else {
+			s.failing[a] = code
+		}
+	}
+}
+
+// ServeHTTP answers one request as the real service would; see the package
+// documentation and the Code* constants.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.stats.Requests++
+	s.mu.Unlock()
+
+	path := r.URL.Path
+	if path != PathRemoveAttr && path != PathGetAttrName {
+		s.httpError(w, http.StatusNotFound)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		s.httpError(w, http.StatusMethodNotAllowed)
+		return
+	}
+
+	s.mu.Lock()
+	rd := s.redirect
+	s.mu.Unlock()
+	if rd.status != 0 {
+		// Before the fault draw, like the routing above: a redirect
+		// comes from whatever sits in front of the API, and taking no
+		// draw keeps the faults of a seed the same with or without it.
+		s.answerRedirect(w, path, rd)
+		return
+	}
+
+	s.mu.Lock()
+	delay, fault := draw(s.rng, s.faults)
+	s.mu.Unlock()
+	if !sleep(r.Context(), delay) {
+		return // the client gave up; there is no one to answer
+	}
+	if fault != FaultNone {
+		s.injectFault(w, path, fault)
+		return
+	}
+
+	now := s.cfg.Now()
+	s.mu.Lock()
+	key := s.key
+	s.mu.Unlock()
+	if rej := authenticate(r.URL.Query(), s.cfg.SDKAppID, s.cfg.Identifier, key, now); rej != nil {
+		s.answer(w, path, outcome{now: now, rej: rej})
+		return
+	}
+
+	s.mu.Lock()
+	admitted := s.limiter.allow(path, now, s.cfg.RateLimit)
+	s.mu.Unlock()
+	if !admitted {
+		s.answer(w, path, outcome{now: now, rateLimited: true,
+			rej: &rejection{CodeRateLimited, "request frequency exceeds the limit"}})
+		return
+	}
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		s.answer(w, path, outcome{now: now, rej: &rejection{CodeJSONParse, "request body unreadable or too large"}})
+		return
+	}
+	switch path {
+	case PathRemoveAttr:
+		s.answer(w, path, s.removeAttr(body, now))
+	default:
+		s.answer(w, path, s.getAttrName(body, now))
+	}
+}
+
+// injectFault carries out an injected fault and records it.
+func (s *Server) injectFault(w http.ResponseWriter, path string, fault FaultKind) {
+	now := s.cfg.Now()
+	switch fault {
+	case FaultHTTP502:
+		s.record(path, outcome{now: now, status: http.StatusBadGateway, fault: fault})
+		writeBadGateway(w)
+	case FaultConnReset:
+		// Recorded first: after the reset the client may already be
+		// asking for Stats.
+		s.record(path, outcome{now: now, status: 0, fault: fault})
+		if !resetConn(w) {
+			// Not hijackable: a 502 is the nearest thing.
+			writeBadGateway(w)
+		}
+	case FaultInternal:
+		s.answer(w, path, outcome{now: now, fault: fault, rej: &rejection{CodeInternal, "internal server error"}})
+	default:
+		s.answer(w, path, outcome{now: now, fault: fault, rej: &rejection{CodeRateLimited, "request frequency exceeds the limit"}})
+	}
+}
+
+// httpError answers a request that never reaches the API with a plain-text
+// HTTP error, as Tencent's gateway does.
+func (s *Server) httpError(w http.ResponseWriter, status int) {
+	s.mu.Lock()
+	s.stats.HTTPStatus[status]++
+	s.mu.Unlock()
+	http.Error(w, http.StatusText(status), status)
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.cfg.Logf != nil {
+		s.cfg.Logf(format, args...)
+	}
+}
+
+// logfWriter adapts Config.Logf to the io.Writer that http.Server's
+// ErrorLog needs.
+type logfWriter func(format string, args ...any)
+
+func (f logfWriter) Write(p []byte) (int, error) {
+	f("%s", p)
+	return len(p), nil
+}

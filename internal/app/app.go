@@ -15,7 +15,6 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/credentials"
 	"github.com/attr-eraser/attr-eraser/internal/emf"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
-	"github.com/attr-eraser/attr-eraser/internal/handler"
 	"github.com/attr-eraser/attr-eraser/internal/logging"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
@@ -41,15 +40,15 @@ type Options struct {
 // configuration or setup error does not stop the function: it is logged
 // once here, and every invocation then reports all its messages failed, in
 // the response, the audit lines and the metrics, so nothing is acknowledged.
-func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, opts Options) *handler.Handler {
+func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, opts Options) *eraser.Handler {
 	logger := logging.New(out, cfg.LogLevel)
 	metrics := &emf.Writer{Out: out, Namespace: cfg.MetricsNamespace, FunctionName: lambdacontext.FunctionName}
-	unconfigured := func(msg string, err error) *handler.Handler {
+	unconfigured := func(msg string, err error) *eraser.Handler {
 		logger.ErrorContext(ctx, msg+"; every message will be reported failed", "error", err)
-		return &handler.Handler{
+		return &eraser.Handler{
 			Logger:    logger,
 			ConfigErr: err,
-			Observers: []handler.Observer{&audit.Logger{Logger: logger, Keys: noAuditKey{err}}, metrics},
+			Observers: []eraser.Observer{&audit.Logger{Logger: logger, Keys: noAuditKey{err}}, metrics},
 		}
 	}
 	if cfgErr != nil {
@@ -83,10 +82,10 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		opts.Tune(p)
 	}
 
-	return &handler.Handler{
+	return &eraser.Handler{
 		Processor: p,
 		Logger:    logger,
-		Observers: []handler.Observer{
+		Observers: []eraser.Observer{
 			&audit.Logger{Logger: logger, Keys: source},
 			metrics,
 		},

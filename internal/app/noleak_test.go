@@ -20,7 +20,6 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/audit"
 	"github.com/attr-eraser/attr-eraser/internal/credentials"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
-	"github.com/attr-eraser/attr-eraser/internal/retry"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
@@ -51,7 +50,7 @@ func TestNoLeakUnderFaults(t *testing.T) {
 		},
 	}, leakSecretName, leakSecretValue(keys["initial"]), true, app.Options{Tune: func(p *eraser.Processor) {
 		// Production retry policy, minus most of the waiting.
-		p.Retry = retry.Policy{MaxAttempts: 8, Base: time.Millisecond, Cap: 10 * time.Millisecond,
+		p.Retry = eraser.RetryPolicy{MaxAttempts: 8, Base: time.Millisecond, Cap: 10 * time.Millisecond,
 			RateLimitedBase: 2 * time.Millisecond, RateLimitedCap: 20 * time.Millisecond}
 	}})
 	tencent, secrets, h, out := stack.tencent, stack.secrets, stack.h, stack.out

@@ -12,7 +12,7 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
-	"github.com/attr-eraser/attr-eraser/internal/handler"
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
@@ -30,7 +30,7 @@ const (
 type rotFixture struct {
 	tencent *timtest.Server
 	secrets *secretstest.Server
-	h       *handler.Handler
+	h       *eraser.Handler
 	out     *capture.Buffer
 }
 
@@ -162,8 +162,8 @@ func TestKeyChangedOnlyInTencent(t *testing.T) {
 	// key the re-read returned, which is the same stale key.
 	ev, accounts := rotEvent("stale", 40, 100)
 	resp, err := rotInvoke(t, f, ev)
-	if !errors.Is(err, handler.ErrSystemic) {
-		t.Errorf("Handle returned %v, want %v", err, handler.ErrSystemic)
+	if !errors.Is(err, eraser.ErrSystemic) {
+		t.Errorf("Handle returned %v, want %v", err, eraser.ErrSystemic)
 	}
 	want := map[string]bool{}
 	for _, r := range ev.Records {

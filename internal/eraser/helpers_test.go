@@ -13,7 +13,6 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/credentials"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
-	"github.com/attr-eraser/attr-eraser/internal/retry"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
@@ -79,7 +78,7 @@ func newFixture(t *testing.T, cfg timtest.Config) *fixture {
 	p := &eraser.Processor{
 		API:         &tim.Client{BaseURL: base, Signer: source, HTTPClient: tim.NewHTTPClient(2*time.Second, 16)},
 		Credentials: source,
-		Retry:       retry.Policy{Base: time.Millisecond, Cap: 10 * time.Millisecond, RateLimitedBase: 5 * time.Millisecond, RateLimitedCap: 20 * time.Millisecond},
+		Retry:       eraser.RetryPolicy{Base: time.Millisecond, Cap: 10 * time.Millisecond, RateLimitedBase: 5 * time.Millisecond, RateLimitedCap: 20 * time.Millisecond},
 	}
 	return &fixture{stub: stub, keys: keys, p: p}
 }

@@ -12,13 +12,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/attr-eraser/attr-eraser/internal/batch"
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/message"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
+	"github.com/aws/aws-lambda-go/events"
 )
 
 var (
@@ -33,7 +31,7 @@ type invocation struct {
 	p      *Processor
 	cutoff time.Time
 
-	entries []batch.Entry
+	entries []Entry
 	// results[i] is the outcome of entries[i]; its zero value is "not
 	// done", so an account nobody reported on can never count as erased.
 	results []entryResult
@@ -65,9 +63,9 @@ func (p *Processor) Process(ctx context.Context, records []events.SQSMessage, fi
 	}
 
 	requests := run.parse(ctx, records, report, fifo)
-	run.entries = batch.Plan(requests)
+	run.entries = Plan(requests)
 	run.results = make([]entryResult, len(run.entries))
-	calls := batch.Pack(run.entries, erasure.MaxAccountsPerCall)
+	calls := Pack(run.entries, erasure.MaxAccountsPerCall)
 	report.Accounts = len(run.entries)
 	report.PlannedCalls = len(calls)
 
@@ -89,8 +87,8 @@ func (p *Processor) Process(ctx context.Context, records []events.SQSMessage, fi
 
 // parse validates every record and resolves its attribute set. Failures are
 // written into report; the valid requests are returned for planning.
-func (run *invocation) parse(ctx context.Context, records []events.SQSMessage, report *Report, fifo bool) []batch.Request {
-	requests := make([]batch.Request, 0, len(records))
+func (run *invocation) parse(ctx context.Context, records []events.SQSMessage, report *Report, fifo bool) []Need {
+	requests := make([]Need, 0, len(records))
 	attrs := attrResolver{run: run, ctx: ctx}
 	blocked := false
 	for i, rec := range records {
@@ -113,7 +111,7 @@ func (run *invocation) parse(ctx context.Context, records []events.SQSMessage, r
 			blocked = fifo
 			continue
 		}
-		requests = append(requests, batch.Request{Message: i, Accounts: req.Accounts, Attrs: set})
+		requests = append(requests, Need{Message: i, Accounts: req.Accounts, Attrs: set})
 	}
 	return requests
 }
@@ -229,7 +227,7 @@ func (a *attrResolver) checkDefaults() error {
 }
 
 // sendAll sends the planned calls with at most MaxInFlight in flight.
-func (run *invocation) sendAll(ctx context.Context, calls [][]batch.Entry) {
+func (run *invocation) sendAll(ctx context.Context, calls [][]Entry) {
 	work := make(chan []int)
 	var wg sync.WaitGroup
 	for range min(cmp.Or(run.p.MaxInFlight, DefaultMaxInFlight), len(calls)) {
@@ -338,7 +336,7 @@ func systemic(messages []MessageResult) bool {
 }
 
 // logPlan writes the calls a dry run would have made: sizes, never IDs.
-func logPlan(ctx context.Context, logger *slog.Logger, calls [][]batch.Entry) {
+func logPlan(ctx context.Context, logger *slog.Logger, calls [][]Entry) {
 	accounts := 0
 	for i, call := range calls {
 		attrs := map[string]bool{}

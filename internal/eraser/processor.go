@@ -18,7 +18,6 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
-	"github.com/attr-eraser/attr-eraser/internal/retry"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
@@ -73,7 +72,7 @@ type Processor struct {
 	// MaxInFlight bounds concurrent requests. At 100 calls/s and 100 ms of
 	// latency ten are busy at any time, so the default leaves headroom.
 	MaxInFlight int
-	Retry       retry.Policy
+	Retry       RetryPolicy
 	// DefaultAttrs is removed when a message names none; nil means every
 	// attribute name of the app, read with im_get_attr_name and cached.
 	DefaultAttrs []string

@@ -3,7 +3,7 @@ package bench
 import (
 	"testing"
 
-	"github.com/attr-eraser/attr-eraser/internal/batch"
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/message"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
@@ -11,9 +11,9 @@ import (
 
 // ParsePlan does what the processor does with a batch before the first
 // call: parse every body (message.Parse), resolve the attribute set, merge
-// (batch.Plan) and pack (batch.Pack). It returns the number of calls.
+// (eraser.Plan) and pack (eraser.Pack). It returns the number of calls.
 func ParsePlan(bodies []string, defaultAttrs []string) (int, error) {
-	requests := make([]batch.Request, 0, len(bodies))
+	requests := make([]eraser.Need, 0, len(bodies))
 	for i, body := range bodies {
 		req, err := message.Parse(body)
 		if err != nil {
@@ -23,10 +23,10 @@ func ParsePlan(bodies []string, defaultAttrs []string) (int, error) {
 		if attrs == nil {
 			attrs = defaultAttrs
 		}
-		requests = append(requests, batch.Request{Message: i, Accounts: req.Accounts, Attrs: attrs})
+		requests = append(requests, eraser.Need{Message: i, Accounts: req.Accounts, Attrs: attrs})
 	}
-	entries := batch.Plan(requests)
-	return len(batch.Pack(entries, erasure.MaxAccountsPerCall)), nil
+	entries := eraser.Plan(requests)
+	return len(eraser.Pack(entries, erasure.MaxAccountsPerCall)), nil
 }
 
 // Bodies returns the message bodies of one batch of shape s.

@@ -1,4 +1,4 @@
-package batch_test
+package eraser_test
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/attr-eraser/attr-eraser/internal/batch"
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
@@ -22,7 +22,7 @@ func withSpare(names ...string) []string {
 }
 
 // snapshot deep-copies requests, spare capacity included.
-func snapshot(rs []batch.Request) [][]string {
+func snapshot(rs []eraser.Need) [][]string {
 	var out [][]string
 	for _, r := range rs {
 		out = append(out, slices.Clone(r.Accounts[:cap(r.Accounts)]), slices.Clone(r.Attrs[:cap(r.Attrs)]))
@@ -33,27 +33,27 @@ func snapshot(rs []batch.Request) [][]string {
 func TestPlan(t *testing.T) {
 	tests := []struct {
 		name     string
-		requests []batch.Request
-		want     []batch.Entry
+		requests []eraser.Need
+		want     []eraser.Entry
 	}{
-		{"none", nil, []batch.Entry{}},
+		{"none", nil, []eraser.Entry{}},
 		{
 			"one message",
-			[]batch.Request{{Message: 0, Accounts: []string{"u1", "u2"}, Attrs: withSpare("sex")}},
-			[]batch.Entry{{"u1", []string{"sex"}, []int{0}}, {"u2", []string{"sex"}, []int{0}}},
+			[]eraser.Need{{Message: 0, Accounts: []string{"u1", "u2"}, Attrs: withSpare("sex")}},
+			[]eraser.Entry{{"u1", []string{"sex"}, []int{0}}, {"u2", []string{"sex"}, []int{0}}},
 		},
 		{
 			"duplicates within a message",
-			[]batch.Request{{Message: 0, Accounts: []string{"u1", "u2", "u1", "u1"}, Attrs: withSpare("sex")}},
-			[]batch.Entry{{"u1", []string{"sex"}, []int{0}}, {"u2", []string{"sex"}, []int{0}}},
+			[]eraser.Need{{Message: 0, Accounts: []string{"u1", "u2", "u1", "u1"}, Attrs: withSpare("sex")}},
+			[]eraser.Entry{{"u1", []string{"sex"}, []int{0}}, {"u2", []string{"sex"}, []int{0}}},
 		},
 		{
 			"first appearance order across messages",
-			[]batch.Request{
+			[]eraser.Need{
 				{Message: 0, Accounts: []string{"c", "a"}, Attrs: withSpare("sex")},
 				{Message: 1, Accounts: []string{"b", "a", "c", "d"}, Attrs: withSpare("sex")},
 			},
-			[]batch.Entry{
+			[]eraser.Entry{
 				{"c", []string{"sex"}, []int{0, 1}},
 				{"a", []string{"sex"}, []int{0, 1}},
 				{"b", []string{"sex"}, []int{1}},
@@ -62,46 +62,46 @@ func TestPlan(t *testing.T) {
 		},
 		{
 			"attrs union",
-			[]batch.Request{
+			[]eraser.Need{
 				{Message: 0, Accounts: []string{"u1", "u2"}, Attrs: withSpare("sex", "city")},
 				{Message: 1, Accounts: []string{"u1"}, Attrs: withSpare("city", "level")},
 				{Message: 2, Accounts: []string{"u2", "u1"}, Attrs: withSpare("country", "sex", "country")},
 			},
-			[]batch.Entry{
+			[]eraser.Entry{
 				{"u1", []string{"sex", "city", "level", "country"}, []int{0, 1, 2}},
 				{"u2", []string{"sex", "city", "country"}, []int{0, 2}},
 			},
 		},
 		{
 			"account in first and last message only",
-			[]batch.Request{
+			[]eraser.Need{
 				{Message: 0, Accounts: []string{"x"}, Attrs: withSpare("a")},
 				{Message: 1, Accounts: []string{"y"}, Attrs: withSpare("b")},
 				{Message: 2, Accounts: []string{"x", "x"}, Attrs: withSpare("a")},
 			},
-			[]batch.Entry{{"x", []string{"a"}, []int{0, 2}}, {"y", []string{"b"}, []int{1}}},
+			[]eraser.Entry{{"x", []string{"a"}, []int{0, 2}}, {"y", []string{"b"}, []int{1}}},
 		},
 		{
 			"message indexes need not start at zero",
-			[]batch.Request{
+			[]eraser.Need{
 				{Message: 4, Accounts: []string{"x"}, Attrs: withSpare("a")},
 				{Message: 7, Accounts: []string{"x"}, Attrs: withSpare("b")},
 			},
-			[]batch.Entry{{"x", []string{"a", "b"}, []int{4, 7}}},
+			[]eraser.Entry{{"x", []string{"a", "b"}, []int{4, 7}}},
 		},
 		{
 			"message without accounts",
-			[]batch.Request{
+			[]eraser.Need{
 				{Message: 0, Accounts: []string{}, Attrs: withSpare("a")},
 				{Message: 1, Accounts: []string{"x"}, Attrs: withSpare("b")},
 			},
-			[]batch.Entry{{"x", []string{"b"}, []int{1}}},
+			[]eraser.Entry{{"x", []string{"b"}, []int{1}}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := snapshot(tt.requests)
-			got := batch.Plan(tt.requests)
+			got := eraser.Plan(tt.requests)
 			if !slices.EqualFunc(got, tt.want, entryEqual) {
 				t.Errorf("Plan =\n %v\nwant\n %v", got, tt.want)
 			}
@@ -109,7 +109,7 @@ func TestPlan(t *testing.T) {
 				t.Errorf("Plan modified its input:\n before %q\n after  %q", before, after)
 			}
 			// Planning again gives the same result: determinism.
-			if again := batch.Plan(tt.requests); !slices.EqualFunc(got, again, entryEqual) {
+			if again := eraser.Plan(tt.requests); !slices.EqualFunc(got, again, entryEqual) {
 				t.Errorf("second Plan differs: %v", again)
 			}
 		})
@@ -120,12 +120,12 @@ func TestPlan(t *testing.T) {
 // not leak into another entry that started from the same request slice.
 func TestPlanEntriesIndependent(t *testing.T) {
 	shared := withSpare("sex")
-	requests := []batch.Request{
+	requests := []eraser.Need{
 		{Message: 0, Accounts: []string{"u1", "u2", "u3"}, Attrs: shared},
 		{Message: 1, Accounts: []string{"u1"}, Attrs: withSpare("city")},
 		{Message: 2, Accounts: []string{"u2"}, Attrs: withSpare("level")},
 	}
-	got := batch.Plan(requests)
+	got := eraser.Plan(requests)
 	want := [][]string{{"sex", "city"}, {"sex", "level"}, {"sex"}}
 	for i, e := range got {
 		if !slices.Equal(e.Attrs, want[i]) {
@@ -137,14 +137,14 @@ func TestPlanEntriesIndependent(t *testing.T) {
 	}
 }
 
-func entryEqual(a, b batch.Entry) bool {
+func entryEqual(a, b eraser.Entry) bool {
 	return a.Account == b.Account && slices.Equal(a.Attrs, b.Attrs) && slices.Equal(a.Messages, b.Messages)
 }
 
-func entries(n int) []batch.Entry {
-	out := make([]batch.Entry, n)
+func entries(n int) []eraser.Entry {
+	out := make([]eraser.Entry, n)
 	for i := range out {
-		out[i] = batch.Entry{Account: "u" + strconv.Itoa(i), Attrs: []string{"sex"}, Messages: []int{i}}
+		out[i] = eraser.Entry{Account: "u" + strconv.Itoa(i), Attrs: []string{"sex"}, Messages: []int{i}}
 	}
 	return out
 }
@@ -170,11 +170,11 @@ func TestPack(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("n=%d,size=%d", tt.n, tt.size), func(t *testing.T) {
 			in := entries(tt.n)
-			calls := batch.Pack(in, tt.size)
+			calls := eraser.Pack(in, tt.size)
 			if len(calls) != tt.wantCalls {
 				t.Fatalf("%d calls, want %d", len(calls), tt.wantCalls)
 			}
-			var flat []batch.Entry
+			var flat []eraser.Entry
 			for i, c := range calls {
 				if len(c) == 0 || len(c) > tt.wantSize {
 					t.Errorf("call %d has %d entries, want 1..%d", i, len(c), tt.wantSize)
@@ -197,17 +197,17 @@ func TestPack(t *testing.T) {
 	}
 }
 
-func singleAccountRequests(n int) []batch.Request {
+func singleAccountRequests(n int) []eraser.Need {
 	attrs := []string{"sex", "city"}
-	rs := make([]batch.Request, n)
+	rs := make([]eraser.Need, n)
 	for i := range rs {
-		rs[i] = batch.Request{Message: i, Accounts: []string{"user-" + strconv.Itoa(i)}, Attrs: attrs}
+		rs[i] = eraser.Need{Message: i, Accounts: []string{"user-" + strconv.Itoa(i)}, Attrs: attrs}
 	}
 	return rs
 }
 
 func TestPlanAndPack250Messages(t *testing.T) {
-	calls := batch.Pack(batch.Plan(singleAccountRequests(250)), erasure.MaxAccountsPerCall)
+	calls := eraser.Pack(eraser.Plan(singleAccountRequests(250)), erasure.MaxAccountsPerCall)
 	if len(calls) != 3 {
 		t.Fatalf("%d calls, want 3", len(calls))
 	}
@@ -230,7 +230,7 @@ func BenchmarkPlan(b *testing.B) {
 	requests := singleAccountRequests(10_000)
 	b.ReportAllocs()
 	for b.Loop() {
-		entries := batch.Plan(requests)
+		entries := eraser.Plan(requests)
 		if len(entries) != 10_000 {
 			b.Fatalf("%d entries", len(entries))
 		}

@@ -1,7 +1,7 @@
 // Package retry decides whether a failed API call is tried again and how
 // long to wait first. Like go-retryablehttp's CheckRetry and Backoff, both
 // are small functions kept apart from the transport and the sending loop.
-package retry
+package eraser
 
 import (
 	"cmp"
@@ -11,9 +11,9 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
-// Policy holds the retry limits. The zero value is usable: zero fields take
+// RetryPolicy holds the retry limits. The zero value is usable: zero fields take
 // the defaults below.
-type Policy struct {
+type RetryPolicy struct {
 	// MaxAttempts bounds the tries of one call, the first included.
 	MaxAttempts int
 	// Base and Cap bound the exponential backoff of retryable errors.
@@ -26,7 +26,7 @@ type Policy struct {
 	Rand func() float64
 }
 
-// Defaults of a zero Policy.
+// Defaults of a zero RetryPolicy.
 const (
 	DefaultMaxAttempts     = 6
 	DefaultBase            = 100 * time.Millisecond
@@ -38,7 +38,7 @@ const (
 // CheckRetry tells whether a call that failed with class on the given
 // attempt (0 for the first) should be tried again. Signature errors are
 // retried once by the caller after re-reading the key, outside this policy.
-func (p Policy) CheckRetry(attempt int, class tim.Class) bool {
+func (p RetryPolicy) CheckRetry(attempt int, class tim.Class) bool {
 	if attempt+1 >= cmp.Or(p.MaxAttempts, DefaultMaxAttempts) {
 		return false
 	}
@@ -52,7 +52,7 @@ func (p Policy) CheckRetry(attempt int, class tim.Class) bool {
 // Backoff returns the wait before retry number attempt+1: exponential with
 // full jitter (uniform in [0, min(cap, base*2^attempt))), which spreads the
 // retries of many concurrent calls instead of synchronising them.
-func (p Policy) Backoff(attempt int, class tim.Class) time.Duration {
+func (p RetryPolicy) Backoff(attempt int, class tim.Class) time.Duration {
 	base, ceiling := cmp.Or(p.Base, DefaultBase), cmp.Or(p.Cap, DefaultCap)
 	switch class {
 	case tim.RateLimited:

@@ -1,11 +1,11 @@
-package retry_test
+package eraser_test
 
 import (
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/attr-eraser/attr-eraser/internal/retry"
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
@@ -21,7 +21,7 @@ func TestCheckRetry(t *testing.T) {
 		maxAttempts int
 		wantTries   int // attempts 0..wantTries-2 retry, wantTries-1 and later do not
 	}{
-		{"default", 0, retry.DefaultMaxAttempts},
+		{"default", 0, eraser.DefaultMaxAttempts},
 		{"one try", 1, 1},
 		{"two tries", 2, 2},
 		{"three tries", 3, 3},
@@ -30,7 +30,7 @@ func TestCheckRetry(t *testing.T) {
 	for _, tt := range tests {
 		for _, class := range allClasses {
 			t.Run(fmt.Sprintf("%s/%s", tt.name, class), func(t *testing.T) {
-				p := retry.Policy{MaxAttempts: tt.maxAttempts}
+				p := eraser.RetryPolicy{MaxAttempts: tt.maxAttempts}
 				for attempt := 0; attempt < tt.wantTries+3; attempt++ {
 					want := retried[class] && attempt+1 < tt.wantTries
 					if got := p.CheckRetry(attempt, class); got != want {
@@ -40,8 +40,8 @@ func TestCheckRetry(t *testing.T) {
 			})
 		}
 	}
-	if retry.DefaultMaxAttempts != 6 {
-		t.Errorf("DefaultMaxAttempts = %d", retry.DefaultMaxAttempts)
+	if eraser.DefaultMaxAttempts != 6 {
+		t.Errorf("DefaultMaxAttempts = %d", eraser.DefaultMaxAttempts)
 	}
 }
 
@@ -52,7 +52,7 @@ func TestCheckRetryBoundsTries(t *testing.T) {
 		want int
 	}{{0, 6}, {1, 1}, {4, 4}}
 	for _, tt := range tests {
-		p := retry.Policy{MaxAttempts: tt.max}
+		p := eraser.RetryPolicy{MaxAttempts: tt.max}
 		tries := 0
 		for attempt := 0; ; attempt++ {
 			tries++
@@ -74,16 +74,16 @@ func fixed(r float64) func() float64 { return func() float64 { return r } }
 func TestBackoffRanges(t *testing.T) {
 	policies := []struct {
 		name string
-		p    retry.Policy
+		p    eraser.RetryPolicy
 		// effective bounds
 		base, ceiling, rlBase, rlCeiling time.Duration
 	}{
-		{"defaults", retry.Policy{}, retry.DefaultBase, retry.DefaultCap, retry.DefaultRateLimitedBase, retry.DefaultRateLimitedCap},
-		{"custom", retry.Policy{Base: 10 * time.Millisecond, Cap: time.Second, RateLimitedBase: 300 * time.Millisecond, RateLimitedCap: 3 * time.Second},
+		{"defaults", eraser.RetryPolicy{}, eraser.DefaultBase, eraser.DefaultCap, eraser.DefaultRateLimitedBase, eraser.DefaultRateLimitedCap},
+		{"custom", eraser.RetryPolicy{Base: 10 * time.Millisecond, Cap: time.Second, RateLimitedBase: 300 * time.Millisecond, RateLimitedCap: 3 * time.Second},
 			10 * time.Millisecond, time.Second, 300 * time.Millisecond, 3 * time.Second},
-		{"huge base", retry.Policy{Base: time.Minute, Cap: 10 * time.Minute, RateLimitedBase: time.Hour, RateLimitedCap: 2 * time.Hour},
+		{"huge base", eraser.RetryPolicy{Base: time.Minute, Cap: 10 * time.Minute, RateLimitedBase: time.Hour, RateLimitedCap: 2 * time.Hour},
 			time.Minute, 10 * time.Minute, time.Hour, 2 * time.Hour},
-		{"base above cap", retry.Policy{Base: 5 * time.Second, Cap: time.Second}, 5 * time.Second, time.Second, retry.DefaultRateLimitedBase, retry.DefaultRateLimitedCap},
+		{"base above cap", eraser.RetryPolicy{Base: 5 * time.Second, Cap: time.Second}, 5 * time.Second, time.Second, eraser.DefaultRateLimitedBase, eraser.DefaultRateLimitedCap},
 	}
 	attempts := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 29, 30, 31, 40, 62, 63, 64, 100, 1 << 20}
 	for _, pol := range policies {
@@ -130,7 +130,7 @@ func expLimit(base, ceiling time.Duration, attempt int) time.Duration {
 }
 
 func TestBackoffGrowsThenCaps(t *testing.T) {
-	p := retry.Policy{Rand: fixed(0.999)}
+	p := eraser.RetryPolicy{Rand: fixed(0.999)}
 	tests := []struct {
 		attempt int
 		want    time.Duration // the limit for Retryable with defaults
@@ -152,23 +152,23 @@ func TestBackoffGrowsThenCaps(t *testing.T) {
 }
 
 func TestBackoffNegativeAttempt(t *testing.T) {
-	p := retry.Policy{Rand: fixed(0.5)}
+	p := eraser.RetryPolicy{Rand: fixed(0.5)}
 	for _, class := range []tim.Class{tim.Retryable, tim.RateLimited, tim.Unknown} {
 		got := p.Backoff(-1, class)
-		if got < 0 || got > retry.DefaultRateLimitedBase {
+		if got < 0 || got > eraser.DefaultRateLimitedBase {
 			t.Errorf("Backoff(-1, %s) = %v", class, got)
 		}
 	}
 }
 
 func TestBackoffDefaultRand(t *testing.T) {
-	var p retry.Policy
+	var p eraser.RetryPolicy
 	for i := range 1000 {
 		attempt := i % 12
-		if got, limit := p.Backoff(attempt, tim.Retryable), expLimit(retry.DefaultBase, retry.DefaultCap, attempt); got < 0 || got >= limit {
+		if got, limit := p.Backoff(attempt, tim.Retryable), expLimit(eraser.DefaultBase, eraser.DefaultCap, attempt); got < 0 || got >= limit {
 			t.Fatalf("Retryable attempt %d: %v outside [0, %v)", attempt, got, limit)
 		}
-		if got, limit := p.Backoff(attempt, tim.RateLimited), expLimit(retry.DefaultRateLimitedBase, retry.DefaultRateLimitedCap, attempt); got < limit/2 || got >= limit {
+		if got, limit := p.Backoff(attempt, tim.RateLimited), expLimit(eraser.DefaultRateLimitedBase, eraser.DefaultRateLimitedCap, attempt); got < limit/2 || got >= limit {
 			t.Fatalf("RateLimited attempt %d: %v outside [%v, %v)", attempt, got, limit/2, limit)
 		}
 	}

@@ -1,4 +1,4 @@
-package handler_test
+package eraser_test
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
-	"github.com/attr-eraser/attr-eraser/internal/handler"
 )
 
 // cannedProcessor returns a fixed report and remembers how it was called.
@@ -65,14 +64,14 @@ func TestHandle(t *testing.T) {
 			results:    []eraser.MessageResult{{MessageID: "a", Outcome: eraser.Failed, Class: "signature"}},
 			systemic:   true,
 			wantFailed: []string{"a"},
-			wantErr:    handler.ErrSystemic,
+			wantErr:    eraser.ErrSystemic,
 		},
 		{
 			name:       "a failed message without id fails the batch",
 			arn:        standard,
 			results:    []eraser.MessageResult{{MessageID: "", Outcome: eraser.Invalid}},
 			wantFailed: []string{},
-			wantErr:    handler.ErrMissingMessageID,
+			wantErr:    eraser.ErrMissingMessageID,
 		},
 		{
 			name:       "fifo queue detected from the ARN",
@@ -86,7 +85,7 @@ func TestHandle(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			proc := &cannedProcessor{report: &eraser.Report{Messages: tt.results, Systemic: tt.systemic}}
 			obs := &countingObserver{}
-			h := &handler.Handler{Processor: proc, Observers: []handler.Observer{obs}}
+			h := &eraser.Handler{Processor: proc, Observers: []eraser.Observer{obs}}
 			var records []events.SQSMessage
 			for _, r := range tt.results {
 				records = append(records, events.SQSMessage{MessageId: r.MessageID, EventSourceARN: tt.arn})
@@ -102,7 +101,7 @@ func TestHandle(t *testing.T) {
 			if got == nil {
 				got = []string{}
 			}
-			if tt.wantErr != handler.ErrMissingMessageID && !slices.Equal(got, tt.wantFailed) {
+			if tt.wantErr != eraser.ErrMissingMessageID && !slices.Equal(got, tt.wantFailed) {
 				t.Errorf("failures = %v, want %v", got, tt.wantFailed)
 			}
 			if proc.fifo != tt.wantFIFO {
@@ -118,7 +117,7 @@ func TestHandle(t *testing.T) {
 func TestHandleUnconfiguredFailsEverything(t *testing.T) {
 	cfgErr := errors.New("SECRET_ID is required")
 	rec := &recordingObserver{}
-	h := &handler.Handler{ConfigErr: cfgErr, Observers: []handler.Observer{rec}}
+	h := &eraser.Handler{ConfigErr: cfgErr, Observers: []eraser.Observer{rec}}
 	event := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "a"}, {MessageId: "b"}}}
 	resp, err := h.Handle(context.Background(), event)
 	if !errors.Is(err, cfgErr) {
@@ -162,18 +161,18 @@ func (panickingObserver) Observe(context.Context, *eraser.Report) { panic("obser
 func TestHandlePanics(t *testing.T) {
 	tests := []struct {
 		name      string
-		processor handler.Processor
-		observers []handler.Observer
+		processor eraser.BatchProcessor
+		observers []eraser.Observer
 	}{
 		{"processor", &panickingProcessor{}, nil},
 		{"observer", &cannedProcessor{report: &eraser.Report{Messages: []eraser.MessageResult{
-			{MessageID: "a", Outcome: eraser.Erased}, {MessageID: "b", Outcome: eraser.Erased}}}}, []handler.Observer{panickingObserver{}}},
+			{MessageID: "a", Outcome: eraser.Erased}, {MessageID: "b", Outcome: eraser.Erased}}}}, []eraser.Observer{panickingObserver{}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs capture.Buffer
 			rec := &recordingObserver{}
-			h := &handler.Handler{
+			h := &eraser.Handler{
 				Processor: tt.processor,
 				Observers: append(tt.observers, rec),
 				Logger:    slog.New(slog.NewJSONHandler(&logs, nil)),

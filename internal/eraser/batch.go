@@ -1,6 +1,6 @@
 // Package batch merges the accounts of many erasure requests and packs them
 // into API calls of at most erasure.MaxAccountsPerCall accounts.
-package batch
+package eraser
 
 import (
 	"slices"
@@ -8,8 +8,8 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
-// Request is one message's erasure, with its attribute set resolved.
-type Request struct {
+// Need is one message's erasure, with its attribute set resolved.
+type Need struct {
 	// Message is the index of the message in its batch.
 	Message  int
 	Accounts []string
@@ -26,7 +26,7 @@ type Entry struct {
 
 // Plan merges requests into one entry per account, in order of first
 // appearance, so the same batch always gives the same calls.
-func Plan(requests []Request) []Entry {
+func Plan(requests []Need) []Entry {
 	total := 0
 	for _, r := range requests {
 		total += len(r.Accounts)

@@ -1,7 +1,7 @@
 // Package handler is the Lambda-facing side of the function: it takes an SQS
 // event, lets the eraser process it, reports what happened, and answers with
 // the partial batch response.
-package handler
+package eraser
 
 import (
 	"cmp"
@@ -11,21 +11,19 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
+	"github.com/aws/aws-lambda-go/events"
 )
 
-// Processor handles the records of one batch (satisfied by
-// *eraser.Processor).
-type Processor interface {
-	Process(ctx context.Context, records []events.SQSMessage, fifo bool) *eraser.Report
+// BatchProcessor handles the records of one batch (satisfied by
+// *Processor).
+type BatchProcessor interface {
+	Process(ctx context.Context, records []events.SQSMessage, fifo bool) *Report
 }
 
 // Observer is told the outcome of every batch: audit lines, metrics.
 type Observer interface {
-	Observe(ctx context.Context, report *eraser.Report)
+	Observe(ctx context.Context, report *Report)
 }
 
 // ErrSystemic is returned when every message of a batch failed for the same
@@ -38,7 +36,7 @@ var ErrMissingMessageID = errors.New("a failed message has no messageId; failing
 
 // Handler handles SQS events. It is safe for concurrent use.
 type Handler struct {
-	Processor Processor
+	Processor BatchProcessor
 	Observers []Observer
 	Logger    *slog.Logger
 	// ConfigErr, when set, is the reason the function cannot run: every
@@ -49,7 +47,7 @@ type Handler struct {
 // Handle processes one SQS event and returns the messages SQS must deliver
 // again.
 func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQSEventResponse, error) {
-	var report *eraser.Report
+	var report *Report
 	if h.ConfigErr != nil {
 		report = failAll(event.Records, tim.Configuration.String(), h.ConfigErr)
 		report.Systemic = true
@@ -59,7 +57,7 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 	if !h.observe(ctx, report) {
 		// An audit line may be missing: delivered again, each message is
 		// audited again (erasure is idempotent), so the evidence is whole.
-		report = failAll(event.Records, eraser.ClassInternal, errObserverPanicked)
+		report = failAll(event.Records, ClassInternal, errObserverPanicked)
 	}
 
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
@@ -81,10 +79,10 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 // process runs the processor. The processor recovers its own panics where
 // it can tell which messages they touched; one that escapes it fails the
 // whole batch, class internal, and the process keeps serving.
-func (h *Handler) process(ctx context.Context, records []events.SQSMessage) (report *eraser.Report) {
+func (h *Handler) process(ctx context.Context, records []events.SQSMessage) (report *Report) {
 	defer func() {
 		if v := recover(); v != nil {
-			report = failAll(records, eraser.ClassInternal, eraser.Recovered(ctx, h.logger(), "processing a batch", v))
+			report = failAll(records, ClassInternal, Recovered(ctx, h.logger(), "processing a batch", v))
 		}
 	}()
 	return h.Processor.Process(ctx, records, isFIFO(records))
@@ -94,13 +92,13 @@ var errObserverPanicked = errors.New("internal error: writing the audit lines or
 
 // observe hands the report to every observer and tells whether all of them
 // finished. An observer's panic is logged and the others still run.
-func (h *Handler) observe(ctx context.Context, report *eraser.Report) (ok bool) {
+func (h *Handler) observe(ctx context.Context, report *Report) (ok bool) {
 	ok = true
 	for _, o := range h.Observers {
 		func() {
 			defer func() {
 				if v := recover(); v != nil {
-					eraser.Recovered(ctx, h.logger(), fmt.Sprintf("reporting to %T", o), v)
+					Recovered(ctx, h.logger(), fmt.Sprintf("reporting to %T", o), v)
 					ok = false
 				}
 			}()
@@ -116,10 +114,10 @@ func (h *Handler) logger() *slog.Logger {
 
 // failAll reports every message failed with class for cause, so the audit
 // trail and metrics still account for each of them.
-func failAll(records []events.SQSMessage, class string, cause error) *eraser.Report {
-	report := &eraser.Report{Messages: make([]eraser.MessageResult, len(records))}
+func failAll(records []events.SQSMessage, class string, cause error) *Report {
+	report := &Report{Messages: make([]MessageResult, len(records))}
 	for i, r := range records {
-		report.Messages[i] = eraser.MessageResult{MessageID: r.MessageId, Outcome: eraser.Failed, Class: class, Err: cause}
+		report.Messages[i] = MessageResult{MessageID: r.MessageId, Outcome: Failed, Class: class, Err: cause}
 	}
 	return report
 }

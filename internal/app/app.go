@@ -10,14 +10,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/attr-eraser/attr-eraser/internal/audit"
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/credentials"
-	"github.com/attr-eraser/attr-eraser/internal/emf"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
-	"github.com/attr-eraser/attr-eraser/internal/logging"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/usersig"
 )
@@ -41,14 +39,14 @@ type Options struct {
 // once here, and every invocation then reports all its messages failed, in
 // the response, the audit lines and the metrics, so nothing is acknowledged.
 func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, opts Options) *eraser.Handler {
-	logger := logging.New(out, cfg.LogLevel)
-	metrics := &emf.Writer{Out: out, Namespace: cfg.MetricsNamespace, FunctionName: lambdacontext.FunctionName}
+	logger := telemetry.NewLogger(out, cfg.LogLevel)
+	metrics := &telemetry.Metrics{Out: out, Namespace: cfg.MetricsNamespace, FunctionName: lambdacontext.FunctionName}
 	unconfigured := func(msg string, err error) *eraser.Handler {
 		logger.ErrorContext(ctx, msg+"; every message will be reported failed", "error", err)
 		return &eraser.Handler{
 			Logger:    logger,
 			ConfigErr: err,
-			Observers: []eraser.Observer{&audit.Logger{Logger: logger, Keys: noAuditKey{err}}, metrics},
+			Observers: []eraser.Observer{&telemetry.Audit{Logger: logger, Keys: noAuditKey{err}}, metrics},
 		}
 	}
 	if cfgErr != nil {
@@ -86,7 +84,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		Processor: p,
 		Logger:    logger,
 		Observers: []eraser.Observer{
-			&audit.Logger{Logger: logger, Keys: source},
+			&telemetry.Audit{Logger: logger, Keys: source},
 			metrics,
 		},
 	}

@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
-	"github.com/attr-eraser/attr-eraser/internal/audit"
 	"github.com/attr-eraser/attr-eraser/internal/credentials"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
@@ -85,7 +85,7 @@ func TestNoLeakUnderFaults(t *testing.T) {
 	// written as several audit lines, and an account Tencent reports failed.
 	tencent.FailAccounts(70402, leakAccount("b1", 3, 0)) // a per-account failure; 70107 would count as erased
 	b1 := leakBatch("b1", false)
-	b1 = append(b1, leakSQS("b1-big", leakBody("user.deleted", leakAccounts("big", 0, audit.DefaultHashesPerLine+1), nil, "evt-b1-big"), false))
+	b1 = append(b1, leakSQS("b1-big", leakBody("user.deleted", leakAccounts("big", 0, telemetry.DefaultHashesPerLine+1), nil, "evt-b1-big"), false))
 	invoke("normal", b1, leakAuditKey(keys["initial"]), map[string]string{"b1-03": "unknown", "b1-bad-type": "invalid"})
 
 	// 2. A FIFO batch: after the first failure everything else fails.
@@ -186,8 +186,8 @@ func TestNoLeakUnderFaults(t *testing.T) {
 				var got []string
 				for _, p := range ls {
 					got = append(got, p.AccountHashes...)
-					if p.AuditKeyID != audit.KeyID(inv.auditKey) {
-						t.Errorf("%s: message %s: auditKeyId %s, want %s", inv.requestID, m.MessageId, p.AuditKeyID, audit.KeyID(inv.auditKey))
+					if p.AuditKeyID != telemetry.KeyID(inv.auditKey) {
+						t.Errorf("%s: message %s: auditKeyId %s, want %s", inv.requestID, m.MessageId, p.AuditKeyID, telemetry.KeyID(inv.auditKey))
 					}
 				}
 				if !slices.Equal(got, want) {
@@ -201,7 +201,7 @@ func TestNoLeakUnderFaults(t *testing.T) {
 			if hashed == 0 {
 				t.Errorf("%s: no message with account hashes", inv.requestID)
 			}
-			keyIDs = append(keyIDs, audit.KeyID(inv.auditKey))
+			keyIDs = append(keyIDs, telemetry.KeyID(inv.auditKey))
 		}
 		// Each rotation changes the audit key, so the same account gets a
 		// new hash: audithash must be run with the key of the period.
@@ -326,7 +326,7 @@ func leakExpectedHashes(t *testing.T, raw string, key []byte) []string {
 	}
 	var h []string
 	for _, a := range m.Accounts {
-		if hash := audit.Hash(key, a); !slices.Contains(h, hash) {
+		if hash := telemetry.Hash(key, a); !slices.Contains(h, hash) {
 			h = append(h, hash)
 		}
 	}

@@ -1,5 +1,6 @@
-// Package batch merges the accounts of many erasure requests and packs them
-// into API calls of at most erasure.MaxAccountsPerCall accounts.
+// Planning: merge the accounts of many messages and pack them into API
+// calls of at most erasure.MaxAccountsPerCall accounts.
+
 package eraser
 
 import (

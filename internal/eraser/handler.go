@@ -1,6 +1,6 @@
-// Package handler is the Lambda-facing side of the function: it takes an SQS
-// event, lets the eraser process it, reports what happened, and answers with
-// the partial batch response.
+// The Lambda-facing side: take an SQS event, process it, report what
+// happened, and answer with the partial batch response.
+
 package eraser
 
 import (

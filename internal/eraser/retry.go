@@ -1,6 +1,7 @@
-// Package retry decides whether a failed API call is tried again and how
-// long to wait first. Like go-retryablehttp's CheckRetry and Backoff, both
-// are small functions kept apart from the transport and the sending loop.
+// Whether a failed API call is tried again and how long to wait first.
+// Like go-retryablehttp's CheckRetry and Backoff, both are small functions
+// kept apart from the transport and the sending loop.
+
 package eraser
 
 import (

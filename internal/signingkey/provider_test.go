@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/dev/fakeclock"
-	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
+	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"

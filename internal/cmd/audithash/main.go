@@ -47,10 +47,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/attr-eraser/attr-eraser/internal/audit"
 	"github.com/attr-eraser/attr-eraser/internal/credentials"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 )
 
 // Exit statuses.
@@ -142,9 +142,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	w := bufio.NewWriter(stdout)
-	id := audit.KeyID(key)
+	id := telemetry.KeyID(key)
 	for _, a := range accounts {
-		fmt.Fprintf(w, "%s  %s\n", audit.Hash(key, a), id)
+		fmt.Fprintf(w, "%s  %s\n", telemetry.Hash(key, a), id)
 	}
 	if err := w.Flush(); err != nil {
 		fmt.Fprintf(stderr, "audithash: %v\n", err)

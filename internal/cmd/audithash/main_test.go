@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/attr-eraser/attr-eraser/internal/audit"
 	"github.com/attr-eraser/attr-eraser/internal/credentials"
-	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
+	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 )
 
 const (
@@ -46,7 +46,7 @@ func runCmd(t *testing.T, stdin string, args ...string) result {
 func want(key []byte, accounts ...string) string {
 	var b strings.Builder
 	for _, a := range accounts {
-		b.WriteString(audit.Hash(key, a) + "  " + audit.KeyID(key) + "\n")
+		b.WriteString(telemetry.Hash(key, a) + "  " + telemetry.KeyID(key) + "\n")
 	}
 	return b.String()
 }

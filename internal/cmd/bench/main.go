@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/dev/bench"
-	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 )
 

@@ -1,4 +1,4 @@
-package audit_test
+package telemetry_test
 
 import (
 	"bytes"
@@ -15,11 +15,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/attr-eraser/attr-eraser/internal/audit"
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
-	"github.com/attr-eraser/attr-eraser/internal/logging"
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 )
 
 // testKey keys the hashes of every test here. Its vectors below were
@@ -35,10 +34,10 @@ const (
 var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 func TestHashVector(t *testing.T) {
-	if got := audit.Hash(testKey, "user-1001"); got != testKeyHash {
+	if got := telemetry.Hash(testKey, "user-1001"); got != testKeyHash {
 		t.Errorf("Hash = %s, want %s", got, testKeyHash)
 	}
-	if got := audit.KeyID(testKey); got != testKeyKeyID {
+	if got := telemetry.KeyID(testKey); got != testKeyKeyID {
 		t.Errorf("KeyID = %s, want %s", got, testKeyKeyID)
 	}
 }
@@ -58,28 +57,28 @@ func TestHashProperties(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := audit.Hash(tt.key, tt.account)
+			h := telemetry.Hash(tt.key, tt.account)
 			if !hex32.MatchString(h) {
 				t.Errorf("Hash = %q, want 32 lower-case hex characters", h)
 			}
-			if again := audit.Hash(tt.key, tt.account); again != h {
+			if again := telemetry.Hash(tt.key, tt.account); again != h {
 				t.Errorf("Hash is not stable: %s then %s", h, again)
 			}
 			if strings.Contains(h, tt.account) {
 				t.Errorf("Hash %q contains the account", h)
 			}
-			if other := audit.Hash(append(bytes.Clone(tt.key), 'x'), tt.account); other == h {
+			if other := telemetry.Hash(append(bytes.Clone(tt.key), 'x'), tt.account); other == h {
 				t.Errorf("Hash does not depend on the key")
 			}
-			if other := audit.Hash(tt.key, tt.account+"x"); other == h {
+			if other := telemetry.Hash(tt.key, tt.account+"x"); other == h {
 				t.Errorf("Hash does not depend on the account")
 			}
 		})
 	}
-	if audit.KeyID(testKey) == audit.KeyID(otherKey) {
+	if telemetry.KeyID(testKey) == telemetry.KeyID(otherKey) {
 		t.Error("KeyID is the same for two keys")
 	}
-	if id := audit.KeyID(testKey); !regexp.MustCompile(`^[0-9a-f]{8}$`).MatchString(id) || strings.Contains(string(testKey), id) {
+	if id := telemetry.KeyID(testKey); !regexp.MustCompile(`^[0-9a-f]{8}$`).MatchString(id) || strings.Contains(string(testKey), id) {
 		t.Errorf("KeyID = %q, want 8 hex characters that do not reveal the key", id)
 	}
 }
@@ -136,10 +135,10 @@ func decode(t *testing.T, out string) []line {
 }
 
 // observe runs one Observe over report and returns the raw output.
-func observe(t *testing.T, ks audit.KeySource, perLine int, report *eraser.Report) string {
+func observe(t *testing.T, ks telemetry.KeySource, perLine int, report *eraser.Report) string {
 	t.Helper()
 	var buf bytes.Buffer
-	l := &audit.Logger{
+	l := &telemetry.Audit{
 		Logger:        slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Keys:          ks,
 		HashesPerLine: perLine,
@@ -160,7 +159,7 @@ func accounts(prefix string, n int) []string {
 func hashes(key []byte, accts []string) []string {
 	h := make([]string, len(accts))
 	for i, a := range accts {
-		h[i] = audit.Hash(key, a)
+		h[i] = telemetry.Hash(key, a)
 	}
 	return h
 }
@@ -256,10 +255,10 @@ func TestAuditLines(t *testing.T) {
 		{
 			name: "default hashes per line",
 			keys: keys{key: testKey},
-			msg:  eraser.MessageResult{MessageID: "m-1", Request: request(accounts("acct-big", audit.DefaultHashesPerLine+1)), Outcome: eraser.Erased},
+			msg:  eraser.MessageResult{MessageID: "m-1", Request: request(accounts("acct-big", telemetry.DefaultHashesPerLine+1)), Outcome: eraser.Erased},
 			want: []wantLine{
-				{level: "INFO", outcome: "erased", hashes: hashes(testKey, accounts("acct-big", audit.DefaultHashesPerLine)), part: 1, parts: 2},
-				{level: "INFO", outcome: "erased", hashes: hashes(testKey, accounts("acct-big", audit.DefaultHashesPerLine+1)[audit.DefaultHashesPerLine:]), part: 2, parts: 2},
+				{level: "INFO", outcome: "erased", hashes: hashes(testKey, accounts("acct-big", telemetry.DefaultHashesPerLine)), part: 1, parts: 2},
+				{level: "INFO", outcome: "erased", hashes: hashes(testKey, accounts("acct-big", telemetry.DefaultHashesPerLine+1)[telemetry.DefaultHashesPerLine:]), part: 2, parts: 2},
 			},
 		},
 		{
@@ -450,8 +449,8 @@ func TestAuditIgnoresLogLevel(t *testing.T) {
 	for _, level := range []string{"debug", "info", "warn", "error"} {
 		t.Run(level, func(t *testing.T) {
 			var buf bytes.Buffer
-			logger := logging.New(&buf, level)
-			l := &audit.Logger{Logger: logger, Keys: keys{key: testKey}}
+			logger := telemetry.NewLogger(&buf, level)
+			l := &telemetry.Audit{Logger: logger, Keys: keys{key: testKey}}
 			ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-42"})
 			l.Observe(ctx, &eraser.Report{Messages: []eraser.MessageResult{
 				{MessageID: "m-1", Request: request(accounts("lvl", 1)), Outcome: eraser.Erased},
@@ -474,7 +473,7 @@ func TestAuditIgnoresLogLevel(t *testing.T) {
 
 func TestAuditConcurrentObserve(t *testing.T) {
 	var buf capture.Buffer
-	l := &audit.Logger{Logger: slog.New(slog.NewJSONHandler(&buf, nil)), Keys: keys{key: testKey}, HashesPerLine: 1}
+	l := &telemetry.Audit{Logger: slog.New(slog.NewJSONHandler(&buf, nil)), Keys: keys{key: testKey}, HashesPerLine: 1}
 	done := make(chan struct{})
 	for i := range 8 {
 		go func() {

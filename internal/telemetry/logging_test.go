@@ -1,4 +1,4 @@
-package logging_test
+package telemetry_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/attr-eraser/attr-eraser/internal/logging"
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 )
 
 func TestParseLevel(t *testing.T) {
@@ -18,7 +18,7 @@ func TestParseLevel(t *testing.T) {
 		"WARN": slog.LevelWarn, "error": slog.LevelError, "FATAL": slog.LevelError, "bogus": slog.LevelInfo,
 	}
 	for in, want := range tests {
-		if got := logging.ParseLevel(in); got != want {
+		if got := telemetry.ParseLevel(in); got != want {
 			t.Errorf("ParseLevel(%q) = %v, want %v", in, got, want)
 		}
 	}
@@ -26,7 +26,7 @@ func TestParseLevel(t *testing.T) {
 
 func TestRequestIDAndLevel(t *testing.T) {
 	var buf bytes.Buffer
-	logger := logging.New(&buf, "warn").With("component", "test")
+	logger := telemetry.NewLogger(&buf, "warn").With("component", "test")
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-42"})
 	logger.InfoContext(ctx, "dropped below warn")
 	logger.WarnContext(ctx, "kept", "n", 1)

@@ -1,6 +1,7 @@
-// Package logging builds the function's JSON logger: log/slog with the
-// Lambda request ID on every line written inside an invocation.
-package logging
+// The diagnostic logger: log/slog with the Lambda request ID on every line
+// written inside an invocation.
+
+package telemetry
 
 import (
 	"context"
@@ -11,9 +12,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-// New returns a JSON logger writing to w at level ("debug", "info", "warn"
+// NewLogger returns a JSON logger writing to w at level ("debug", "info", "warn"
 // or "error"; anything else means info).
-func New(w io.Writer, level string) *slog.Logger {
+func NewLogger(w io.Writer, level string) *slog.Logger {
 	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: ParseLevel(level)})
 	return slog.New(requestIDHandler{h})
 }

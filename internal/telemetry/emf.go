@@ -1,7 +1,8 @@
-// Package emf writes CloudWatch Embedded Metric Format lines: JSON log lines
-// that CloudWatch turns into metrics without an API call or a dependency.
+// CloudWatch Embedded Metric Format: JSON log lines that CloudWatch turns
+// into metrics without an API call or a dependency.
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
-package emf
+
+package telemetry
 
 import (
 	"context"
@@ -31,8 +32,8 @@ const (
 	DimClass        = "Class"
 )
 
-// Writer writes the metrics of each batch. It is safe for concurrent use.
-type Writer struct {
+// Metrics writes the metrics of each batch. It is safe for concurrent use.
+type Metrics struct {
 	Out          io.Writer
 	Namespace    string
 	FunctionName string
@@ -84,7 +85,7 @@ func (d Document) MarshalJSON() ([]byte, error) {
 // CloudWatch rejects an empty dimension value, so without a FunctionName
 // (outside Lambda) the lines carry no FunctionName dimension, and a failure
 // without a class is counted as "unknown".
-func (w *Writer) Observe(_ context.Context, r *eraser.Report) {
+func (w *Metrics) Observe(_ context.Context, r *eraser.Report) {
 	now := time.Now
 	if w.Now != nil {
 		now = w.Now

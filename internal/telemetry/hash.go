@@ -1,4 +1,4 @@
-package audit
+package telemetry
 
 import (
 	"crypto/hmac"

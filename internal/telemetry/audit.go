@@ -1,7 +1,8 @@
-// Package audit writes the evidence of an erasure: one JSON line per
-// message saying what was done, naming accounts only by keyed hashes, and
-// one summary line per invocation.
-package audit
+// The audit trail: the evidence of an erasure, one JSON line per message
+// saying what was done, naming accounts only by keyed hashes, and one
+// summary line per invocation.
+
+package telemetry
 
 import (
 	"context"
@@ -24,11 +25,11 @@ type KeySource interface {
 // several lines, "part" 1 to "parts".
 const DefaultHashesPerLine = 1000
 
-// Logger writes audit and summary lines. It is safe for concurrent use.
+// Audit writes audit and summary lines. It is safe for concurrent use.
 //
 // The lines are evidence, so they are written whatever the logger's level:
 // LOG_LEVEL=warn or error quiets the diagnostic lines, never the audit trail.
-type Logger struct {
+type Audit struct {
 	Logger *slog.Logger
 	Keys   KeySource
 	// HashesPerLine bounds the hashes on one line; zero means the default.
@@ -36,7 +37,7 @@ type Logger struct {
 }
 
 // Observe writes the lines of one batch.
-func (l *Logger) Observe(ctx context.Context, report *eraser.Report) {
+func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 	key, keyErr := l.Keys.AuditKey(ctx)
 	var keyAttrs []slog.Attr
 	if keyErr == nil {
@@ -99,14 +100,14 @@ func (l *Logger) Observe(ctx context.Context, report *eraser.Report) {
 // write hands one line to the logger's handler without asking whether its
 // level is enabled: the audit trail and the summary must not disappear
 // because LOG_LEVEL was raised to quiet the diagnostic lines.
-func (l *Logger) write(ctx context.Context, level slog.Level, msg string, attrs []slog.Attr) {
+func (l *Audit) write(ctx context.Context, level slog.Level, msg string, attrs []slog.Attr) {
 	r := slog.NewRecord(time.Now(), level, msg, 0)
 	r.AddAttrs(attrs...)
 	_ = l.Logger.Handler().Handle(ctx, r) // a log write has nowhere to report failure
 }
 
 // summary writes the invocation's one summary line.
-func (l *Logger) summary(ctx context.Context, r *eraser.Report) {
+func (l *Audit) summary(ctx context.Context, r *eraser.Report) {
 	var erased, failed, invalid int
 	for _, m := range r.Messages {
 		switch m.Outcome {

@@ -1,4 +1,4 @@
-package emf_test
+package telemetry_test
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/attr-eraser/attr-eraser/internal/emf"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 )
 
 // Limits of the Embedded Metric Format and of the CloudWatch API it feeds:
@@ -245,7 +245,7 @@ func TestCheckEMFRejects(t *testing.T) {
 	}
 }
 
-// doc is the decoded form of one line the Writer emits.
+// doc is the decoded form of one line the Metrics emits.
 type doc struct {
 	AWS struct {
 		Timestamp         int64 `json:"Timestamp"`
@@ -270,7 +270,7 @@ func (d doc) metricNames() []string {
 	return names
 }
 
-func observe(t *testing.T, w *emf.Writer, r *eraser.Report) []doc {
+func observeMetrics(t *testing.T, w *telemetry.Metrics, r *eraser.Report) []doc {
 	t.Helper()
 	var buf bytes.Buffer
 	w.Out = &buf
@@ -345,14 +345,14 @@ func TestWriterLines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := counters
 			r.Messages = tt.messages
-			w := &emf.Writer{Namespace: tt.namespace, FunctionName: tt.function, Now: func() time.Time { return now }}
-			docs := observe(t, w, &r)
+			w := &telemetry.Metrics{Namespace: tt.namespace, FunctionName: tt.function, Now: func() time.Time { return now }}
+			docs := observeMetrics(t, w, &r)
 			if len(docs) != 1+len(tt.wantFailed) {
 				t.Fatalf("got %d lines, want %d", len(docs), 1+len(tt.wantFailed))
 			}
 			var fnDims []string
 			if tt.function != "" {
-				fnDims = []string{emf.DimFunctionName}
+				fnDims = []string{telemetry.DimFunctionName}
 			}
 			for i, d := range docs {
 				dir := d.AWS.CloudWatchMetrics[0]
@@ -362,15 +362,15 @@ func TestWriterLines(t *testing.T) {
 				if dir.Namespace != tt.namespace {
 					t.Errorf("line %d: Namespace %q, want %q", i, dir.Namespace, tt.namespace)
 				}
-				if tt.function != "" && d.raw[emf.DimFunctionName] != tt.function {
-					t.Errorf("line %d: FunctionName %v, want %q", i, d.raw[emf.DimFunctionName], tt.function)
+				if tt.function != "" && d.raw[telemetry.DimFunctionName] != tt.function {
+					t.Errorf("line %d: FunctionName %v, want %q", i, d.raw[telemetry.DimFunctionName], tt.function)
 				}
-				if _, present := d.raw[emf.DimFunctionName]; tt.function == "" && present {
+				if _, present := d.raw[telemetry.DimFunctionName]; tt.function == "" && present {
 					t.Errorf("line %d: FunctionName present without a function name", i)
 				}
 				wantDims := fnDims
 				if i > 0 {
-					wantDims = append(slices.Clone(fnDims), emf.DimClass)
+					wantDims = append(slices.Clone(fnDims), telemetry.DimClass)
 				}
 				if len(dir.Dimensions) != 1 || !slices.Equal(dir.Dimensions[0], wantDims) {
 					t.Errorf("line %d: Dimensions %v, want [%v]", i, dir.Dimensions, wantDims)
@@ -382,12 +382,12 @@ func TestWriterLines(t *testing.T) {
 			if got := main.metricNames(); !slices.Equal(got, wantMetrics) {
 				t.Errorf("metrics %v, want %v", got, wantMetrics)
 			}
-			for name, want := range map[string]float64{emf.AccountsErased: 180, emf.ApiCalls: 9, emf.ApiRetries: 4, emf.RateLimited: 2, emf.InvocationDurationMs: 2500} {
+			for name, want := range map[string]float64{telemetry.AccountsErased: 180, telemetry.ApiCalls: 9, telemetry.ApiRetries: 4, telemetry.RateLimited: 2, telemetry.InvocationDurationMs: 2500} {
 				if main.raw[name] != want {
 					t.Errorf("%s = %v, want %v", name, main.raw[name], want)
 				}
 			}
-			if _, present := main.raw[emf.MessagesFailed]; present {
+			if _, present := main.raw[telemetry.MessagesFailed]; present {
 				t.Error("MessagesFailed on the counters line, where it has no Class")
 			}
 
@@ -396,8 +396,8 @@ func TestWriterLines(t *testing.T) {
 				if got := d.metricNames(); !slices.Equal(got, []string{"MessagesFailed/Count"}) {
 					t.Errorf("failure line %d: metrics %v, want MessagesFailed/Count", i, got)
 				}
-				if d.raw[emf.DimClass] != class || d.raw[emf.MessagesFailed] != float64(tt.want[class]) {
-					t.Errorf("failure line %d: Class %v MessagesFailed %v, want %s %d", i, d.raw[emf.DimClass], d.raw[emf.MessagesFailed], class, tt.want[class])
+				if d.raw[telemetry.DimClass] != class || d.raw[telemetry.MessagesFailed] != float64(tt.want[class]) {
+					t.Errorf("failure line %d: Class %v MessagesFailed %v, want %s %d", i, d.raw[telemetry.DimClass], d.raw[telemetry.MessagesFailed], class, tt.want[class])
 				}
 			}
 		})
@@ -406,16 +406,16 @@ func TestWriterLines(t *testing.T) {
 
 func TestWriterDefaultClock(t *testing.T) {
 	before := time.Now().UnixMilli()
-	docs := observe(t, &emf.Writer{Namespace: "AttrEraser", FunctionName: "fn"}, &eraser.Report{})
+	docs := observeMetrics(t, &telemetry.Metrics{Namespace: "AttrEraser", FunctionName: "fn"}, &eraser.Report{})
 	if ts := docs[0].AWS.Timestamp; ts < before || ts > time.Now().UnixMilli() {
 		t.Errorf("Timestamp %d is not the current time in milliseconds", ts)
 	}
 }
 
-// Concurrent invocations share one Writer; their lines must not interleave.
+// Concurrent invocations share one Metrics; their lines must not interleave.
 func TestWriterConcurrent(t *testing.T) {
 	var buf bytes.Buffer
-	w := &emf.Writer{Out: &buf, Namespace: "AttrEraser", FunctionName: "fn"}
+	w := &telemetry.Metrics{Out: &buf, Namespace: "AttrEraser", FunctionName: "fn"}
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Add(1)

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/attr-eraser/attr-eraser/internal/config"
-	"github.com/attr-eraser/attr-eraser/internal/credentials"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
@@ -57,7 +56,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		return unconfigured("cannot create the Secrets Manager client", err)
 	}
 	keys.Logger = logger
-	source := &credentials.Source{
+	source := &signingkey.Source{
 		Keys:       keys,
 		UserSigs:   &usersig.Cache{},
 		SDKAppID:   cfg.SDKAppID,

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
-	"github.com/attr-eraser/attr-eraser/internal/credentials"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
@@ -338,7 +337,7 @@ func leakSecretValue(key string) string {
 }
 
 func leakAuditKey(key string) []byte {
-	return credentials.AuditKey(signingkey.Key{Secret: []byte(key)})
+	return signingkey.AuditKey(signingkey.Key{Secret: []byte(key)})
 }
 
 // leakAssertNoWindow fails if any n-byte window of secret occurs in s: a

@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/attr-eraser/attr-eraser/internal/credentials"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
@@ -73,7 +72,7 @@ func newFixture(t *testing.T, cfg timtest.Config) *fixture {
 	}
 	t.Cleanup(stub.Close)
 	keys := &memoryKeys{key: signingkey.Key{Secret: []byte(testKey), Version: "v1"}}
-	source := &credentials.Source{Keys: keys, UserSigs: &usersig.Cache{}, SDKAppID: timtest.DefaultSDKAppID, Identifier: timtest.DefaultIdentifier}
+	source := &signingkey.Source{Keys: keys, UserSigs: &usersig.Cache{}, SDKAppID: timtest.DefaultSDKAppID, Identifier: timtest.DefaultIdentifier}
 	base := mustURL(t, stub.URL())
 	p := &eraser.Processor{
 		API:         &tim.Client{BaseURL: base, Signer: source, HTTPClient: tim.NewHTTPClient(2*time.Second, 16)},

@@ -4,7 +4,7 @@
 //
 // The audit key is found exactly as the function finds it: the signing
 // secret's auditKey field when it has one, else a key derived from the
-// signing key (credentials.AuditKey).
+// signing key (signingkey.AuditKey).
 //
 // Usage:
 //
@@ -47,7 +47,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/attr-eraser/attr-eraser/internal/credentials"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
@@ -180,7 +179,7 @@ func keyFromSecret(ctx context.Context, secretID, stage, versionID string) ([]by
 	if err != nil {
 		return nil, err
 	}
-	return credentials.AuditKey(k), nil
+	return signingkey.AuditKey(k), nil
 }
 
 // versionPicker asks Secrets Manager for one version of the secret instead
@@ -222,7 +221,7 @@ func keyFromFile(path string, derive bool) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		return credentials.AuditKey(k), nil
+		return signingkey.AuditKey(k), nil
 	}
 	key := bytes.TrimRight(data, "\r\n")
 	switch {

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/attr-eraser/attr-eraser/internal/credentials"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
@@ -80,7 +79,7 @@ func assertNoKey(t *testing.T, r result, keys ...[]byte) {
 }
 
 func derived(secret string) []byte {
-	return credentials.AuditKey(signingkey.Key{Secret: []byte(secret)})
+	return signingkey.AuditKey(signingkey.Key{Secret: []byte(secret)})
 }
 
 func TestFromSecretsManager(t *testing.T) {

@@ -1,10 +1,8 @@
-package credentials
+package signingkey
 
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-
-	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 )
 
 // auditKeyLabel separates the derived audit key from any other use of the
@@ -15,7 +13,7 @@ const auditKeyLabel = "attr-eraser audit key v1"
 // auditKey when it has one, else HMAC-SHA256(signing key, label). Deriving
 // it keeps hashes stable across invocations while someone holding only the
 // logs cannot recompute them.
-func AuditKey(key signingkey.Key) []byte {
+func AuditKey(key Key) []byte {
 	if len(key.AuditKey) > 0 {
 		return key.AuditKey
 	}

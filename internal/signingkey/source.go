@@ -1,23 +1,22 @@
-// Package credentials combines the signing key from Secrets Manager with the
+// The signer: the signing key from Secrets Manager combined with the
 // configured SDKAppID and admin identifier into the credentials of each
-// Tencent Chat request, and reacts when Tencent rejects them.
-package credentials
+// Tencent Chat request, and what happens when Tencent rejects them.
+
+package signingkey
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-
-	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/usersig"
+	"sync"
 )
 
-// KeyProvider supplies the signing key (satisfied by *signingkey.Provider).
+// KeyProvider supplies the signing key (satisfied by *Provider).
 type KeyProvider interface {
-	Key(ctx context.Context) (signingkey.Key, error)
-	Refresh(ctx context.Context, stale signingkey.Key) (signingkey.Key, error)
+	Key(ctx context.Context) (Key, error)
+	Refresh(ctx context.Context, stale Key) (Key, error)
 }
 
 // ErrKeyUnchanged means Tencent rejected the signature and re-reading the
@@ -35,7 +34,7 @@ type Source struct {
 	Identifier string
 
 	mu   sync.Mutex
-	last signingkey.Key // the key the latest credentials were made with
+	last Key // the key the latest credentials were made with
 }
 
 // Credentials returns the credentials of the next request.

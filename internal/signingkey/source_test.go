@@ -1,4 +1,4 @@
-package credentials_test
+package signingkey_test
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/attr-eraser/attr-eraser/internal/credentials"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/usersig"
 )
@@ -53,7 +52,7 @@ func TestCredentialsPrecedence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &credentials.Source{Keys: &fakeKeys{key: tt.key}, UserSigs: &usersig.Cache{}, SDKAppID: tt.cfgApp, Identifier: tt.cfgID}
+			s := &signingkey.Source{Keys: &fakeKeys{key: tt.key}, UserSigs: &usersig.Cache{}, SDKAppID: tt.cfgApp, Identifier: tt.cfgID}
 			c, err := s.Credentials(context.Background())
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
@@ -69,7 +68,7 @@ func TestCredentialsPrecedence(t *testing.T) {
 }
 
 func TestCredentialsReuseUserSig(t *testing.T) {
-	s := &credentials.Source{Keys: &fakeKeys{key: signingkey.Key{Secret: []byte("k"), Version: "v1"}}, UserSigs: &usersig.Cache{}, SDKAppID: 1400000000, Identifier: "admin"}
+	s := &signingkey.Source{Keys: &fakeKeys{key: signingkey.Key{Secret: []byte("k"), Version: "v1"}}, UserSigs: &usersig.Cache{}, SDKAppID: 1400000000, Identifier: "admin"}
 	a, _ := s.Credentials(context.Background())
 	b, _ := s.Credentials(context.Background())
 	if a.UserSig != b.UserSig {
@@ -96,12 +95,12 @@ func TestSignatureRejected(t *testing.T) {
 		wantVersion   string
 	}{
 		{"rotated secret", &fakeKeys{key: old, next: rotated}, "v1", nil, 1, "v2"},
-		{"same key in the secret", &fakeKeys{key: old}, "v1", credentials.ErrKeyUnchanged, 1, "v1"},
+		{"same key in the secret", &fakeKeys{key: old}, "v1", signingkey.ErrKeyUnchanged, 1, "v1"},
 		{"an older version was rejected", &fakeKeys{key: old, next: rotated}, "v0", nil, 0, "v1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &credentials.Source{Keys: tt.keys, UserSigs: &usersig.Cache{}, SDKAppID: 1400000000, Identifier: "admin"}
+			s := &signingkey.Source{Keys: tt.keys, UserSigs: &usersig.Cache{}, SDKAppID: 1400000000, Identifier: "admin"}
 			if _, err := s.Credentials(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -123,17 +122,17 @@ func TestSignatureRejected(t *testing.T) {
 func TestAuditKey(t *testing.T) {
 	explicit := signingkey.Key{Secret: []byte("signing"), AuditKey: []byte("audit")}
 	derived := signingkey.Key{Secret: []byte("signing")}
-	if got := credentials.AuditKey(explicit); !bytes.Equal(got, []byte("audit")) {
+	if got := signingkey.AuditKey(explicit); !bytes.Equal(got, []byte("audit")) {
 		t.Errorf("explicit auditKey not used: %x", got)
 	}
-	d1, d2 := credentials.AuditKey(derived), credentials.AuditKey(derived)
+	d1, d2 := signingkey.AuditKey(derived), signingkey.AuditKey(derived)
 	if !bytes.Equal(d1, d2) || len(d1) != 32 {
 		t.Errorf("derived key not stable or not 32 bytes: %x %x", d1, d2)
 	}
 	if bytes.Contains(d1, []byte("signing")) {
 		t.Error("derived key contains the signing key")
 	}
-	other := credentials.AuditKey(signingkey.Key{Secret: []byte("signing2")})
+	other := signingkey.AuditKey(signingkey.Key{Secret: []byte("signing2")})
 	if bytes.Equal(d1, other) {
 		t.Error("different signing keys derive the same audit key")
 	}
@@ -141,7 +140,7 @@ func TestAuditKey(t *testing.T) {
 
 func TestKeyErrorsPropagate(t *testing.T) {
 	boom := errors.New("secret unreadable")
-	s := &credentials.Source{Keys: &fakeKeys{err: boom}, UserSigs: &usersig.Cache{}, SDKAppID: 1}
+	s := &signingkey.Source{Keys: &fakeKeys{err: boom}, UserSigs: &usersig.Cache{}, SDKAppID: 1}
 	if _, err := s.Credentials(context.Background()); !errors.Is(err, boom) {
 		t.Errorf("Credentials err = %v", err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
-	msg "github.com/attr-eraser/attr-eraser/internal/message"
+	msg "github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )

@@ -14,7 +14,6 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
-	"github.com/attr-eraser/attr-eraser/internal/message"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -101,7 +100,7 @@ func (run *invocation) parse(ctx context.Context, records []events.SQSMessage, r
 		req, set, err := run.parseOne(ctx, rec.Body, &attrs)
 		m.Request = req // on error, the audit fields that could be read
 		if err != nil {
-			var invalid *message.Error
+			var invalid *erasure.Error
 			if errors.As(err, &invalid) {
 				m.Outcome, m.Class = Invalid, ClassInvalid
 			} else {
@@ -131,12 +130,12 @@ func (run *invocation) parseOne(ctx context.Context, body string, attrs *attrRes
 	return req, set, err
 }
 
-// parse is message.Parse, or a test's replacement.
+// parse is erasure.Parse, or a test's replacement.
 func (p *Processor) parse(body string) (erasure.Request, error) {
 	if p.parseHook != nil {
 		return p.parseHook(body)
 	}
-	return message.Parse(body)
+	return erasure.Parse(body)
 }
 
 // attrResolver decides the attributes each message removes, checking names
@@ -191,7 +190,7 @@ func (a *attrResolver) checkNamed(attrs []string) error {
 	}
 	for i, name := range attrs {
 		if !slices.Contains(known, name) {
-			return &message.Error{Field: fmt.Sprintf("attrs[%d]", i), Reason: "is not an attribute name of this app"}
+			return &erasure.Error{Field: fmt.Sprintf("attrs[%d]", i), Reason: "is not an attribute name of this app"}
 		}
 	}
 	return nil

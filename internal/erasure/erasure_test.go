@@ -33,9 +33,9 @@ func TestValidAccount(t *testing.T) {
 				}
 				return
 			}
-			var ve *ValueError
+			var ve *Error
 			if !errors.As(err, &ve) {
-				t.Fatalf("ValidAccount: got %v (%T), want *ValueError", err, err)
+				t.Fatalf("ValidAccount: got %v (%T), want *Error", err, err)
 			}
 			if ve.Reason != tt.reason {
 				t.Errorf("reason = %q, want %q", ve.Reason, tt.reason)
@@ -74,9 +74,9 @@ func TestValidAttr(t *testing.T) {
 			err := ValidAttr(tt.in)
 			got := ""
 			if err != nil {
-				var ve *ValueError
+				var ve *Error
 				if !errors.As(err, &ve) {
-					t.Fatalf("got %T, want *ValueError", err)
+					t.Fatalf("got %T, want *Error", err)
 				}
 				got = ve.Reason
 			}
@@ -140,9 +140,9 @@ func TestRequestValidate(t *testing.T) {
 				}
 				return
 			}
-			var ve *ValueError
+			var ve *Error
 			if !errors.As(err, &ve) {
-				t.Fatalf("Validate: got %v, want *ValueError", err)
+				t.Fatalf("Validate: got %v, want *Error", err)
 			}
 			if ve.Field != tt.field {
 				t.Errorf("Field = %q, want %q (%v)", ve.Field, tt.field, err)
@@ -169,13 +169,13 @@ func TestRequestRedactsAccounts(t *testing.T) {
 	}
 }
 
-func TestValueErrorText(t *testing.T) {
+func TestErrorTextOfALoneValue(t *testing.T) {
 	tests := []struct {
-		err  ValueError
+		err  Error
 		want string
 	}{
-		{ValueError{Reason: "r"}, "r"},
-		{ValueError{Field: "accounts[3]", Reason: "33 bytes, at most 32"}, "accounts[3]: 33 bytes, at most 32"},
+		{Error{Reason: "r"}, "invalid message: r"},
+		{Error{Field: "accounts[3]", Reason: "33 bytes, at most 32"}, "invalid message: accounts[3]: 33 bytes, at most 32"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {

@@ -1,20 +1,25 @@
 package erasure
 
-// ValueError says why a value breaks a rule of this package. Its text never
-// repeats the offending value: accounts are personal data, and errors end up
-// in logs.
-type ValueError struct {
-	// Field names the value, e.g. "accounts[3]"; empty when the caller
-	// validated a lone value and knows what it was.
+// Error is the one invalid-input error: why a message body, or a value
+// checked on its own (an account, an attribute name), breaks the contract.
+// Every rejection is permanent: the same body fails the same way, so the
+// message belongs in the dead-letter queue, not in another retry.
+//
+// Neither field ever contains an account ID or the body, so an Error can be
+// logged as is.
+type Error struct {
+	// Field is the path of the offending value, e.g. "accounts[3]",
+	// "Message.type" or "detail"; empty when the body as a whole is at
+	// fault, or when a lone value was checked.
 	Field string `json:"field,omitempty"`
-	// Reason is a short, value-free explanation, e.g. "33 bytes, at most 32".
+	// Reason is a short explanation, e.g. "33 bytes, at most 32".
 	Reason string `json:"reason"`
 }
 
-// Error returns "field: reason", or just the reason when Field is empty.
-func (e *ValueError) Error() string {
+// Error returns e.g. "invalid message: accounts[3]: 33 bytes, at most 32".
+func (e *Error) Error() string {
 	if e.Field == "" {
-		return e.Reason
+		return "invalid message: " + e.Reason
 	}
-	return e.Field + ": " + e.Reason
+	return "invalid message: " + e.Field + ": " + e.Reason
 }

@@ -3,7 +3,7 @@ package bench
 import (
 	"testing"
 
-	"github.com/attr-eraser/attr-eraser/internal/message"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // BenchmarkParsePlan is item 3 of issue 4: divide ns/op, B/op and
@@ -20,7 +20,7 @@ func TestShapesParse(t *testing.T) {
 		ev := s.Event("t")
 		seen := map[string]bool{}
 		for _, r := range ev.Records {
-			req, err := message.Parse(r.Body)
+			req, err := erasure.Parse(r.Body)
 			if err != nil {
 				t.Fatalf("%s: %v", s.Name, err)
 			}

@@ -5,17 +5,16 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
-	"github.com/attr-eraser/attr-eraser/internal/message"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
 // ParsePlan does what the processor does with a batch before the first
-// call: parse every body (message.Parse), resolve the attribute set, merge
+// call: parse every body (erasure.Parse), resolve the attribute set, merge
 // (eraser.Plan) and pack (eraser.Pack). It returns the number of calls.
 func ParsePlan(bodies []string, defaultAttrs []string) (int, error) {
 	requests := make([]eraser.Need, 0, len(bodies))
 	for i, body := range bodies {
-		req, err := message.Parse(body)
+		req, err := erasure.Parse(body)
 		if err != nil {
 			return 0, err
 		}

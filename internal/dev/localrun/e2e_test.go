@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
-	"github.com/attr-eraser/attr-eraser/internal/message"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
@@ -104,7 +104,7 @@ func TestSampleEvents(t *testing.T) {
 				if wantFail {
 					continue
 				}
-				req, err := message.Parse(rec.Body)
+				req, err := erasure.Parse(rec.Body)
 				if err != nil {
 					t.Fatalf("valid sample %s does not parse: %v", rec.MessageId, err)
 				}

@@ -1,4 +1,4 @@
-package message
+package erasure
 
 import (
 	"encoding/json"
@@ -7,8 +7,6 @@ import (
 	"math/bits"
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // MaxBodyBytes is SQS's largest message (1 MiB). A bigger body cannot have
@@ -20,20 +18,20 @@ const MaxBodyBytes = 1 << 20
 // Request then holds only the audit fields (Type, EventID, OccurredAt) that
 // could be read, so the invalid message can still be traced. The returned strings may share memory with
 // body, which is why Parse takes a string (immutable) rather than bytes.
-func Parse(body string) (erasure.Request, error) {
+func Parse(body string) (Request, error) {
 	switch {
 	case body == "":
-		return erasure.Request{}, &Error{Reason: "body is empty"}
+		return Request{}, &Error{Reason: "body is empty"}
 	case len(body) > MaxBodyBytes:
-		return erasure.Request{}, &Error{Reason: fmt.Sprintf("body is %d bytes, at most %d", len(body), MaxBodyBytes)}
+		return Request{}, &Error{Reason: fmt.Sprintf("body is %d bytes, at most %d", len(body), MaxBodyBytes)}
 	}
 	if b := []byte(body); !json.Valid(b) {
-		return erasure.Request{}, &Error{Reason: "body is not valid JSON: " + syntaxReason(b)}
+		return Request{}, &Error{Reason: "body is not valid JSON: " + syntaxReason(b)}
 	}
 	req, err := parseObject(body, "", envelopeSNS|envelopeEventBridge)
 	if err != nil {
 		// Keep what identifies the message in the audit log, never more.
-		return erasure.Request{Type: req.Type, EventID: req.EventID, OccurredAt: req.OccurredAt}, err
+		return Request{Type: req.Type, EventID: req.EventID, OccurredAt: req.OccurredAt}, err
 	}
 	return req, nil
 }
@@ -146,13 +144,13 @@ func (s *keySet) add(name string) (repeated bool) {
 }
 
 // parseObject parses the valid JSON b found at path ("" for the body).
-func parseObject(b, path string, allowed envelope) (erasure.Request, *Error) {
+func parseObject(b, path string, allowed envelope) (Request, *Error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		if path == "" {
-			return erasure.Request{}, &Error{Reason: "body is a JSON " + kind(b[i:]) + ", not an object"}
+			return Request{}, &Error{Reason: "body is a JSON " + kind(b[i:]) + ", not an object"}
 		}
-		return erasure.Request{}, &Error{Field: path, Reason: "is a JSON " + kind(b[i:]) + ", not an object"}
+		return Request{}, &Error{Field: path, Reason: "is a JSON " + kind(b[i:]) + ", not an object"}
 	}
 	var o object
 	var others keySet
@@ -246,8 +244,8 @@ func (o *object) ambiguity() *Error {
 
 // audit returns the audit fields of an ambiguous object, those that are
 // valid and not themselves repeated, so that its rejection can be traced.
-func (o *object) audit() erasure.Request {
-	var req erasure.Request
+func (o *object) audit() Request {
+	var req Request
 	if o.repeated&(1<<keyType) == 0 {
 		req.Type, _ = parseType(o.typ)
 	}
@@ -262,19 +260,19 @@ func (o *object) audit() erasure.Request {
 
 // unwrapSNS parses an SNS notification's Message, which carries the erasure
 // (or an EventBridge event) as a JSON string.
-func unwrapSNS(raw, path string) (erasure.Request, *Error) {
+func unwrapSNS(raw, path string) (Request, *Error) {
 	if isNull(raw) {
-		return erasure.Request{}, &Error{Field: path, Reason: "missing from an SNS notification"}
+		return Request{}, &Error{Field: path, Reason: "missing from an SNS notification"}
 	}
 	s, ok := stringValue(raw)
 	if !ok {
-		return erasure.Request{}, &Error{Field: path, Reason: "must be a string holding the erasure JSON, got " + kind(raw)}
+		return Request{}, &Error{Field: path, Reason: "must be a string holding the erasure JSON, got " + kind(raw)}
 	}
 	if s == "" {
-		return erasure.Request{}, &Error{Field: path, Reason: "is empty"}
+		return Request{}, &Error{Field: path, Reason: "is empty"}
 	}
 	if inner := []byte(s); !json.Valid(inner) {
-		return erasure.Request{}, &Error{Field: path, Reason: "is not valid JSON: " + syntaxReason(inner)}
+		return Request{}, &Error{Field: path, Reason: "is not valid JSON: " + syntaxReason(inner)}
 	}
 	return parseObject(s, path, envelopeEventBridge)
 }
@@ -282,9 +280,9 @@ func unwrapSNS(raw, path string) (erasure.Request, *Error) {
 // unwrapEventBridge parses an EventBridge event's detail, which carries the
 // erasure as an object. Nothing further is unwrapped, so an erasure object
 // with its own "detail" field is never mistaken for an envelope.
-func unwrapEventBridge(raw, path string) (erasure.Request, *Error) {
+func unwrapEventBridge(raw, path string) (Request, *Error) {
 	if raw == "" || raw[0] != '{' {
-		return erasure.Request{}, &Error{Field: path, Reason: "must be an object, got " + kind(raw)}
+		return Request{}, &Error{Field: path, Reason: "must be an object, got " + kind(raw)}
 	}
 	return parseObject(raw, path, 0)
 }
@@ -292,8 +290,8 @@ func unwrapEventBridge(raw, path string) (erasure.Request, *Error) {
 // request validates the erasure fields of o. Error fields are relative to
 // the object; the caller prefixes the path only on failure, so that a nested
 // message costs no field-name allocations when it is valid.
-func (o *object) request() (erasure.Request, *Error) {
-	var req erasure.Request
+func (o *object) request() (Request, *Error) {
+	var req Request
 	var err *Error
 	// The audit fields come first so that an invalid message can still be
 	// found by its eventId in the audit log.
@@ -309,12 +307,12 @@ func (o *object) request() (erasure.Request, *Error) {
 	if isNull(o.accounts) {
 		return req, &Error{Field: "accounts", Reason: "missing"}
 	}
-	accounts, err := stringList(o.accounts, "accounts", erasure.MaxAccountsPerRequest, "entries", erasure.ValidAccount)
+	accounts, err := stringList(o.accounts, "accounts", MaxAccountsPerRequest, "entries", ValidAccount)
 	if err != nil {
 		return req, err
 	}
 	if !isNull(o.attrs) {
-		if req.Attrs, err = stringList(o.attrs, "attrs", erasure.MaxAttrs, "names", erasure.ValidAttr); err != nil {
+		if req.Attrs, err = stringList(o.attrs, "attrs", MaxAttrs, "names", ValidAttr); err != nil {
 			return req, err
 		}
 	}
@@ -324,11 +322,11 @@ func (o *object) request() (erasure.Request, *Error) {
 
 // parseType decodes the required "type" field. Its value is not personal
 // data, so an unknown type is quoted (shortened) to help the operator.
-func parseType(raw string) (erasure.Type, *Error) {
+func parseType(raw string) (Type, *Error) {
 	const field = "type"
 	// The constants themselves are returned so that a valid type costs no
 	// allocation even when the body had to be unescaped.
-	for _, t := range [...]erasure.Type{erasure.UserDeleted, erasure.GDPRErasure} {
+	for _, t := range [...]Type{UserDeleted, GDPRErasure} {
 		if stringIs(raw, string(t)) {
 			return t, nil
 		}
@@ -341,7 +339,7 @@ func parseType(raw string) (erasure.Type, *Error) {
 		return "", &Error{Field: field, Reason: "must be a string, got " + kind(raw)}
 	}
 	return "", &Error{Field: field, Reason: fmt.Sprintf("unknown type %q, want %q or %q",
-		truncate(s, 40), erasure.UserDeleted, erasure.GDPRErasure)}
+		truncate(s, 40), UserDeleted, GDPRErasure)}
 }
 
 // stringList decodes an array of 1..limit strings, checks each with valid and
@@ -386,7 +384,7 @@ func auditField(raw, field string) (string, *Error) {
 	if !ok {
 		return "", &Error{Field: field, Reason: "must be a string, got " + kind(raw)}
 	}
-	return truncate(s, erasure.MaxAuditFieldBytes), nil
+	return truncate(s, MaxAuditFieldBytes), nil
 }
 
 // dedupe removes repeats in place, keeping the first of each. Small lists,
@@ -433,7 +431,7 @@ func syntaxReason(b []byte) string {
 
 // reason extracts the value-free explanation from a validation error.
 func reason(err error) string {
-	var ve *erasure.ValueError
+	var ve *Error
 	if errors.As(err, &ve) {
 		return ve.Reason
 	}

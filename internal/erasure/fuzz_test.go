@@ -1,4 +1,4 @@
-package message
+package erasure
 
 import (
 	"encoding/json"
@@ -6,12 +6,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // FuzzParse checks that Parse never panics, that whatever it accepts meets
-// every erasure.Request invariant and repeats no key in any object it read,
+// every Request invariant and repeats no key in any object it read,
 // that its errors are *Error values that do not echo the body, that a
 // repeated-key error is true, and that for plain (non-envelope) bodies it
 // agrees with encoding/json about the type and accounts.
@@ -62,7 +60,7 @@ func FuzzParse(f *testing.F) {
 
 // checkAgainstEncodingJSON decodes a plain body with encoding/json (a map,
 // which keeps key case exact, like Parse) and compares the outcome.
-func checkAgainstEncodingJSON(t *testing.T, body string, got erasure.Request) {
+func checkAgainstEncodingJSON(t *testing.T, body string, got Request) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(body), &m); err != nil {
 		t.Fatalf("Parse accepted a body encoding/json rejects: %v", err)

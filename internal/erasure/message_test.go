@@ -1,4 +1,4 @@
-package message
+package erasure
 
 import (
 	"encoding/json"
@@ -7,8 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // quote returns s as a JSON string.
@@ -59,15 +57,15 @@ func accountList(n int) string {
 const plain = `{"type":"gdpr.erasure","accounts":["u1","u2"],"attrs":["sex","city"],"eventId":"evt-123","occurredAt":"2026-11-25T10:00:00Z"}`
 
 func TestParseValid(t *testing.T) {
-	full := erasure.Request{
-		Type: erasure.GDPRErasure, Accounts: []string{"u1", "u2"}, Attrs: []string{"sex", "city"},
+	full := Request{
+		Type: GDPRErasure, Accounts: []string{"u1", "u2"}, Attrs: []string{"sex", "city"},
 		EventID: "evt-123", OccurredAt: "2026-11-25T10:00:00Z",
 	}
-	minimal := erasure.Request{Type: erasure.UserDeleted, Accounts: []string{"u1"}}
+	minimal := Request{Type: UserDeleted, Accounts: []string{"u1"}}
 	tests := []struct {
 		name string
 		body string
-		want erasure.Request
+		want Request
 	}{
 		{"plain", plain, full},
 		{"minimal", `{"type":"user.deleted","accounts":["u1"]}`, minimal},
@@ -79,26 +77,26 @@ func TestParseValid(t *testing.T) {
 		{"attrs null", `{"type":"user.deleted","accounts":["u1"],"attrs":null}`, minimal},
 		{"eventId and occurredAt null", `{"type":"user.deleted","accounts":["u1"],"eventId":null,"occurredAt":null}`, minimal},
 		{"occurredAt not a timestamp", `{"type":"user.deleted","accounts":["u1"],"occurredAt":"yesterday"}`,
-			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{"u1"}, OccurredAt: "yesterday"}},
+			Request{Type: UserDeleted, Accounts: []string{"u1"}, OccurredAt: "yesterday"}},
 		{"long eventId truncated", `{"type":"user.deleted","accounts":["u1"],"eventId":"` + strings.Repeat("e", 300) + `"}`,
-			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{"u1"}, EventID: strings.Repeat("e", erasure.MaxAuditFieldBytes)}},
+			Request{Type: UserDeleted, Accounts: []string{"u1"}, EventID: strings.Repeat("e", MaxAuditFieldBytes)}},
 		{"duplicates collapse in order", `{"type":"user.deleted","accounts":["b","a","b","c","a"],"attrs":["x","y","x"]}`,
-			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{"b", "a", "c"}, Attrs: []string{"x", "y"}}},
+			Request{Type: UserDeleted, Accounts: []string{"b", "a", "c"}, Attrs: []string{"x", "y"}}},
 		{"many duplicates collapse via map", `{"type":"user.deleted","accounts":` + accountList(40)[:len(accountList(40))-1] + `,"u0","u39"]}`,
-			erasure.Request{Type: erasure.UserDeleted, Accounts: func() []string {
+			Request{Type: UserDeleted, Accounts: func() []string {
 				var s []string
 				for i := range 40 {
 					s = append(s, fmt.Sprint("u", i))
 				}
 				return s
 			}()}},
-		{"10000 accounts", `{"type":"user.deleted","accounts":` + accountList(10000) + `}`, erasure.Request{}},
+		{"10000 accounts", `{"type":"user.deleted","accounts":` + accountList(10000) + `}`, Request{}},
 		{"escaped strings and keys", `{"\u0074ype":"user.d\u0065leted","accounts":["a\"b","c\\d","\u0041"]}`,
-			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{`a"b`, `c\d`, "A"}}},
+			Request{Type: UserDeleted, Accounts: []string{`a"b`, `c\d`, "A"}}},
 		{"printable ASCII edge accounts", `{"type":"user.deleted","accounts":[" ","~","` + strings.Repeat("x", 32) + `"]}`,
-			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{" ", "~", strings.Repeat("x", 32)}}},
+			Request{Type: UserDeleted, Accounts: []string{" ", "~", strings.Repeat("x", 32)}}},
 		{"non-ASCII attr", `{"type":"user.deleted","accounts":["u1"],"attrs":["城市"]}`,
-			erasure.Request{Type: erasure.UserDeleted, Accounts: []string{"u1"}, Attrs: []string{"城市"}}},
+			Request{Type: UserDeleted, Accounts: []string{"u1"}, Attrs: []string{"城市"}}},
 		{"SNS", sns(plain), full},
 		{"EventBridge", eventBridge(plain), full},
 		{"SNS of EventBridge", sns(eventBridge(plain)), full},
@@ -377,7 +375,7 @@ func TestParseInvalidKeepsAuditFields(t *testing.T) {
 	if err == nil {
 		t.Fatal("a 33-byte account was accepted")
 	}
-	if req.EventID != "evt-9" || req.OccurredAt != "2026-11-25T10:00:00Z" || req.Type != erasure.GDPRErasure {
+	if req.EventID != "evt-9" || req.OccurredAt != "2026-11-25T10:00:00Z" || req.Type != GDPRErasure {
 		t.Errorf("audit fields lost: %+v", req)
 	}
 	if req.Accounts != nil {

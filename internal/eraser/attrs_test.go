@@ -15,6 +15,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/dev/fakeclock"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
@@ -28,7 +29,7 @@ func TestProcessChecksConfiguredAttrs(t *testing.T) {
 		defaults  []string
 		records   []events.SQSMessage
 		want      map[string]eraser.Outcome
-		wantClass string
+		wantClass erasure.Class
 		systemic  bool
 		calls     int
 	}{
@@ -185,7 +186,7 @@ func TestProcessWaitForSharedLookupHonoursOwnDeadline(t *testing.T) {
 	}()
 	select {
 	case r := <-second:
-		if m := r.Messages[0]; m.Outcome != eraser.Failed || m.Class != eraser.ClassDeadline {
+		if m := r.Messages[0]; m.Outcome != eraser.Failed || m.Class != erasure.Deadline {
 			t.Errorf("second: outcome %s class %q, want failed deadline", m.Outcome, m.Class)
 		}
 	case <-time.After(10 * time.Second):

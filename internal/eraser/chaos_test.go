@@ -15,6 +15,7 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
@@ -168,7 +169,7 @@ func checkChaosInvariants(t *testing.T, stub *timtest.Server, records []events.S
 		if !seen[m.MessageID] {
 			t.Errorf("invalid message %s was not reported failed", m.MessageID)
 		}
-		if m.Outcome != eraser.Invalid && !(fifo && m.Class == eraser.ClassFIFOBlocked) {
+		if m.Outcome != eraser.Invalid && !(fifo && m.Class == erasure.FIFOBlocked) {
 			t.Errorf("invalid message %d %s: outcome %s class %q", i, m.MessageID, m.Outcome, m.Class)
 		}
 	}
@@ -260,7 +261,7 @@ func chaosRuns(t *testing.T, seeds []uint64, rates []float64, attempts []int, fa
 						valid := len(b.records) - len(b.invalid)
 						ack := acknowledged(r)
 						for _, m := range r.Messages {
-							if m.Outcome == eraser.Failed && m.Class != eraser.ClassFIFOBlocked {
+							if m.Outcome == eraser.Failed && m.Class != erasure.FIFOBlocked {
 								failedValid.Add(1)
 							}
 						}

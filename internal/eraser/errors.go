@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
@@ -34,20 +35,20 @@ func (e *PanicError) Error() string { return "internal error: panic while " + e.
 
 // classOf names the failure class of err, the one place errors become
 // classes.
-func classOf(err error) string {
+func classOf(err error) erasure.Class {
 	var (
 		configErr *ConfigError
 		panicErr  *PanicError
 	)
 	switch {
 	case errors.As(err, &panicErr):
-		return ClassInternal
+		return erasure.Internal
 	case errors.As(err, &configErr):
-		return tim.Configuration.String()
+		return erasure.Configuration
 	case errors.Is(err, errDeadline), errors.Is(err, context.DeadlineExceeded):
-		return ClassDeadline
+		return erasure.Deadline
 	}
-	return tim.Classify(err).String()
+	return tim.Classify(err)
 }
 
 // Recovered turns the value of a recovered panic into a *PanicError and

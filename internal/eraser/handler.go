@@ -11,8 +11,9 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // BatchProcessor handles the records of one batch (satisfied by
@@ -49,7 +50,7 @@ type Handler struct {
 func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQSEventResponse, error) {
 	var report *Report
 	if h.ConfigErr != nil {
-		report = failAll(event.Records, tim.Configuration.String(), h.ConfigErr)
+		report = failAll(event.Records, erasure.Configuration, h.ConfigErr)
 		report.Systemic = true
 	} else {
 		report = h.process(ctx, event.Records)
@@ -57,7 +58,7 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 	if !h.observe(ctx, report) {
 		// An audit line may be missing: delivered again, each message is
 		// audited again (erasure is idempotent), so the evidence is whole.
-		report = failAll(event.Records, ClassInternal, errObserverPanicked)
+		report = failAll(event.Records, erasure.Internal, errObserverPanicked)
 	}
 
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
@@ -82,7 +83,7 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 func (h *Handler) process(ctx context.Context, records []events.SQSMessage) (report *Report) {
 	defer func() {
 		if v := recover(); v != nil {
-			report = failAll(records, ClassInternal, Recovered(ctx, h.logger(), "processing a batch", v))
+			report = failAll(records, erasure.Internal, Recovered(ctx, h.logger(), "processing a batch", v))
 		}
 	}()
 	return h.Processor.Process(ctx, records, isFIFO(records))
@@ -114,7 +115,7 @@ func (h *Handler) logger() *slog.Logger {
 
 // failAll reports every message failed with class for cause, so the audit
 // trail and metrics still account for each of them.
-func failAll(records []events.SQSMessage, class string, cause error) *Report {
+func failAll(records []events.SQSMessage, class erasure.Class, cause error) *Report {
 	report := &Report{Messages: make([]MessageResult, len(records))}
 	for i, r := range records {
 		report.Messages[i] = MessageResult{MessageID: r.MessageId, Outcome: Failed, Class: class, Err: cause}

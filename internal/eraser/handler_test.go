@@ -12,6 +12,7 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // cannedProcessor returns a fixed report and remembers how it was called.
@@ -53,7 +54,7 @@ func TestHandle(t *testing.T) {
 			arn:  standard,
 			results: []eraser.MessageResult{
 				{MessageID: "a", Outcome: eraser.Erased},
-				{MessageID: "b", Outcome: eraser.Invalid, Class: eraser.ClassInvalid},
+				{MessageID: "b", Outcome: eraser.Invalid, Class: erasure.Invalid},
 				{MessageID: "c", Outcome: eraser.Failed, Class: "retryable"},
 			},
 			wantFailed: []string{"b", "c"},
@@ -190,7 +191,7 @@ func TestHandlePanics(t *testing.T) {
 			}
 			if tt.name == "processor" {
 				for _, m := range rec.report.Messages {
-					if m.Outcome != eraser.Failed || m.Class != eraser.ClassInternal {
+					if m.Outcome != eraser.Failed || m.Class != erasure.Internal {
 						t.Errorf("message %s: %s/%s", m.MessageID, m.Outcome, m.Class)
 					}
 				}

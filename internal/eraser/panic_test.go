@@ -77,7 +77,7 @@ func TestProcessPanicFailsOnlyWhatItTouched(t *testing.T) {
 				t.Fatalf("failed = %v, want %v", got, tt.wantFailed)
 			}
 			for _, m := range r.Messages {
-				if m.Outcome != eraser.Erased && m.Class != eraser.ClassInternal {
+				if m.Outcome != eraser.Erased && m.Class != erasure.Internal {
 					t.Errorf("%s: class %q, want internal", m.MessageID, m.Class)
 				}
 			}

@@ -12,10 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
-	"github.com/attr-eraser/attr-eraser/internal/tim"
-	"github.com/aws/aws-lambda-go/events"
 )
 
 var (
@@ -47,7 +47,7 @@ type invocation struct {
 type entryResult struct {
 	erased bool
 	absent bool // erased because Tencent has no such account
-	class  string
+	class  erasure.Class
 	err    error
 }
 
@@ -69,7 +69,7 @@ func (p *Processor) Process(ctx context.Context, records []events.SQSMessage, fi
 	report.PlannedCalls = len(calls)
 
 	if p.DryRun {
-		run.failAll(ClassDryRun, errDryRun)
+		run.failAll(erasure.DryRun, errDryRun)
 		logPlan(ctx, p.logger(), calls)
 	} else {
 		run.sendAll(ctx, calls)
@@ -94,7 +94,7 @@ func (run *invocation) parse(ctx context.Context, records []events.SQSMessage, r
 		m := &report.Messages[i]
 		if blocked {
 			m.Request, _, _ = run.parseOne(ctx, rec.Body, nil) // for the audit line
-			m.Outcome, m.Class, m.Err = Failed, ClassFIFOBlocked, errFIFOBlocked
+			m.Outcome, m.Class, m.Err = Failed, erasure.FIFOBlocked, errFIFOBlocked
 			continue
 		}
 		req, set, err := run.parseOne(ctx, rec.Body, &attrs)
@@ -102,7 +102,7 @@ func (run *invocation) parse(ctx context.Context, records []events.SQSMessage, r
 		if err != nil {
 			var invalid *erasure.Error
 			if errors.As(err, &invalid) {
-				m.Outcome, m.Class = Invalid, ClassInvalid
+				m.Outcome, m.Class = Invalid, erasure.Invalid
 			} else {
 				m.Outcome, m.Class = Failed, classOf(err)
 			}
@@ -257,7 +257,7 @@ func (run *invocation) sendRecovering(ctx context.Context, idx []int) {
 			err := Recovered(ctx, run.p.logger(), "sending a call", v)
 			for _, i := range idx {
 				if res := run.results[i]; !res.erased && res.err == nil {
-					run.results[i] = entryResult{class: ClassInternal, err: err}
+					run.results[i] = entryResult{class: erasure.Internal, err: err}
 				}
 			}
 		}
@@ -266,7 +266,7 @@ func (run *invocation) sendRecovering(ctx context.Context, idx []int) {
 }
 
 // failAll marks every entry not yet decided as failed.
-func (run *invocation) failAll(class string, err error) {
+func (run *invocation) failAll(class erasure.Class, err error) {
 	for i := range run.results {
 		if !run.results[i].erased && run.results[i].err == nil {
 			run.results[i] = entryResult{class: class, err: err}
@@ -276,7 +276,7 @@ func (run *invocation) failAll(class string, err error) {
 
 // settle maps entry results back to messages.
 func (run *invocation) settle(report *Report, fifo bool) {
-	run.failAll(ClassDeadline, errNotSent)
+	run.failAll(erasure.Deadline, errNotSent)
 	for i, e := range run.entries {
 		res := run.results[i]
 		if res.erased {
@@ -309,7 +309,7 @@ func (run *invocation) settle(report *Report, fifo bool) {
 	if fifo && firstFailed >= 0 {
 		for i := firstFailed + 1; i < len(report.Messages); i++ {
 			if m := &report.Messages[i]; m.Outcome == Erased {
-				m.Outcome, m.Class, m.Err = Failed, ClassFIFOBlocked, errFIFOBlocked
+				m.Outcome, m.Class, m.Err = Failed, erasure.FIFOBlocked, errFIFOBlocked
 			}
 		}
 	}
@@ -324,8 +324,8 @@ func systemic(messages []MessageResult) bool {
 	found := false
 	for _, m := range messages {
 		switch {
-		case m.Class == ClassFIFOBlocked || m.Outcome == Invalid:
-		case m.Outcome == Erased || !isSystemic(m.Class):
+		case m.Class == erasure.FIFOBlocked || m.Outcome == Invalid:
+		case m.Outcome == Erased || !m.Class.Systemic():
 			return false
 		default:
 			found = true
@@ -348,8 +348,4 @@ func logPlan(ctx context.Context, logger *slog.Logger, calls [][]Entry) {
 		logger.InfoContext(ctx, "dry run: planned call", "call", i+1, "accounts", len(call), "attrNames", len(attrs))
 	}
 	logger.InfoContext(ctx, "dry run: nothing sent, nothing acknowledged", "calls", len(calls), "accounts", accounts)
-}
-
-func isSystemic(class string) bool {
-	return class == tim.SignatureInvalid.String() || class == tim.Configuration.String()
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
@@ -150,7 +151,7 @@ func TestProcessErrorList(t *testing.T) {
 		name       string
 		setup      func(*timtest.Server)
 		want       map[string]eraser.Outcome
-		wantClass  string
+		wantClass  erasure.Class
 		wantAbsent map[string]int
 	}{
 		{
@@ -272,7 +273,7 @@ func TestProcessFIFOFailsEverythingAfterTheFirstFailure(t *testing.T) {
 	if f.stub.Removed("f4") != nil {
 		t.Error("a message after the failed one was still sent")
 	}
-	if r.Messages[3].Class != eraser.ClassFIFOBlocked {
+	if r.Messages[3].Class != erasure.FIFOBlocked {
 		t.Errorf("class of message 4 = %q", r.Messages[3].Class)
 	}
 	checkPromise(t, f.stub, r)
@@ -342,7 +343,7 @@ func TestProcessDeadline(t *testing.T) {
 		t.Fatalf("failed %d of %d messages; want some done and some left", len(failed), len(records))
 	}
 	for _, m := range r.Messages {
-		if m.Outcome == eraser.Failed && m.Class != eraser.ClassDeadline {
+		if m.Outcome == eraser.Failed && m.Class != erasure.Deadline {
 			t.Errorf("%s failed with class %q, want deadline", m.MessageID, m.Class)
 		}
 	}
@@ -356,7 +357,7 @@ func TestProcessDryRunSendsNothing(t *testing.T) {
 	if n := removeCalls(f.stub); n != 0 {
 		t.Errorf("dry run sent %d calls", n)
 	}
-	if got := r.FailedMessages(); !slices.Equal(got, []string{"1"}) || r.Messages[0].Class != eraser.ClassDryRun {
+	if got := r.FailedMessages(); !slices.Equal(got, []string{"1"}) || r.Messages[0].Class != erasure.DryRun {
 		t.Errorf("dry run: failed %v class %q; want every message failed as dry_run", got, r.Messages[0].Class)
 	}
 	if r.PlannedCalls != 1 || r.Systemic {

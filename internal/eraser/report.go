@@ -21,24 +21,14 @@ const (
 	Invalid Outcome = "invalid"
 )
 
-// Failure classes that are not Tencent error classes (see tim.Class for
-// those).
-const (
-	ClassInvalid     = "invalid"      // the message failed parsing or validation
-	ClassDeadline    = "deadline"     // the invocation ran out of time first
-	ClassDryRun      = "dry_run"      // DRY_RUN: nothing was sent
-	ClassFIFOBlocked = "fifo_blocked" // an earlier message of the FIFO batch failed
-	ClassInternal    = "internal"     // a panic, recovered; a bug to report
-)
-
 // MessageResult is the outcome of one message of a batch.
 type MessageResult struct {
 	MessageID string
 	// Request is the parsed message; its zero value for an invalid one.
 	Request erasure.Request
 	Outcome Outcome
-	// Class names the failure class; empty when Erased.
-	Class string
+	// Class is why the message was not erased; empty when Erased.
+	Class erasure.Class
 	// Err explains a failure; it never holds an account ID or a secret.
 	Err error
 	// Absent counts the message's accounts Tencent reported do not exist
@@ -90,7 +80,7 @@ func (r *Report) FailuresByClass() map[string]int {
 	counts := map[string]int{}
 	for _, m := range r.Messages {
 		if m.Outcome != Erased {
-			counts[m.Class]++
+			counts[string(m.Class)]++
 		}
 	}
 	return counts

@@ -9,7 +9,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/attr-eraser/attr-eraser/internal/tim"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // RetryPolicy holds the retry limits. The zero value is usable: zero fields take
@@ -39,12 +39,12 @@ const (
 // CheckRetry tells whether a call that failed with class on the given
 // attempt (0 for the first) should be tried again. Signature errors are
 // retried once by the caller after re-reading the key, outside this policy.
-func (p RetryPolicy) CheckRetry(attempt int, class tim.Class) bool {
+func (p RetryPolicy) CheckRetry(attempt int, class erasure.Class) bool {
 	if attempt+1 >= cmp.Or(p.MaxAttempts, DefaultMaxAttempts) {
 		return false
 	}
 	switch class {
-	case tim.Retryable, tim.RateLimited, tim.SigExpired:
+	case erasure.Retryable, erasure.RateLimited, erasure.SigExpired:
 		return true
 	}
 	return false
@@ -53,12 +53,12 @@ func (p RetryPolicy) CheckRetry(attempt int, class tim.Class) bool {
 // Backoff returns the wait before retry number attempt+1: exponential with
 // full jitter (uniform in [0, min(cap, base*2^attempt))), which spreads the
 // retries of many concurrent calls instead of synchronising them.
-func (p RetryPolicy) Backoff(attempt int, class tim.Class) time.Duration {
+func (p RetryPolicy) Backoff(attempt int, class erasure.Class) time.Duration {
 	base, ceiling := cmp.Or(p.Base, DefaultBase), cmp.Or(p.Cap, DefaultCap)
 	switch class {
-	case tim.RateLimited:
+	case erasure.RateLimited:
 		base, ceiling = cmp.Or(p.RateLimitedBase, DefaultRateLimitedBase), cmp.Or(p.RateLimitedCap, DefaultRateLimitedCap)
-	case tim.SigExpired:
+	case erasure.SigExpired:
 		return 0 // a fresh UserSig fixes it at once
 	}
 	// limit = min(ceiling, base<<attempt), doubling step by step so that a
@@ -77,7 +77,7 @@ func (p RetryPolicy) Backoff(attempt int, class tim.Class) time.Duration {
 	if random == nil {
 		random = rand.Float64
 	}
-	if class == tim.RateLimited {
+	if class == erasure.RateLimited {
 		// Half fixed, half jitter: a rate-limited retry must wait at least
 		// part of the window out.
 		return limit/2 + time.Duration(random()*float64(limit/2))

@@ -6,16 +6,16 @@ import (
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
-	"github.com/attr-eraser/attr-eraser/internal/tim"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
-var allClasses = []tim.Class{
-	tim.Unknown, tim.Retryable, tim.RateLimited, tim.SigExpired,
-	tim.SignatureInvalid, tim.Content, tim.Configuration, tim.Cancelled,
+var allClasses = []erasure.Class{
+	erasure.Unknown, erasure.Retryable, erasure.RateLimited, erasure.SigExpired,
+	erasure.Signature, erasure.Content, erasure.Configuration, erasure.Cancelled,
 }
 
 func TestCheckRetry(t *testing.T) {
-	retried := map[tim.Class]bool{tim.Retryable: true, tim.RateLimited: true, tim.SigExpired: true}
+	retried := map[erasure.Class]bool{erasure.Retryable: true, erasure.RateLimited: true, erasure.SigExpired: true}
 	tests := []struct {
 		name        string
 		maxAttempts int
@@ -56,7 +56,7 @@ func TestCheckRetryBoundsTries(t *testing.T) {
 		tries := 0
 		for attempt := 0; ; attempt++ {
 			tries++
-			if !p.CheckRetry(attempt, tim.Retryable) {
+			if !p.CheckRetry(attempt, erasure.Retryable) {
 				break
 			}
 			if tries > 100 {
@@ -94,7 +94,7 @@ func TestBackoffRanges(t *testing.T) {
 					p.Rand = fixed(r)
 
 					limit := expLimit(pol.base, pol.ceiling, attempt)
-					got := p.Backoff(attempt, tim.Retryable)
+					got := p.Backoff(attempt, erasure.Retryable)
 					if got < 0 || got >= limit {
 						t.Errorf("Retryable backoff %v outside [0, %v)", got, limit)
 					}
@@ -103,12 +103,12 @@ func TestBackoffRanges(t *testing.T) {
 					}
 
 					rl := expLimit(pol.rlBase, pol.rlCeiling, attempt)
-					got = p.Backoff(attempt, tim.RateLimited)
+					got = p.Backoff(attempt, erasure.RateLimited)
 					if got < rl/2 || got >= rl {
 						t.Errorf("RateLimited backoff %v outside [%v, %v)", got, rl/2, rl)
 					}
 
-					if got := p.Backoff(attempt, tim.SigExpired); got != 0 {
+					if got := p.Backoff(attempt, erasure.SigExpired); got != 0 {
 						t.Errorf("SigExpired backoff %v, want 0", got)
 					}
 				})
@@ -144,7 +144,7 @@ func TestBackoffGrowsThenCaps(t *testing.T) {
 		{62, 2 * time.Second},
 	}
 	for _, tt := range tests {
-		got := p.Backoff(tt.attempt, tim.Retryable)
+		got := p.Backoff(tt.attempt, erasure.Retryable)
 		if lo := time.Duration(0.998 * float64(tt.want)); got < lo || got >= tt.want {
 			t.Errorf("attempt %d: %v, want just under %v", tt.attempt, got, tt.want)
 		}
@@ -153,7 +153,7 @@ func TestBackoffGrowsThenCaps(t *testing.T) {
 
 func TestBackoffNegativeAttempt(t *testing.T) {
 	p := eraser.RetryPolicy{Rand: fixed(0.5)}
-	for _, class := range []tim.Class{tim.Retryable, tim.RateLimited, tim.Unknown} {
+	for _, class := range []erasure.Class{erasure.Retryable, erasure.RateLimited, erasure.Unknown} {
 		got := p.Backoff(-1, class)
 		if got < 0 || got > eraser.DefaultRateLimitedBase {
 			t.Errorf("Backoff(-1, %s) = %v", class, got)
@@ -165,10 +165,10 @@ func TestBackoffDefaultRand(t *testing.T) {
 	var p eraser.RetryPolicy
 	for i := range 1000 {
 		attempt := i % 12
-		if got, limit := p.Backoff(attempt, tim.Retryable), expLimit(eraser.DefaultBase, eraser.DefaultCap, attempt); got < 0 || got >= limit {
+		if got, limit := p.Backoff(attempt, erasure.Retryable), expLimit(eraser.DefaultBase, eraser.DefaultCap, attempt); got < 0 || got >= limit {
 			t.Fatalf("Retryable attempt %d: %v outside [0, %v)", attempt, got, limit)
 		}
-		if got, limit := p.Backoff(attempt, tim.RateLimited), expLimit(eraser.DefaultRateLimitedBase, eraser.DefaultRateLimitedCap, attempt); got < limit/2 || got >= limit {
+		if got, limit := p.Backoff(attempt, erasure.RateLimited), expLimit(eraser.DefaultRateLimitedBase, eraser.DefaultRateLimitedCap, attempt); got < limit/2 || got >= limit {
 			t.Fatalf("RateLimited attempt %d: %v outside [%v, %v)", attempt, got, limit/2, limit)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
@@ -34,7 +35,7 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 
 	if err != nil {
 		class := tim.Classify(err)
-		if class == tim.Content && len(idx) > 1 {
+		if class == erasure.Content && len(idx) > 1 {
 			// Each half is a new call with its own retry budget: the
 			// budget is for transient failures, which the halves have not
 			// had yet.
@@ -55,7 +56,7 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 		failed[f.Account] = f.Code
 	}
 	var again []int
-	wait := tim.Retryable // the longer rate-limit backoff if any account needs it
+	wait := erasure.Retryable // the longer rate-limit backoff if any account needs it
 	for _, i := range idx {
 		code, bad := failed[run.entries[i].Account]
 		class := tim.ClassifyCode(code)
@@ -64,7 +65,7 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 			run.results[i] = entryResult{erased: true, absent: slices.Contains(result.Absent, run.entries[i].Account)}
 		case run.p.Retry.CheckRetry(attempt-1, class):
 			again = append(again, i)
-			if class == tim.RateLimited {
+			if class == erasure.RateLimited {
 				wait = class
 			}
 		default:
@@ -100,11 +101,11 @@ func (run *invocation) withRetries(ctx context.Context, api string, attempt int,
 		class := tim.Classify(err)
 		run.p.logger().DebugContext(ctx, "call failed", "attempt", attempt+1, "class", class.String(), "error", err)
 		switch class {
-		case tim.RateLimited:
+		case erasure.RateLimited:
 			run.rateLimited.Add(1)
-		case tim.SigExpired:
+		case erasure.SigExpired:
 			run.p.Credentials.UserSigExpired()
-		case tim.SignatureInvalid:
+		case erasure.Signature:
 			// The key may have been rotated: read it again once, then a
 			// second rejection means the configuration is wrong.
 			if refreshed {

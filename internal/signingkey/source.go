@@ -8,9 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/usersig"
-	"sync"
 )
 
 // KeyProvider supplies the signing key (satisfied by *Provider).

@@ -61,7 +61,7 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 			attrs = append(attrs, slog.Int("absent", m.Absent))
 		}
 		if m.Outcome != eraser.Erased {
-			attrs = append(attrs, slog.String("class", m.Class))
+			attrs = append(attrs, slog.String("class", string(m.Class)))
 			if m.Err != nil {
 				attrs = append(attrs, slog.String("reason", m.Err.Error()))
 			}

@@ -215,13 +215,13 @@ func TestAuditLines(t *testing.T) {
 		{
 			name: "failed without an error has a class but no reason",
 			keys: keys{key: testKey},
-			msg:  eraser.MessageResult{MessageID: "m-1", Request: request(three), Outcome: eraser.Failed, Class: eraser.ClassDeadline},
+			msg:  eraser.MessageResult{MessageID: "m-1", Request: request(three), Outcome: eraser.Failed, Class: erasure.Deadline},
 			want: []wantLine{{level: "WARN", outcome: "failed", class: "deadline", hashes: hashes(testKey, three)}},
 		},
 		{
 			name: "invalid has no accounts and no hashes",
 			keys: keys{key: testKey},
-			msg:  eraser.MessageResult{MessageID: "m-1", Outcome: eraser.Invalid, Class: eraser.ClassInvalid, Err: errInvalid},
+			msg:  eraser.MessageResult{MessageID: "m-1", Outcome: eraser.Invalid, Class: erasure.Invalid, Err: errInvalid},
 			want: []wantLine{{level: "WARN", outcome: "invalid", class: "invalid", reason: errInvalid.Error()}},
 		},
 		{
@@ -342,7 +342,7 @@ func TestAuditOneLinePerMessageInBatchOrder(t *testing.T) {
 	a, b := accounts("acct-a", 2), accounts("acct-b", 1)
 	report := &eraser.Report{Messages: []eraser.MessageResult{
 		{MessageID: "m-1", Request: request(a), Outcome: eraser.Erased},
-		{MessageID: "m-2", Outcome: eraser.Invalid, Class: eraser.ClassInvalid, Err: errors.New("invalid message: bad")},
+		{MessageID: "m-2", Outcome: eraser.Invalid, Class: erasure.Invalid, Err: errors.New("invalid message: bad")},
 		{MessageID: "m-3", Request: request(b), Outcome: eraser.Failed, Class: "signature", Err: errors.New("tim: signature")},
 	}}
 	out := observe(t, keys{key: testKey}, 0, report)
@@ -366,7 +366,7 @@ func TestSummaryLine(t *testing.T) {
 			{MessageID: "m-2", Request: request(accounts("s2", 1)), Outcome: eraser.Failed, Class: "retryable"},
 			{MessageID: "m-3", Request: request(accounts("s3", 1)), Outcome: eraser.Failed, Class: "retryable"},
 			{MessageID: "m-4", Request: request(accounts("s4", 1)), Outcome: eraser.Failed, Class: "rate_limited"},
-			{MessageID: "m-5", Outcome: eraser.Invalid, Class: eraser.ClassInvalid},
+			{MessageID: "m-5", Outcome: eraser.Invalid, Class: erasure.Invalid},
 		},
 		Accounts:       5,
 		AccountsErased: 2,

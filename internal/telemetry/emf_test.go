@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 )
 
@@ -297,7 +298,7 @@ func observeMetrics(t *testing.T, w *telemetry.Metrics, r *eraser.Report) []doc 
 	return docs
 }
 
-func failed(class string) eraser.MessageResult {
+func failed(class erasure.Class) eraser.MessageResult {
 	return eraser.MessageResult{MessageID: "m", Outcome: eraser.Failed, Class: class, Err: errors.New("x")}
 }
 
@@ -322,8 +323,8 @@ func TestWriterLines(t *testing.T) {
 			messages: []eraser.MessageResult{
 				{MessageID: "ok", Outcome: eraser.Erased},
 				failed("retryable"), failed("signature"), failed("retryable"),
-				{MessageID: "bad", Outcome: eraser.Invalid, Class: eraser.ClassInvalid},
-				failed(eraser.ClassDeadline),
+				{MessageID: "bad", Outcome: eraser.Invalid, Class: erasure.Invalid},
+				failed(erasure.Deadline),
 			},
 			wantFailed: []string{"deadline", "invalid", "retryable", "signature"},
 			want:       map[string]int{"deadline": 1, "invalid": 1, "retryable": 2, "signature": 1},

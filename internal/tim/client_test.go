@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // fakeSig is a distinctive UserSig: no error text may ever contain it.
@@ -191,7 +193,7 @@ func TestRemoveAttrsAnswers(t *testing.T) {
 		absent  []string
 		errType string // "", "api", "http", "redirect", "decode"
 		code    int    // APIError.Code, HTTPError.StatusCode or RedirectError.StatusCode
-		class   Class
+		class   erasure.Class
 	}
 	tests := []struct {
 		name   string
@@ -208,36 +210,36 @@ func TestRemoveAttrsAnswers(t *testing.T) {
 		{"ok with absent account", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","ErrorList":[{"To_Account":"u1","ErrorCode":70107}]}`, 0,
 			want{absent: []string{"u1"}}},
 		{"ok with empty error list", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[]}`, 0, want{}},
-		{"error list names another account", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[{"To_Account":"u2","ErrorCode":70107}]}`, 0, want{errType: "decode", class: Retryable}},
-		{"error list entry without account", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[{"ErrorCode":91000}]}`, 0, want{errType: "decode", class: Retryable}},
-		{"error list account null", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[{"To_Account":null,"ErrorCode":91000}]}`, 0, want{errType: "decode", class: Retryable}},
-		{"fail invalid attr", 200, `{"ActionStatus":"FAIL","ErrorCode":90033,"ErrorInfo":"attr x of u1 invalid"}`, 0, want{errType: "api", code: 90033, class: Content}},
-		{"fail usersig expired", 200, `{"ActionStatus":"FAIL","ErrorCode":70001,"ErrorInfo":"UserSig of u1 has expired"}`, 0, want{errType: "api", code: 70001, class: SigExpired}},
-		{"fail internal", 200, `{"ActionStatus":"FAIL","ErrorCode":91000,"ErrorInfo":""}`, 0, want{errType: "api", code: 91000, class: Retryable}},
-		{"fail rate limited", 200, `{"ActionStatus":"FAIL","ErrorCode":60018}`, 0, want{errType: "api", code: 60018, class: RateLimited}},
-		{"error code with OK status", 200, `{"ActionStatus":"OK","ErrorCode":90009}`, 0, want{errType: "api", code: 90009, class: Configuration}},
-		{"fail without code", 200, `{"ActionStatus":"FAIL","ErrorCode":0}`, 0, want{errType: "decode", class: Retryable}},
-		{"unknown status", 200, `{"ActionStatus":"MAYBE"}`, 0, want{errType: "decode", class: Retryable}},
-		{"empty object", 200, `{}`, 0, want{errType: "decode", class: Retryable}},
-		{"null", 200, `null`, 0, want{errType: "decode", class: Retryable}},
-		{"empty body", 200, ``, 0, want{errType: "decode", class: Retryable}},
-		{"garbage", 200, `<html>oops</html>`, 0, want{errType: "decode", class: Retryable}},
-		{"truncated JSON", 200, `{"ActionStatus":"OK","Error`, 0, want{errType: "decode", class: Retryable}},
-		{"wrong types", 200, `{"ActionStatus":"OK","ErrorCode":"0"}`, 0, want{errType: "decode", class: Retryable}},
-		{"http 502", 502, `<html><body>502 Bad Gateway</body></html>`, 0, want{errType: "http", code: 502, class: Retryable}},
-		{"http 500 with OK body", 500, okBody, 0, want{errType: "http", code: 500, class: Retryable}},
-		{"http 429", 429, ``, 0, want{errType: "http", code: 429, class: RateLimited}},
-		{"http 404", 404, `not found`, 0, want{errType: "http", code: 404, class: Configuration}},
-		{"http 403", 403, ``, 0, want{errType: "http", code: 403, class: Configuration}},
+		{"error list names another account", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[{"To_Account":"u2","ErrorCode":70107}]}`, 0, want{errType: "decode", class: erasure.Retryable}},
+		{"error list entry without account", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[{"ErrorCode":91000}]}`, 0, want{errType: "decode", class: erasure.Retryable}},
+		{"error list account null", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorList":[{"To_Account":null,"ErrorCode":91000}]}`, 0, want{errType: "decode", class: erasure.Retryable}},
+		{"fail invalid attr", 200, `{"ActionStatus":"FAIL","ErrorCode":90033,"ErrorInfo":"attr x of u1 invalid"}`, 0, want{errType: "api", code: 90033, class: erasure.Content}},
+		{"fail usersig expired", 200, `{"ActionStatus":"FAIL","ErrorCode":70001,"ErrorInfo":"UserSig of u1 has expired"}`, 0, want{errType: "api", code: 70001, class: erasure.SigExpired}},
+		{"fail internal", 200, `{"ActionStatus":"FAIL","ErrorCode":91000,"ErrorInfo":""}`, 0, want{errType: "api", code: 91000, class: erasure.Retryable}},
+		{"fail rate limited", 200, `{"ActionStatus":"FAIL","ErrorCode":60018}`, 0, want{errType: "api", code: 60018, class: erasure.RateLimited}},
+		{"error code with OK status", 200, `{"ActionStatus":"OK","ErrorCode":90009}`, 0, want{errType: "api", code: 90009, class: erasure.Configuration}},
+		{"fail without code", 200, `{"ActionStatus":"FAIL","ErrorCode":0}`, 0, want{errType: "decode", class: erasure.Retryable}},
+		{"unknown status", 200, `{"ActionStatus":"MAYBE"}`, 0, want{errType: "decode", class: erasure.Retryable}},
+		{"empty object", 200, `{}`, 0, want{errType: "decode", class: erasure.Retryable}},
+		{"null", 200, `null`, 0, want{errType: "decode", class: erasure.Retryable}},
+		{"empty body", 200, ``, 0, want{errType: "decode", class: erasure.Retryable}},
+		{"garbage", 200, `<html>oops</html>`, 0, want{errType: "decode", class: erasure.Retryable}},
+		{"truncated JSON", 200, `{"ActionStatus":"OK","Error`, 0, want{errType: "decode", class: erasure.Retryable}},
+		{"wrong types", 200, `{"ActionStatus":"OK","ErrorCode":"0"}`, 0, want{errType: "decode", class: erasure.Retryable}},
+		{"http 502", 502, `<html><body>502 Bad Gateway</body></html>`, 0, want{errType: "http", code: 502, class: erasure.Retryable}},
+		{"http 500 with OK body", 500, okBody, 0, want{errType: "http", code: 500, class: erasure.Retryable}},
+		{"http 429", 429, ``, 0, want{errType: "http", code: 429, class: erasure.RateLimited}},
+		{"http 404", 404, `not found`, 0, want{errType: "http", code: 404, class: erasure.Configuration}},
+		{"http 403", 403, ``, 0, want{errType: "http", code: 403, class: erasure.Configuration}},
 		// Without a Location nothing could be followed; the point is that
 		// the OK body of a redirect is not taken for the answer.
-		{"http 302 with OK body", 302, okBody, 0, want{errType: "redirect", code: 302, class: Configuration}},
-		{"http 307 with OK body", 307, okBody, 0, want{errType: "redirect", code: 307, class: Configuration}},
-		{"http 300", 300, okBody, 0, want{errType: "redirect", code: 300, class: Configuration}},
-		{"http 304", 304, ``, 0, want{errType: "redirect", code: 304, class: Configuration}},
+		{"http 302 with OK body", 302, okBody, 0, want{errType: "redirect", code: 302, class: erasure.Configuration}},
+		{"http 307 with OK body", 307, okBody, 0, want{errType: "redirect", code: 307, class: erasure.Configuration}},
+		{"http 300", 300, okBody, 0, want{errType: "redirect", code: 300, class: erasure.Configuration}},
+		{"http 304", 304, ``, 0, want{errType: "redirect", code: 304, class: erasure.Configuration}},
 		{"body at the limit", 200, okBody + strings.Repeat(" ", 64-len(okBody)), 64, want{}},
-		{"body over the limit", 200, okBody + strings.Repeat(" ", 65-len(okBody)), 64, want{errType: "decode", class: Retryable}},
-		{"body over the default limit", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"` + strings.Repeat("x", DefaultMaxResponseBytes) + `"}`, 0, want{errType: "decode", class: Retryable}},
+		{"body over the limit", 200, okBody + strings.Repeat(" ", 65-len(okBody)), 64, want{errType: "decode", class: erasure.Retryable}},
+		{"body over the default limit", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"` + strings.Repeat("x", DefaultMaxResponseBytes) + `"}`, 0, want{errType: "decode", class: erasure.Retryable}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -362,13 +364,13 @@ func TestTransportErrors(t *testing.T) {
 		base        func(t *testing.T) string
 		timeout     time.Duration
 		cancel      bool
-		wantClass   Class
+		wantClass   erasure.Class
 		wantTimeout bool
 	}{
-		{name: "connection reset", base: resetServer, wantClass: Retryable},
-		{name: "closed server", base: closedServer, wantClass: Retryable},
-		{name: "client timeout", base: slowServer, timeout: 100 * time.Millisecond, wantClass: Retryable, wantTimeout: true},
-		{name: "cancelled context", base: slowServer, cancel: true, wantClass: Cancelled},
+		{name: "connection reset", base: resetServer, wantClass: erasure.Retryable},
+		{name: "closed server", base: closedServer, wantClass: erasure.Retryable},
+		{name: "client timeout", base: slowServer, timeout: 100 * time.Millisecond, wantClass: erasure.Retryable, wantTimeout: true},
+		{name: "cancelled context", base: slowServer, cancel: true, wantClass: erasure.Cancelled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -442,7 +444,7 @@ func TestSignerError(t *testing.T) {
 		if !errors.Is(err, errNoKey) {
 			t.Errorf("err %v does not wrap the signer's error", err)
 		}
-		if Classify(err) != Configuration {
+		if Classify(err) != erasure.Configuration {
 			t.Errorf("Classify = %v, want configuration", Classify(err))
 		}
 	}
@@ -460,17 +462,17 @@ func TestAttrNames(t *testing.T) {
 		status  int
 		body    string
 		want    []string
-		wantErr Class
+		wantErr erasure.Class
 	}{
-		{"ordered by numeric key", 200, `{"ActionStatus":"OK","ErrorCode":0,"AttrNames":{"10":"k","2":"c","0":"a","1":"b"}}`, []string{"a", "b", "c", "k"}, 0},
+		{"ordered by numeric key", 200, `{"ActionStatus":"OK","ErrorCode":0,"AttrNames":{"10":"k","2":"c","0":"a","1":"b"}}`, []string{"a", "b", "c", "k"}, ""},
 		{"all ten", 200, `{"ActionStatus":"OK","ErrorCode":0,"AttrNames":{"9":"j","8":"i","7":"h","6":"g","5":"f","4":"e","3":"d","2":"c","1":"b","0":"a"}}`,
-			[]string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}, 0},
-		{"empty names dropped", 200, `{"ActionStatus":"OK","ErrorCode":0,"AttrNames":{"0":"sex","1":"","2":"city"}}`, []string{"sex", "city"}, 0},
-		{"none", 200, `{"ActionStatus":"OK","ErrorCode":0,"AttrNames":{}}`, []string{}, 0},
-		{"missing", 200, `{"ActionStatus":"OK","ErrorCode":0}`, []string{}, 0},
-		{"fail", 200, `{"ActionStatus":"FAIL","ErrorCode":90009,"ErrorInfo":"not admin"}`, nil, Configuration},
-		{"http 502", 502, `bad gateway`, nil, Retryable},
-		{"garbage", 200, `{"AttrNames":[1,2]}`, nil, Retryable},
+			[]string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}, ""},
+		{"empty names dropped", 200, `{"ActionStatus":"OK","ErrorCode":0,"AttrNames":{"0":"sex","1":"","2":"city"}}`, []string{"sex", "city"}, ""},
+		{"none", 200, `{"ActionStatus":"OK","ErrorCode":0,"AttrNames":{}}`, []string{}, ""},
+		{"missing", 200, `{"ActionStatus":"OK","ErrorCode":0}`, []string{}, ""},
+		{"fail", 200, `{"ActionStatus":"FAIL","ErrorCode":90009,"ErrorInfo":"not admin"}`, nil, erasure.Configuration},
+		{"http 502", 502, `bad gateway`, nil, erasure.Retryable},
+		{"garbage", 200, `{"AttrNames":[1,2]}`, nil, erasure.Retryable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -536,58 +538,58 @@ func TestClassify(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
-		want Class
+		want erasure.Class
 	}{
-		{"nil", nil, Unknown},
+		{"nil", nil, erasure.Unknown},
 		// im_remove_attr's own codes.
-		{"90001 JSON parse", api(90001), Content},
-		{"90009 needs admin", api(90009), Configuration},
-		{"90018 too many accounts", api(90018), Content},
-		{"90033 invalid attr", api(90033), Content},
-		{"91000 internal", api(91000), Retryable},
+		{"90001 JSON parse", api(90001), erasure.Content},
+		{"90009 needs admin", api(90009), erasure.Configuration},
+		{"90018 too many accounts", api(90018), erasure.Content},
+		{"90033 invalid attr", api(90033), erasure.Content},
+		{"91000 internal", api(91000), erasure.Retryable},
 		// Public codes.
-		{"60007 rate limited", api(60007), RateLimited},
-		{"60011 rate limited", api(60011), RateLimited},
-		{"60018 rate limited", api(60018), RateLimited},
-		{"60019 rate limited", api(60019), RateLimited},
-		{"60008 timeout", api(60008), Retryable},
-		{"70169 timeout", api(70169), Retryable},
-		{"70001 usersig expired", api(70001), SigExpired},
-		{"70003 signature", api(70003), SignatureInvalid},
-		{"70009 signature", api(70009), SignatureInvalid},
-		{"70013 signature", api(70013), SignatureInvalid},
-		{"70014 signature", api(70014), SignatureInvalid},
-		{"70016 signature", api(70016), SignatureInvalid},
-		{"70020 signature", api(70020), SignatureInvalid},
-		{"60006 configuration", api(60006), Configuration},
-		{"60010 configuration", api(60010), Configuration},
-		{"60016 configuration", api(60016), Configuration},
-		{"60020 configuration", api(60020), Configuration},
-		{"60021 configuration", api(60021), Configuration},
-		{"unknown code 12345", api(12345), Unknown},
-		{"wrapped API error", errors.Join(errors.New("ctx"), api(91000)), Retryable},
+		{"60007 rate limited", api(60007), erasure.RateLimited},
+		{"60011 rate limited", api(60011), erasure.RateLimited},
+		{"60018 rate limited", api(60018), erasure.RateLimited},
+		{"60019 rate limited", api(60019), erasure.RateLimited},
+		{"60008 timeout", api(60008), erasure.Retryable},
+		{"70169 timeout", api(70169), erasure.Retryable},
+		{"70001 usersig expired", api(70001), erasure.SigExpired},
+		{"70003 signature", api(70003), erasure.Signature},
+		{"70009 signature", api(70009), erasure.Signature},
+		{"70013 signature", api(70013), erasure.Signature},
+		{"70014 signature", api(70014), erasure.Signature},
+		{"70016 signature", api(70016), erasure.Signature},
+		{"70020 signature", api(70020), erasure.Signature},
+		{"60006 configuration", api(60006), erasure.Configuration},
+		{"60010 configuration", api(60010), erasure.Configuration},
+		{"60016 configuration", api(60016), erasure.Configuration},
+		{"60020 configuration", api(60020), erasure.Configuration},
+		{"60021 configuration", api(60021), erasure.Configuration},
+		{"unknown code 12345", api(12345), erasure.Unknown},
+		{"wrapped API error", errors.Join(errors.New("ctx"), api(91000)), erasure.Retryable},
 		// HTTP.
-		{"http 500", &HTTPError{Op: opRemoveAttr, StatusCode: 500}, Retryable},
-		{"http 502", &HTTPError{Op: opRemoveAttr, StatusCode: 502}, Retryable},
-		{"http 503", &HTTPError{Op: opRemoveAttr, StatusCode: 503}, Retryable},
-		{"http 429", &HTTPError{Op: opRemoveAttr, StatusCode: 429}, RateLimited},
-		{"http 404", &HTTPError{Op: opRemoveAttr, StatusCode: 404}, Configuration},
-		{"http 401", &HTTPError{Op: opRemoveAttr, StatusCode: 401}, Configuration},
-		{"redirect 301", &RedirectError{Op: opRemoveAttr, StatusCode: 301}, Configuration},
-		{"redirect 302", &RedirectError{Op: opRemoveAttr, StatusCode: 302}, Configuration},
-		{"redirect 307", &RedirectError{Op: opGetAttrName, StatusCode: 307}, Configuration},
-		{"redirect 308", &RedirectError{Op: opRemoveAttr, StatusCode: 308}, Configuration},
-		{"wrapped redirect", errors.Join(errors.New("ctx"), &RedirectError{Op: opRemoveAttr, StatusCode: 302}), Configuration},
+		{"http 500", &HTTPError{Op: opRemoveAttr, StatusCode: 500}, erasure.Retryable},
+		{"http 502", &HTTPError{Op: opRemoveAttr, StatusCode: 502}, erasure.Retryable},
+		{"http 503", &HTTPError{Op: opRemoveAttr, StatusCode: 503}, erasure.Retryable},
+		{"http 429", &HTTPError{Op: opRemoveAttr, StatusCode: 429}, erasure.RateLimited},
+		{"http 404", &HTTPError{Op: opRemoveAttr, StatusCode: 404}, erasure.Configuration},
+		{"http 401", &HTTPError{Op: opRemoveAttr, StatusCode: 401}, erasure.Configuration},
+		{"redirect 301", &RedirectError{Op: opRemoveAttr, StatusCode: 301}, erasure.Configuration},
+		{"redirect 302", &RedirectError{Op: opRemoveAttr, StatusCode: 302}, erasure.Configuration},
+		{"redirect 307", &RedirectError{Op: opGetAttrName, StatusCode: 307}, erasure.Configuration},
+		{"redirect 308", &RedirectError{Op: opRemoveAttr, StatusCode: 308}, erasure.Configuration},
+		{"wrapped redirect", errors.Join(errors.New("ctx"), &RedirectError{Op: opRemoveAttr, StatusCode: 302}), erasure.Configuration},
 		// Others.
-		{"transport", &TransportError{Op: opRemoveAttr, Err: errors.New("connection reset by peer")}, Retryable},
-		{"transport deadline", &TransportError{Op: opRemoveAttr, Err: context.DeadlineExceeded}, Retryable},
-		{"transport cancelled", &TransportError{Op: opRemoveAttr, Err: context.Canceled}, Cancelled},
-		{"context.Canceled", context.Canceled, Cancelled},
-		{"credentials", &CredentialsError{Err: errors.New("no key")}, Configuration},
-		{"credentials cancelled", &CredentialsError{Err: context.Canceled}, Cancelled},
-		{"decode", &DecodeError{Op: opRemoveAttr, Reason: "garbled"}, Retryable},
-		{"untrusted ErrorList", &DecodeError{Op: opRemoveAttr, Reason: "ErrorList names an account not in the call"}, Retryable},
-		{"foreign error", errors.New("something else"), Unknown},
+		{"transport", &TransportError{Op: opRemoveAttr, Err: errors.New("connection reset by peer")}, erasure.Retryable},
+		{"transport deadline", &TransportError{Op: opRemoveAttr, Err: context.DeadlineExceeded}, erasure.Retryable},
+		{"transport cancelled", &TransportError{Op: opRemoveAttr, Err: context.Canceled}, erasure.Cancelled},
+		{"context.Canceled", context.Canceled, erasure.Cancelled},
+		{"credentials", &CredentialsError{Err: errors.New("no key")}, erasure.Configuration},
+		{"credentials cancelled", &CredentialsError{Err: context.Canceled}, erasure.Cancelled},
+		{"decode", &DecodeError{Op: opRemoveAttr, Reason: "garbled"}, erasure.Retryable},
+		{"untrusted ErrorList", &DecodeError{Op: opRemoveAttr, Reason: "ErrorList names an account not in the call"}, erasure.Retryable},
+		{"foreign error", errors.New("something else"), erasure.Unknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -601,33 +603,6 @@ func TestClassify(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestClassNames(t *testing.T) {
-	tests := []struct {
-		class    Class
-		name     string
-		systemic bool
-	}{
-		{Unknown, "unknown", false},
-		{Retryable, "retryable", false},
-		{RateLimited, "rate_limited", false},
-		{SigExpired, "usersig_expired", false},
-		{SignatureInvalid, "signature", true},
-		{Content, "content", false},
-		{Configuration, "configuration", true},
-		{Cancelled, "cancelled", false},
-		{Class(99), "unknown", false},
-		{Class(-1), "unknown", false},
-	}
-	for _, tt := range tests {
-		if got := tt.class.String(); got != tt.name {
-			t.Errorf("Class(%d).String() = %q, want %q", int(tt.class), got, tt.name)
-		}
-		if got := tt.class.Systemic(); got != tt.systemic {
-			t.Errorf("Class(%d).Systemic() = %v, want %v", int(tt.class), got, tt.systemic)
-		}
 	}
 }
 

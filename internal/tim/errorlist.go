@@ -10,7 +10,7 @@ const codeAccountAbsent = 70107
 // not name counts as erased. So an entry with no account, or naming one the
 // call did not carry (misspelt, another call's answer, a corrupted body),
 // makes the whole answer untrustworthy, and it is refused as a *DecodeError
-// (Retryable: removing attributes again is harmless). The reason never names
+// (erasure.Retryable: removing attributes again is harmless). The reason never names
 // the account: account IDs must not reach logs.
 func removeResult(users []UserAttrs, list []AccountError) (RemoveResult, error) {
 	if len(list) == 0 {

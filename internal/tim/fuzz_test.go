@@ -3,6 +3,8 @@ package tim
 import (
 	"errors"
 	"testing"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // fuzzUsers is the call every fuzzed answer is checked against.
@@ -57,7 +59,7 @@ func FuzzDecodeResponse(f *testing.F) {
 				t.Fatalf("APIError.Op = %q", apiErr.Op)
 			}
 		case errors.As(err, &decErr):
-			if Classify(err) != Retryable {
+			if Classify(err) != erasure.Retryable {
 				t.Fatalf("DecodeError classified %v", Classify(err))
 			}
 			if len(decErr.Reason) > 100 {

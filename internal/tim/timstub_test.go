@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 	"github.com/attr-eraser/attr-eraser/internal/usersig"
 )
@@ -51,7 +52,7 @@ func TestClientAgainstTimstub(t *testing.T) {
 		wantFailed []AccountError
 		wantAbsent []string
 		wantCode   int
-		wantClass  Class
+		wantClass  erasure.Class
 		removed    map[string][]string // account -> attributes the stub recorded
 	}{
 		{
@@ -78,7 +79,7 @@ func TestClientAgainstTimstub(t *testing.T) {
 			signer:    good,
 			users:     []UserAttrs{{Account: "dave", Attrs: []string{"shoe-size"}}},
 			wantCode:  timtest.CodeInvalidAttr,
-			wantClass: Content,
+			wantClass: erasure.Content,
 			removed:   map[string][]string{"dave": nil},
 		},
 		{
@@ -86,7 +87,7 @@ func TestClientAgainstTimstub(t *testing.T) {
 			signer:    usersigSigner{appID: timtest.DefaultSDKAppID, admin: timtest.DefaultIdentifier, key: []byte("not-the-key")},
 			users:     []UserAttrs{{Account: "erin", Attrs: []string{"sex"}}},
 			wantCode:  timtest.CodeSigMismatch,
-			wantClass: SignatureInvalid,
+			wantClass: erasure.Signature,
 			removed:   map[string][]string{"erin": nil},
 		},
 		{
@@ -94,7 +95,7 @@ func TestClientAgainstTimstub(t *testing.T) {
 			signer:    usersigSigner{appID: timtest.DefaultSDKAppID, admin: "someone", key: []byte(key)},
 			users:     []UserAttrs{{Account: "frank", Attrs: []string{"sex"}}},
 			wantCode:  timtest.CodeNeedsAdmin,
-			wantClass: Configuration,
+			wantClass: erasure.Configuration,
 			removed:   map[string][]string{"frank": nil},
 		},
 	}
@@ -212,7 +213,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 					if !errors.As(err, &re) || re.StatusCode != status || re.Op != call.op {
 						t.Fatalf("%s: got %v, err %T %v, want *RedirectError %d", call.op, got, err, err, status)
 					}
-					if Classify(err) != Configuration {
+					if Classify(err) != erasure.Configuration {
 						t.Errorf("Classify = %v, want configuration", Classify(err))
 					}
 					msg := err.Error()
@@ -296,7 +297,7 @@ func TestErrorListTrust(t *testing.T) {
 			if !errors.As(err, &de) || de.Op != opRemoveAttr {
 				t.Fatalf("RemoveAttrs = %+v, err %T %v, want *DecodeError", res, err, err)
 			}
-			if Classify(err) != Retryable {
+			if Classify(err) != erasure.Retryable {
 				t.Errorf("Classify = %v, want retryable", Classify(err))
 			}
 			if res.Failed != nil || res.Absent != nil {

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // The environment variables the function reads. The SAM template sets
@@ -112,10 +114,8 @@ func Load(getenv func(string) string) (Config, error) {
 		c.Identifier = DefaultIdentifier
 	} else {
 		c.IdentifierSet = true
-		if len(c.Identifier) > 32 {
-			bad(EnvIdentifier, "is %d bytes long, at most 32", len(c.Identifier))
-		} else if strings.IndexFunc(c.Identifier, func(r rune) bool { return r < 0x20 || r > 0x7e }) >= 0 {
-			bad(EnvIdentifier, "must be printable ASCII (a Tencent UserID)")
+		if err := erasure.ValidAccount(c.Identifier); err != nil {
+			bad(EnvIdentifier, "is not a Tencent UserID: %s", erasure.Reason(err))
 		}
 	}
 	if v := get(EnvSDKAppID); v != "" {

@@ -367,7 +367,7 @@ func stringList(raw, field string, limit int, noun string, valid func(string) er
 			return nil, &Error{Field: index(field, i), Reason: "must be a string, got " + kind(v)}
 		}
 		if err := valid(s); err != nil {
-			return nil, &Error{Field: index(field, i), Reason: reason(err)}
+			return nil, &Error{Field: index(field, i), Reason: Reason(err)}
 		}
 		list = append(list, s)
 		i++
@@ -429,8 +429,9 @@ func syntaxReason(b []byte) string {
 	return "rejected by the decoder"
 }
 
-// reason extracts the value-free explanation from a validation error.
-func reason(err error) string {
+// Reason extracts the value-free explanation from a validation error, for
+// callers that name the value themselves.
+func Reason(err error) string {
 	var ve *Error
 	if errors.As(err, &ve) {
 		return ve.Reason

@@ -88,7 +88,7 @@ func validList(field string, list []string, valid func(string) error) error {
 	for i, s := range list {
 		name := field + "[" + strconv.Itoa(i) + "]"
 		if err := valid(s); err != nil {
-			return &Error{Field: name, Reason: reason(err)}
+			return &Error{Field: name, Reason: Reason(err)}
 		}
 		if j, dup := first[s]; dup {
 			return &Error{Field: name, Reason: "duplicate of " + field + "[" + strconv.Itoa(j) + "]"}

@@ -6,10 +6,9 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-)
 
-// maxIdentifier is Tencent's limit on a UserID (README, Tencent Chat facts).
-const maxIdentifier = 32
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
+)
 
 // secretJSON is the structured form of the secret. Fields stay raw so each
 // can be validated with an error that never quotes its content.
@@ -126,15 +125,14 @@ func parseAppID(raw json.RawMessage) (uint64, error) {
 }
 
 // checkIdentifier applies Tencent's UserID rule early, so a bad admin account
-// fails at start-up instead of as a signature rejection.
+// fails at start-up instead of as a signature rejection. Empty means absent:
+// the configured identifier applies.
 func checkIdentifier(id string) error {
-	if len(id) > maxIdentifier {
-		return errors.New("longer than 32 bytes")
+	if id == "" {
+		return nil
 	}
-	for i := 0; i < len(id); i++ {
-		if id[i] < 0x20 || id[i] > 0x7e {
-			return errors.New("must be printable ASCII")
-		}
+	if err := erasure.ValidAccount(id); err != nil {
+		return errors.New(erasure.Reason(err))
 	}
 	return nil
 }

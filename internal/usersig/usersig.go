@@ -11,13 +11,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // version is the TLSSigAPI wire-format version this package speaks.
 const version = "2.0"
 
-// MaxIdentifierLen is the longest identifier Tencent accepts, in bytes.
-const MaxIdentifierLen = 32
 
 // urlSafe maps the standard base64 alphabet to Tencent's variant. Tencent
 // chose '*', '-' and '_' so a UserSig can sit in a query string unescaped.
@@ -121,7 +121,7 @@ func validate(sdkAppID uint64, identifier string, key []byte, issued time.Time, 
 	switch {
 	case sdkAppID == 0:
 		return ErrNoSDKAppID
-	case !validIdentifier(identifier):
+	case erasure.ValidAccount(identifier) != nil:
 		return ErrBadIdentifier
 	case len(key) == 0:
 		return ErrNoKey
@@ -131,18 +131,4 @@ func validate(sdkAppID uint64, identifier string, key []byte, issued time.Time, 
 		return ErrBadTime
 	}
 	return nil
-}
-
-// validIdentifier reports whether s is a Tencent UserID: 1 to 32 bytes, each
-// printable ASCII (0x20-0x7E).
-func validIdentifier(s string) bool {
-	if len(s) == 0 || len(s) > MaxIdentifierLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }

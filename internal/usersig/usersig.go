@@ -18,7 +18,6 @@ import (
 // version is the TLSSigAPI wire-format version this package speaks.
 const version = "2.0"
 
-
 // urlSafe maps the standard base64 alphabet to Tencent's variant. Tencent
 // chose '*', '-' and '_' so a UserSig can sit in a query string unescaped.
 var urlSafe = strings.NewReplacer("+", "*", "/", "-", "=", "_")

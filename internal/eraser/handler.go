@@ -110,7 +110,7 @@ func (h *Handler) observe(ctx context.Context, report *Report) (ok bool) {
 }
 
 func (h *Handler) logger() *slog.Logger {
-	return cmp.Or(h.Logger, slog.New(slog.DiscardHandler))
+	return cmp.Or(h.Logger, discard)
 }
 
 // failAll reports every message failed with class for cause, so the audit

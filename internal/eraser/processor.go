@@ -113,10 +113,7 @@ func (p *Processor) cutoff(ctx context.Context, start time.Time) time.Time {
 	if !ok {
 		return time.Time{}
 	}
-	fraction := p.MarginFraction
-	if fraction <= 0 {
-		fraction = DefaultMarginFraction
-	}
+	fraction := cmp.Or(p.MarginFraction, DefaultMarginFraction)
 	margin := max(cmp.Or(p.SafetyMargin, DefaultSafetyMargin), time.Duration(fraction*float64(deadline.Sub(start))))
 	return deadline.Add(-margin)
 }

@@ -1,6 +1,7 @@
 package signingkey
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"sync"
@@ -48,7 +49,7 @@ type Provider struct {
 	// Now is the clock; nil means time.Now. Tests substitute a fake.
 	Now func() time.Time
 	// Logger receives a warning when a re-read fails and the cached key is
-	// kept; nil means slog.Default(). The key is never logged.
+	// kept; nil discards them. The key is never logged.
 	Logger *slog.Logger
 
 	group singleflight.Group
@@ -196,12 +197,7 @@ func (p *Provider) check() error {
 	return nil
 }
 
-func (p *Provider) ttl() time.Duration {
-	if p.TTL <= 0 {
-		return DefaultTTL
-	}
-	return p.TTL
-}
+func (p *Provider) ttl() time.Duration { return cmp.Or(p.TTL, DefaultTTL) }
 
 func (p *Provider) now() time.Time {
 	if p.Now == nil {
@@ -210,9 +206,6 @@ func (p *Provider) now() time.Time {
 	return p.Now()
 }
 
-func (p *Provider) logger() *slog.Logger {
-	if p.Logger == nil {
-		return slog.Default()
-	}
-	return p.Logger
-}
+var discard = slog.New(slog.DiscardHandler)
+
+func (p *Provider) logger() *slog.Logger { return cmp.Or(p.Logger, discard) }

@@ -5,6 +5,7 @@
 package telemetry
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"maps"
@@ -43,10 +44,7 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 	if keyErr == nil {
 		keyAttrs = []slog.Attr{slog.String("auditKeyId", KeyID(key))}
 	}
-	per := l.HashesPerLine
-	if per <= 0 {
-		per = DefaultHashesPerLine
-	}
+	per := cmp.Or(l.HashesPerLine, DefaultHashesPerLine)
 	for _, m := range report.Messages {
 		attrs := []slog.Attr{
 			slog.String("messageId", m.MessageID),

@@ -2,6 +2,7 @@ package tim
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -172,10 +173,7 @@ func (c *Client) do(ctx context.Context, op, path string, body []byte) (response
 	}
 	defer res.Body.Close()
 
-	limit := c.MaxResponseBytes
-	if limit <= 0 {
-		limit = DefaultMaxResponseBytes
-	}
+	limit := cmp.Or(c.MaxResponseBytes, DefaultMaxResponseBytes)
 	raw, err := io.ReadAll(io.LimitReader(res.Body, limit+1))
 	if err != nil {
 		return response{}, &TransportError{Op: op, Err: stripURL(err)}

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"time"
@@ -28,9 +29,12 @@ const WindowMargin = 40 * time.Millisecond
 // Options tune parts the configuration does not cover; the zero value is
 // what production uses.
 type Options struct {
-	// Tune adjusts the processor after it is built: retry and deadline
-	// settings in tests and benchmarks.
-	Tune func(*eraser.Processor)
+	// Tuning is handed to the processor: retry and deadline settings in
+	// tests and benchmarks.
+	Tuning eraser.Tuning
+	// WindowMargin replaces the rate limiter's default WindowMargin when
+	// set (benchmark experiments).
+	WindowMargin time.Duration
 }
 
 // New builds the handler; logs and metrics go to out (stdout in Lambda). A
@@ -70,13 +74,11 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 			Signer:     source,
 		},
 		Credentials:  source,
-		Limits:       ratelimit.NewLimits(cfg.RateLimit, time.Second+WindowMargin),
+		Limits:       ratelimit.NewLimits(cfg.RateLimit, time.Second+cmp.Or(opts.WindowMargin, WindowMargin)),
 		DefaultAttrs: cfg.Attrs,
 		DryRun:       cfg.DryRun,
 		Logger:       logger,
-	}
-	if opts.Tune != nil {
-		opts.Tune(p)
+		Tuning:       opts.Tuning,
 	}
 
 	return &eraser.Handler{

@@ -47,10 +47,10 @@ func TestNoLeakUnderFaults(t *testing.T) {
 			Internal91000:    0.08,
 			RateLimited60018: 0.07,
 		},
-	}, leakSecretName, leakSecretValue(keys["initial"]), true, app.Options{Tune: func(p *eraser.Processor) {
+	}, leakSecretName, leakSecretValue(keys["initial"]), true, app.Options{Tuning: eraser.Tuning{
 		// Production retry policy, minus most of the waiting.
-		p.Retry = eraser.RetryPolicy{MaxAttempts: 8, Base: time.Millisecond, Cap: 10 * time.Millisecond,
-			RateLimitedBase: 2 * time.Millisecond, RateLimitedCap: 20 * time.Millisecond}
+		Retry: eraser.RetryPolicy{MaxAttempts: 8, Base: time.Millisecond, Cap: 10 * time.Millisecond,
+			RateLimitedBase: 2 * time.Millisecond, RateLimitedCap: 20 * time.Millisecond},
 	}})
 	tencent, secrets, h, out := stack.tencent, stack.secrets, stack.h, stack.out
 	ctx := context.Background()

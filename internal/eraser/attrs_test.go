@@ -117,7 +117,7 @@ func (c *changingNames) set(names ...string) {
 func TestProcessAttrNamesAreAtMostAMinuteOld(t *testing.T) {
 	f := newFixture(t, timtest.Config{})
 	clock := fakeclock.New(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
-	f.p.Now = clock.Now
+	f.p.Tuning.Now = clock.Now
 	names := &changingNames{API: f.p.API, names: []string{"sex"}}
 	f.p.API = names
 	erase := func(account string) {
@@ -167,8 +167,8 @@ func (b *blockedNames) AttrNames(ctx context.Context) ([]string, error) {
 // at its own cutoff instead of waiting for the first.
 func TestProcessWaitForSharedLookupHonoursOwnDeadline(t *testing.T) {
 	f := newFixture(t, timtest.Config{})
-	f.p.SafetyMargin = 10 * time.Millisecond
-	f.p.MinCallBudget = time.Millisecond
+	f.p.Tuning.SafetyMargin = 10 * time.Millisecond
+	f.p.Tuning.MinCallBudget = time.Millisecond
 	names := &blockedNames{API: f.p.API, started: make(chan struct{}), release: make(chan struct{})}
 	f.p.API = names
 

@@ -254,7 +254,7 @@ func chaosRuns(t *testing.T, seeds []uint64, rates []float64, attempts []int, fa
 					t.Run(name, func(t *testing.T) {
 						t.Parallel()
 						f := newFixture(t, timtest.Config{Faults: chaosFaults(int64(seed), total)})
-						f.p.Retry.MaxAttempts = tries
+						f.p.Tuning.Retry.MaxAttempts = tries
 						b := newChaosBatch(seed, chaosBatchOptions{messages: 40, maxAccounts: 60, pool: 800, invalid: 3, fifo: fifo})
 						r := f.p.Process(context.Background(), b.records, fifo)
 						checkChaosInvariants(t, f.stub, b.records, b.invalid, r, fifo)
@@ -300,7 +300,7 @@ func TestChaosAcceptance(t *testing.T) {
 				// always yields the same faults for the same calls. (With
 				// the production policy of 6 tries a call fails for good
 				// with probability 0.3^6; TestChaos covers concurrency.)
-				f.p.MaxInFlight = 1
+				f.p.Tuning.MaxInFlight = 1
 				arn := "arn:aws:sqs:us-east-1:123456789012:erasure"
 				if fifo {
 					arn += ".fifo"

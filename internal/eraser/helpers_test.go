@@ -77,7 +77,7 @@ func newFixture(t *testing.T, cfg timtest.Config) *fixture {
 	p := &eraser.Processor{
 		API:         &tim.Client{BaseURL: base, Signer: source, HTTPClient: tim.NewHTTPClient(2*time.Second, 16)},
 		Credentials: source,
-		Retry:       eraser.RetryPolicy{Base: time.Millisecond, Cap: 10 * time.Millisecond, RateLimitedBase: 5 * time.Millisecond, RateLimitedCap: 20 * time.Millisecond},
+		Tuning:      eraser.Tuning{Retry: eraser.RetryPolicy{Base: time.Millisecond, Cap: 10 * time.Millisecond, RateLimitedBase: 5 * time.Millisecond, RateLimitedCap: 20 * time.Millisecond}},
 	}
 	return &fixture{stub: stub, keys: keys, p: p}
 }

@@ -229,7 +229,7 @@ func (a *attrResolver) checkDefaults() error {
 func (run *invocation) sendAll(ctx context.Context, calls [][]Entry) {
 	work := make(chan []int)
 	var wg sync.WaitGroup
-	for range min(cmp.Or(run.p.MaxInFlight, DefaultMaxInFlight), len(calls)) {
+	for range min(cmp.Or(run.p.Tuning.MaxInFlight, DefaultMaxInFlight), len(calls)) {
 		wg.Go(func() {
 			for idx := range work {
 				run.sendRecovering(ctx, idx)

@@ -319,9 +319,9 @@ func TestProcessKeyRotationMidRun(t *testing.T) {
 
 func TestProcessDeadline(t *testing.T) {
 	f := newFixture(t, timtest.Config{Faults: timtest.Faults{Latency: 400 * time.Millisecond}})
-	f.p.MaxInFlight = 1
-	f.p.SafetyMargin = 300 * time.Millisecond
-	f.p.MinCallBudget = 50 * time.Millisecond
+	f.p.Tuning.MaxInFlight = 1
+	f.p.Tuning.SafetyMargin = 300 * time.Millisecond
+	f.p.Tuning.MinCallBudget = 50 * time.Millisecond
 	var records []events.SQSMessage
 	for i := range 10 {
 		// 100 accounts a message: ten sequential calls of 400 ms each.

@@ -69,32 +69,39 @@ type Processor struct {
 	// (shared by concurrent invocations); nil means unlimited (tests only:
 	// Tencent allows 100 calls per second per API).
 	Limits *ratelimit.Limits
-	// MaxInFlight bounds concurrent requests. At 100 calls/s and 100 ms of
-	// latency ten are busy at any time, so the default leaves headroom.
-	MaxInFlight int
-	Retry       RetryPolicy
 	// DefaultAttrs is removed when a message names none; nil means every
 	// attribute name of the app, read with im_get_attr_name and cached.
 	DefaultAttrs []string
 	DryRun       bool
-	// Deadline handling; zero fields take the defaults above.
+	// Logger receives debug lines about calls; nil discards them.
+	Logger *slog.Logger
+	// Tuning is what production leaves at its defaults.
+	Tuning Tuning
+
+	attrNames attrNameCache
+	// parseHook replaces erasure.Parse in tests that inject a panic.
+	parseHook func(string) (erasure.Request, error)
+}
+
+// Tuning holds the knobs tests and benchmarks turn; production uses the
+// zero value, and every zero field takes its default.
+type Tuning struct {
+	// MaxInFlight bounds concurrent requests. At 100 calls/s and 100 ms of
+	// latency ten are busy at any time, so the default leaves headroom.
+	MaxInFlight int
+	Retry       RetryPolicy
+	// Deadline handling.
 	MinCallBudget  time.Duration
 	SafetyMargin   time.Duration
 	MarginFraction float64
 	AttrNamesTTL   time.Duration
-	// Logger receives debug lines about calls; nil discards them.
-	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-
-	attrNames attrNameCache
-	// parseHook replaces message.Parse in tests that inject a panic.
-	parseHook func(string) (erasure.Request, error)
 }
 
 func (p *Processor) now() time.Time {
-	if p.Now != nil {
-		return p.Now()
+	if p.Tuning.Now != nil {
+		return p.Tuning.Now()
 	}
 	return time.Now()
 }
@@ -113,8 +120,8 @@ func (p *Processor) cutoff(ctx context.Context, start time.Time) time.Time {
 	if !ok {
 		return time.Time{}
 	}
-	fraction := cmp.Or(p.MarginFraction, DefaultMarginFraction)
-	margin := max(cmp.Or(p.SafetyMargin, DefaultSafetyMargin), time.Duration(fraction*float64(deadline.Sub(start))))
+	fraction := cmp.Or(p.Tuning.MarginFraction, DefaultMarginFraction)
+	margin := max(cmp.Or(p.Tuning.SafetyMargin, DefaultSafetyMargin), time.Duration(fraction*float64(deadline.Sub(start))))
 	return deadline.Add(-margin)
 }
 
@@ -136,7 +143,7 @@ func (p *Processor) appAttrNames(ctx context.Context, run *invocation) ([]string
 	c.mu.Lock()
 	names, fetched := c.names, c.fetched
 	c.mu.Unlock()
-	if names != nil && p.now().Sub(fetched) < cmp.Or(p.AttrNamesTTL, DefaultAttrNamesTTL) {
+	if names != nil && p.now().Sub(fetched) < cmp.Or(p.Tuning.AttrNamesTTL, DefaultAttrNamesTTL) {
 		return names, nil
 	}
 	// The lookup runs on the budget of the invocation that started it; one

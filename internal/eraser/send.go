@@ -63,7 +63,7 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 		switch {
 		case !bad:
 			run.results[i] = entryResult{erased: true, absent: slices.Contains(result.Absent, run.entries[i].Account)}
-		case run.p.Retry.CheckRetry(attempt-1, class):
+		case run.p.Tuning.Retry.CheckRetry(attempt-1, class):
 			again = append(again, i)
 			if class == erasure.RateLimited {
 				wait = class
@@ -73,7 +73,7 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 		}
 	}
 	if len(again) > 0 {
-		if !run.sleep(ctx, run.p.Retry.Backoff(attempt-1, wait)) {
+		if !run.sleep(ctx, run.p.Tuning.Retry.Backoff(attempt-1, wait)) {
 			run.fail(again, errDeadline)
 			return
 		}
@@ -117,10 +117,10 @@ func (run *invocation) withRetries(ctx context.Context, api string, attempt int,
 			}
 			continue
 		}
-		if !run.p.Retry.CheckRetry(attempt, class) {
+		if !run.p.Tuning.Retry.CheckRetry(attempt, class) {
 			return attempt - first + 1, err
 		}
-		if !run.sleep(ctx, run.p.Retry.Backoff(attempt, class)) {
+		if !run.sleep(ctx, run.p.Tuning.Retry.Backoff(attempt, class)) {
 			return attempt - first + 1, fmt.Errorf("%w; last error: %w", errDeadline, err)
 		}
 	}
@@ -208,7 +208,7 @@ func (run *invocation) timeLeft(d time.Duration) error {
 }
 
 func (run *invocation) minCallBudget() time.Duration {
-	return cmp.Or(run.p.MinCallBudget, DefaultMinCallBudget)
+	return cmp.Or(run.p.Tuning.MinCallBudget, DefaultMinCallBudget)
 }
 
 // sleep waits d, or reports false at once if a call could not follow it

@@ -19,10 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/dev/bench"
 	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
-	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 )
 
 // Results is everything one run measured (written with -json).
@@ -62,17 +62,10 @@ func main() {
 	}
 
 	res := Results{Machine: machine(), ParsePlan: map[string]bench.PerAccount{}}
-	var tune func(*eraser.Processor)
+	// Experiments change the options; the table's rows use the zero value.
+	opts := app.Options{WindowMargin: *expMargin, Tuning: eraser.Tuning{MaxInFlight: *expInFlight}}
 	if *expMargin > 0 || *expInFlight > 0 {
 		res.Experiment = fmt.Sprintf("window margin %v, MaxInFlight %d (0 = unchanged)", *expMargin, *expInFlight)
-		tune = func(p *eraser.Processor) {
-			if *expMargin > 0 {
-				p.Limits = ratelimit.NewLimits(bench.RateLimit, time.Second+*expMargin)
-			}
-			if *expInFlight > 0 {
-				p.MaxInFlight = *expInFlight
-			}
-		}
 	}
 	latencies := []time.Duration{30 * time.Millisecond, 100 * time.Millisecond}
 	shapes := []bench.Shape{bench.ShapeA, bench.ShapeB}
@@ -87,7 +80,7 @@ func main() {
 			for _, s := range shapes {
 				if run("throughput") {
 					progress("throughput %s, %v", s.Name, lat)
-					r, err := h.RunThroughput(ctx, bench.Throughput{Shape: s, Latency: lat, Invocations: *invocations, Tune: tune})
+					r, err := h.RunThroughput(ctx, bench.Throughput{Shape: s, Latency: lat, Invocations: *invocations, Options: opts})
 					if err != nil {
 						fail("throughput", err)
 					}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/config"
-	"github.com/attr-eraser/attr-eraser/internal/eraser"
 )
 
 // ShapeLookup is three 10,000-account messages: 300 im_remove_attr calls,
@@ -76,11 +75,11 @@ func (h *Harness) handleOnce(ctx context.Context, latency time.Duration, lookup 
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	var tune func(*eraser.Processor)
+	var opts app.Options
 	if lookup {
-		tune = func(p *eraser.Processor) { p.AttrNamesTTL = time.Nanosecond }
+		opts.Tuning.AttrNamesTTL = time.Nanosecond
 	}
-	handler := app.New(ctx, cfg, nil, &countingWriter{}, app.Options{Tune: tune})
+	handler := app.New(ctx, cfg, nil, &countingWriter{}, opts)
 
 	wctx, cancel := lambdaContext("warm-" + tag)
 	resp, err := handler.Handle(wctx, Shape{Messages: 1, AccountsPerMessage: 1}.Event("warm-"+tag))

@@ -16,7 +16,6 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/config"
-	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
@@ -81,8 +80,8 @@ type Throughput struct {
 	// Invocations is the number of batches handled back to back after the
 	// warm-up; their total wall time is what is measured.
 	Invocations int
-	// Tune is passed to app.Options (experiments only; nil for the table).
-	Tune func(*eraser.Processor)
+	// Options are handed to app.New (experiments only; zero for the table).
+	Options app.Options
 }
 
 // ThroughputResult is what one scenario measured.
@@ -167,7 +166,7 @@ func (h *Harness) RunThroughput(ctx context.Context, t Throughput) (ThroughputRe
 		return res, cfgErr
 	}
 	out := &countingWriter{}
-	handler := app.New(ctx, cfg, nil, out, app.Options{Tune: t.Tune})
+	handler := app.New(ctx, cfg, nil, out, t.Options)
 
 	warm := Shape{Messages: 1, AccountsPerMessage: 1}.Event("warm")
 	wctx, cancel := lambdaContext("warm-up")

@@ -13,7 +13,6 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
-	msg "github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
@@ -50,7 +49,7 @@ func TestProcessPanicFailsOnlyWhatItTouched(t *testing.T) {
 					if strings.Contains(body, "acct-007") {
 						panic("cannot parse acct-007")
 					}
-					return msg.Parse(body)
+					return erasure.Parse(body)
 				})
 			},
 			wantFailed: []string{"m-007"},

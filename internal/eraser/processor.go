@@ -29,7 +29,7 @@ type API interface {
 }
 
 // Credentials is told when Tencent rejected the credentials of a call
-// (satisfied by *credentials.Source).
+// (satisfied by *signingkey.Source).
 type Credentials interface {
 	// SignatureRejected re-reads the signing key, once however many calls
 	// report the same key version.

@@ -16,7 +16,7 @@ import (
 )
 
 // KeySource supplies the key of the account hashes (satisfied by
-// *credentials.Source).
+// *signingkey.Source).
 type KeySource interface {
 	AuditKey(ctx context.Context) ([]byte, error)
 }

@@ -213,3 +213,38 @@ func TestProcessLookupHasItsOwnRateWindow(t *testing.T) {
 		t.Errorf("im_get_attr_name calls = %d, want 1", n)
 	}
 }
+
+// TestProcessLookupOutlivesItsLeader starts the shared lookup in an
+// invocation that runs out of time while it hangs: another invocation that
+// was waiting for it, with time left, looks the names up itself.
+func TestProcessLookupOutlivesItsLeader(t *testing.T) {
+	f := newFixture(t, timtest.Config{})
+	f.p.Tuning.SafetyMargin = 10 * time.Millisecond
+	f.p.Tuning.MinCallBudget = time.Millisecond
+	names := &blockedNames{API: f.p.API, started: make(chan struct{}), release: make(chan struct{})}
+	f.p.API = names
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	leader := make(chan *eraser.Report)
+	go func() {
+		leader <- f.p.Process(ctx, []events.SQSMessage{message("leader", erasureBody("u1"))}, false)
+	}()
+	<-names.started
+	waiter := make(chan *eraser.Report)
+	go func() {
+		waiter <- f.p.Process(context.Background(), []events.SQSMessage{message("waiter", erasureBody("u2"))}, false)
+	}()
+	if r := <-leader; r.Messages[0].Class != erasure.Deadline {
+		t.Errorf("leader: class %q, want deadline", r.Messages[0].Class)
+	}
+	close(names.release)
+	select {
+	case r := <-waiter:
+		if failed := r.FailedMessages(); len(failed) != 0 {
+			t.Errorf("waiter failed with class %q (%v); it had time to look the names up itself", r.Messages[0].Class, r.Messages[0].Err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiter never finished")
+	}
+}

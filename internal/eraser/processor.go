@@ -146,35 +146,43 @@ func (p *Processor) appAttrNames(ctx context.Context, run *invocation) ([]string
 	if names != nil && p.now().Sub(fetched) < cmp.Or(p.Tuning.AttrNamesTTL, DefaultAttrNamesTTL) {
 		return names, nil
 	}
-	// The lookup runs on the budget of the invocation that started it; one
-	// whose own cutoff comes first stops waiting below.
-	shared := c.fetch.DoChan("", func() (any, error) {
-		var names []string
-		_, err := run.withRetries(ctx, apiGetAttrName, 0, func(ctx context.Context) error {
-			var err error
-			names, err = p.API.AttrNames(ctx)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		c.mu.Lock()
-		c.names, c.fetched = names, p.now()
-		c.mu.Unlock()
-		return names, nil
-	})
 	waitCtx, cancel := run.untilCutoff(ctx)
 	defer cancel()
-	select {
-	case res := <-shared:
-		if res.Err != nil {
+	// The lookup runs on the budget of the invocation that started it: a
+	// waiter stops at its own cutoff, and one whose leader ran out of time
+	// looks the names up itself, once.
+	for try := 0; ; try++ {
+		led := false
+		shared := c.fetch.DoChan("", func() (any, error) {
+			led = true
+			var names []string
+			_, err := run.withRetries(ctx, apiGetAttrName, 0, func(ctx context.Context) error {
+				var err error
+				names, err = p.API.AttrNames(ctx)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			c.mu.Lock()
+			c.names, c.fetched = names, p.now()
+			c.mu.Unlock()
+			return names, nil
+		})
+		select {
+		case res := <-shared:
+			if res.Err == nil {
+				return res.Val.([]string), nil
+			}
+			if class := classOf(res.Err); !led && try == 0 && (class == erasure.Deadline || class == erasure.Cancelled) {
+				continue
+			}
 			return nil, res.Err
+		case <-waitCtx.Done():
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, errDeadline
 		}
-		return res.Val.([]string), nil
-	case <-waitCtx.Done():
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, errDeadline
 	}
 }

@@ -187,21 +187,7 @@ func TestParseInvalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := Parse(tt.body)
-			var perr *Error
-			if !errors.As(err, &perr) {
-				t.Fatalf("Parse: got (%v, %v), want *Error", req, err)
-			}
-			if perr.Field != tt.field {
-				t.Errorf("Field = %q, want %q (%v)", perr.Field, tt.field, err)
-			}
-			if !strings.Contains(perr.Reason, tt.reason) {
-				t.Errorf("Reason = %q, want it to contain %q", perr.Reason, tt.reason)
-			}
-			// Only the audit fields may survive an error, never accounts.
-			if req.Accounts != nil || req.Attrs != nil {
-				t.Errorf("Parse returned accounts or attrs with an error: %v", req)
-			}
+			checkRejected(t, tt.body, tt.field, tt.reason)
 		})
 	}
 }
@@ -272,24 +258,12 @@ func TestParseAmbiguous(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := Parse(tt.body)
-			var perr *Error
-			if !errors.As(err, &perr) {
-				t.Fatalf("Parse: got (%v, %v), want *Error", req, err)
-			}
-			if perr.Field != tt.field {
-				t.Errorf("Field = %q, want %q (%v)", perr.Field, tt.field, err)
-			}
-			if !strings.Contains(perr.Reason, tt.reason) {
-				t.Errorf("Reason = %q, want it to contain %q", perr.Reason, tt.reason)
-			}
-			if req.Accounts != nil || req.Attrs != nil {
-				t.Errorf("Parse returned accounts or attrs with an error: %v", req)
-			}
+			req := checkRejected(t, tt.body, tt.field, tt.reason)
 			if req.EventID != tt.eventID {
 				t.Errorf("EventID = %q, want %q", req.EventID, tt.eventID)
 			}
 			// An unknown key is never named: it could be an account.
+			_, err := Parse(tt.body)
 			for _, key := range []string{"foo", "MessageId", "source", "k33", `"x"`} {
 				if strings.Contains(err.Error(), key) {
 					t.Errorf("error %q names the unknown key %s", err, key)
@@ -381,4 +355,26 @@ func TestParseInvalidKeepsAuditFields(t *testing.T) {
 	if req.Accounts != nil {
 		t.Errorf("accounts returned with an error")
 	}
+}
+
+// checkRejected parses body and checks it is rejected at field for reason,
+// keeping at most the audit fields, never accounts; it returns what Parse
+// returned.
+func checkRejected(t *testing.T, body, field, reason string) Request {
+	t.Helper()
+	req, err := Parse(body)
+	var perr *Error
+	if !errors.As(err, &perr) {
+		t.Fatalf("Parse: got (%v, %v), want *Error", req, err)
+	}
+	if perr.Field != field {
+		t.Errorf("Field = %q, want %q (%v)", perr.Field, field, err)
+	}
+	if !strings.Contains(perr.Reason, reason) {
+		t.Errorf("Reason = %q, want it to contain %q", perr.Reason, reason)
+	}
+	if req.Accounts != nil || req.Attrs != nil {
+		t.Errorf("Parse returned accounts or attrs with an error: %v", req)
+	}
+	return req
 }

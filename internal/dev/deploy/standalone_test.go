@@ -12,7 +12,8 @@ import (
 // beside it, so no file may link to or run anything outside it.
 func TestRepositoryStandsAlone(t *testing.T) {
 	root := filepath.Join("..", "..", "..")
-	outside := []string{"../shared", "SPEC.md", "SPEC section"}
+	// Built from parts, so this file does not name them itself.
+	outside := []string{".." + "/shared", "SPEC" + ".md", "SPEC" + " section"}
 	checked := 0
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -30,8 +31,7 @@ func TestRepositoryStandsAlone(t *testing.T) {
 		}
 		checked++
 		for _, s := range outside {
-			// This file names the strings it looks for.
-			if strings.Contains(string(raw), s) && !strings.HasSuffix(path, "standalone_test.go") {
+			if strings.Contains(string(raw), s) {
 				t.Errorf("%s refers to %q, outside the repository", path, s)
 			}
 		}

@@ -5,14 +5,17 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
+	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 	"github.com/attr-eraser/attr-eraser/internal/usersig"
@@ -20,43 +23,30 @@ import (
 
 const testKey = "0123456789abcdef0123456789abcdef"
 
-// memoryKeys is a key provider whose secret can be rotated; Refresh counts
-// re-reads so tests can check there is one per rotation.
-type memoryKeys struct {
-	mu        sync.Mutex
-	key       signingkey.Key
-	refreshes int
-}
+const secretName = "attr-eraser/tim-signing-key"
 
-func (m *memoryKeys) Key(context.Context) (signingkey.Key, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.key, nil
-}
-
-func (m *memoryKeys) Refresh(context.Context, signingkey.Key) (signingkey.Key, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.refreshes++
-	return m.key, nil
-}
-
-func (m *memoryKeys) rotate(secret, version string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.key = signingkey.Key{Secret: []byte(secret), Version: version}
-}
-
-func (m *memoryKeys) refreshCount() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.refreshes
+// startSecrets starts a Secrets Manager stand-in holding testKey and a
+// Provider reading it through the real SDK client.
+func startSecrets(t *testing.T) (*secretstest.Server, *signingkey.Provider) {
+	t.Helper()
+	secrets, err := secretstest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(secrets.Close)
+	secrets.Put(secretName, testKey)
+	client := secretsmanager.New(secretsmanager.Options{
+		Region:       secretstest.Region,
+		BaseEndpoint: aws.String(secrets.URL()),
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+	})
+	return secrets, &signingkey.Provider{Client: client, SecretID: secretName}
 }
 
 type fixture struct {
-	stub *timtest.Server
-	keys *memoryKeys
-	p    *eraser.Processor
+	stub    *timtest.Server
+	secrets *secretstest.Server
+	p       *eraser.Processor
 }
 
 // newFixture starts a Tencent stand-in and a processor talking to it
@@ -71,7 +61,7 @@ func newFixture(t *testing.T, cfg timtest.Config) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(stub.Close)
-	keys := &memoryKeys{key: signingkey.Key{Secret: []byte(testKey), Version: "v1"}}
+	secrets, keys := startSecrets(t)
 	source := &signingkey.Source{Keys: keys, UserSigs: &usersig.Cache{}, SDKAppID: timtest.DefaultSDKAppID, Identifier: timtest.DefaultIdentifier}
 	base := mustURL(t, stub.URL())
 	p := &eraser.Processor{
@@ -79,7 +69,7 @@ func newFixture(t *testing.T, cfg timtest.Config) *fixture {
 		Credentials: source,
 		Tuning:      eraser.Tuning{Retry: eraser.RetryPolicy{Base: time.Millisecond, Cap: 10 * time.Millisecond, RateLimitedBase: 5 * time.Millisecond, RateLimitedCap: 20 * time.Millisecond}},
 	}
-	return &fixture{stub: stub, keys: keys, p: p}
+	return &fixture{stub: stub, secrets: secrets, p: p}
 }
 
 // message builds an SQS record.

@@ -36,12 +36,6 @@ type invocation struct {
 	results []entryResult
 
 	calls, retries, rateLimited, splits atomic.Int64
-
-	// keyMu serialises re-reads of the signing key after a signature
-	// error; keyStale is set once a re-read did not yield a usable key, so
-	// the other calls of this invocation fail without reading it again.
-	keyMu    sync.Mutex
-	keyStale bool
 }
 
 type entryResult struct {

@@ -106,13 +106,14 @@ func (run *invocation) withRetries(ctx context.Context, api string, attempt int,
 		case erasure.SigExpired:
 			run.p.Credentials.UserSigExpired()
 		case erasure.Signature:
-			// The key may have been rotated: read it again once, then a
-			// second rejection means the configuration is wrong.
+			// The key may have been rotated: Credentials re-reads it (once
+			// for all calls), and a second rejection of this call means the
+			// configuration is wrong.
 			if refreshed {
 				return attempt - first + 1, err
 			}
 			refreshed = true
-			if rerr := run.signatureRejected(ctx, err); rerr != nil {
+			if rerr := run.p.Credentials.SignatureRejected(ctx, keyVersion(err)); rerr != nil {
 				return attempt - first + 1, fmt.Errorf("%w; re-reading the signing key: %w", err, rerr)
 			}
 			continue
@@ -126,26 +127,14 @@ func (run *invocation) withRetries(ctx context.Context, api string, attempt int,
 	}
 }
 
-// errKeyStale fails the signature errors that follow a re-read of the
-// signing key that did not help.
-var errKeyStale = errors.New("the signing key was already re-read in this invocation and Tencent still rejects it")
-
-// signatureRejected tells Credentials that Tencent rejected the signature
-// of err. Once a re-read has not produced a usable key, later rejections in
-// the same invocation fail at once: the secret is read once per invocation,
-// not once per call (Credentials can only tell rejections apart by key
-// version, and re-reading an unchanged secret keeps its version).
-func (run *invocation) signatureRejected(ctx context.Context, err error) error {
-	run.keyMu.Lock()
-	defer run.keyMu.Unlock()
-	if run.keyStale {
-		return errKeyStale
-	}
+// keyVersion is the version of the signing key a rejected call was signed
+// with.
+func keyVersion(err error) string {
 	var apiErr *tim.APIError
-	errors.As(err, &apiErr)
-	rerr := run.p.Credentials.SignatureRejected(ctx, apiErr.KeyVersion)
-	run.keyStale = rerr != nil
-	return rerr
+	if errors.As(err, &apiErr) {
+		return apiErr.KeyVersion
+	}
+	return ""
 }
 
 // acquire waits for a slot of api's shared rate window, unless the wait

@@ -3,7 +3,7 @@
 //
 // The key is read once, reused for TTL (five minutes by default), and
 // re-read at most once per rejected key when Tencent refuses a signature
-// (Provider.Refresh), so a rotation is picked up quickly without turning
+// (Provider.Invalidate), so a rotation is picked up quickly without turning
 // every rejected request into a Secrets Manager call.
 //
 // The key material never appears in errors, logs or fmt output: Key redacts

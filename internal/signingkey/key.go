@@ -26,16 +26,16 @@ type Key struct {
 	// from the one Tencent rejected.
 	Version string
 
-	// gen numbers the Provider read that produced this Key, so Refresh can
-	// tell whether the cache already holds a newer read than a stale key
-	// without comparing key material. Zero for keys not from a Provider.
+	// gen numbers the Provider read that produced this Key, so a late
+	// caller can tell whether the cache already holds a newer read than the
+	// one it judged stale. Zero for keys not from a Provider.
 	gen uint64
 }
 
 // SameAs reports whether k and other are the same key material and version,
-// e.g. whether Provider.Refresh returned the key Tencent already rejected
-// (then the secret has not been rotated and retrying is pointless). The
-// comparison of key material is constant-time.
+// e.g. whether a re-read returned the key Tencent already rejected (then the
+// secret has not been rotated and retrying is pointless). The comparison of
+// key material is constant-time.
 func (k Key) SameAs(other Key) bool {
 	return k.Version == other.Version &&
 		subtle.ConstantTimeCompare(k.Secret, other.Secret) == 1

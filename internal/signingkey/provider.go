@@ -3,6 +3,7 @@ package signingkey
 import (
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -13,7 +14,7 @@ import (
 )
 
 // DefaultTTL is how long a read key is trusted before Secrets Manager is
-// asked again. Rotations are rare and a rejected signature triggers Refresh
+// asked again. Rotations are rare and a rejected signature triggers a re-read
 // anyway, so the TTL only bounds how long a silently rotated key lingers.
 const DefaultTTL = 5 * time.Minute
 
@@ -22,9 +23,9 @@ const (
 	// is detached from the caller's context so one caller giving up does
 	// not fail everybody sharing the read; this keeps it from running on.
 	readTimeout = 30 * time.Second
-	// staleRetry is how long a cached key keeps being served after a failed
-	// re-read before the next attempt, so an outage does not add a slow
-	// Secrets Manager round trip to every call.
+	// staleRetry is how long the outcome of a failed or fruitless re-read
+	// stands before the next attempt, so an outage or a wrong key does not
+	// add a Secrets Manager round trip to every call.
 	staleRetry = 30 * time.Second
 	flightKey  = "read"
 )
@@ -54,10 +55,11 @@ type Provider struct {
 
 	group singleflight.Group
 
-	mu      sync.Mutex
-	cached  Key // valid when have; gen numbers the reads
-	have    bool
-	expires time.Time
+	mu       sync.Mutex
+	cached   Key // valid when have; gen numbers the reads
+	have     bool
+	expires  time.Time
+	rejected rejection
 }
 
 // Key returns the signing key, reading the secret only when the cached copy
@@ -66,7 +68,7 @@ type Provider struct {
 // If a re-read after TTL fails while a key is cached, the cached key is
 // returned (and the failure logged): a Secrets Manager outage should not
 // stop work that the current key can still do. Tencent remains the judge; if
-// it rejects the key, Refresh reports the failure.
+// it rejects the key, Invalidate reports the failure.
 //
 // Errors are *Error.
 func (p *Provider) Key(ctx context.Context) (Key, error) {
@@ -94,29 +96,57 @@ func (p *Provider) Key(ctx context.Context) (Key, error) {
 	return Key{}, err
 }
 
-// Refresh is called after Tencent rejected a signature made with stale. It
-// re-reads the secret, but at most once per stale key however many
-// goroutines report the same rejection: callers that arrive while a read is
-// in flight share it, and callers whose stale key is older than the cache
-// get the cached key without a call.
+// ErrKeyUnchanged means Tencent rejected the signature and re-reading the
+// secret returned the same key: the configuration is wrong.
+var ErrKeyUnchanged = errors.New("signature rejected by Tencent and the secret still holds the same key; check the key, SDKAppID and admin identifier")
+
+// Invalidate reports that Tencent rejected a signature made with the key of
+// version, in the manner of an oauth2 token source told its token is no
+// longer good. It holds the one rule for rejections: the secret is re-read
+// at most once per rejected key, however many calls report it.
 //
-// A nil error with a returned key for which SameAs(stale) is true means the
-// secret has not been rotated: retrying with it is pointless, and the
-// rejection is a configuration failure. Unlike Key, Refresh never falls back
-// to the cached key when the read fails. Errors are *Error.
-func (p *Provider) Refresh(ctx context.Context, stale Key) (Key, error) {
+//   - If the cached key is not the rejected one, a newer key is in use
+//     already: nil, without a read.
+//   - Callers that arrive while the re-read is in flight share it; callers
+//     that arrive within staleRetry after it get its outcome without a
+//     read, so a wrong key costs one read per staleRetry, not one per call.
+//   - The outcome is nil when the next Key differs from the rejected one,
+//     ErrKeyUnchanged when the secret still holds it, or the read's *Error.
+//     Unlike Key, Invalidate never falls back to the cached key.
+func (p *Provider) Invalidate(ctx context.Context, version string) error {
 	if err := p.check(); err != nil {
-		return Key{}, err
+		return err
 	}
 	p.mu.Lock()
-	if p.have && (p.cached.gen > stale.gen || !p.cached.SameAs(stale)) {
-		k := p.cached
+	if p.have && p.cached.Version != version {
 		p.mu.Unlock()
-		return k.clone(), nil
+		return nil
 	}
-	seen := p.cached.gen
+	if r := p.rejected; p.have && r.version == version && p.now().Before(r.until) {
+		p.mu.Unlock()
+		return r.err
+	}
+	stale := p.cached
 	p.mu.Unlock()
-	return p.read(ctx, seen)
+
+	fresh, err := p.read(ctx, stale.gen)
+	if err == nil && fresh.SameAs(stale) {
+		err = ErrKeyUnchanged
+	}
+	if err != nil && ctx.Err() == nil {
+		p.mu.Lock()
+		p.rejected = rejection{version: version, err: err, until: p.now().Add(staleRetry)}
+		p.mu.Unlock()
+	}
+	return err
+}
+
+// rejection is the outcome of the latest re-read after a rejection that did
+// not yield a new key.
+type rejection struct {
+	version string
+	err     error
+	until   time.Time
 }
 
 // read performs or joins the single in-flight read. seen is the cache

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -180,7 +181,7 @@ func TestConcurrentKeySharesOneRead(t *testing.T) {
 	}
 }
 
-func TestRefreshOnceAfterRotation(t *testing.T) {
+func TestInvalidateOnceAfterRotation(t *testing.T) {
 	f := newFixture(t, putKey("old-key"))
 	stale, err := f.p.Key(ctx(t))
 	if err != nil {
@@ -191,50 +192,76 @@ func TestRefreshOnceAfterRotation(t *testing.T) {
 	var mu sync.Mutex
 	got := map[string]int{}
 	run(20, func() {
-		k, err := f.p.Refresh(ctx(t), stale)
+		err := f.p.Invalidate(ctx(t), stale.Version)
 		mu.Lock()
 		defer mu.Unlock()
-		if err != nil {
-			got["error: "+err.Error()]++
-			return
-		}
-		got[string(k.Secret)]++
+		got[fmt.Sprint(err)]++
 	})
-	if got["new-key"] != 20 {
-		t.Errorf("Refresh results = %v, want new-key x20", got)
+	if got["<nil>"] != 20 {
+		t.Errorf("Invalidate results = %v, want nil x20", got)
 	}
 	if calls := f.stub.Calls(); calls != 2 {
-		t.Errorf("GetSecretValue calls = %d, want 2 (initial read + one refresh)", calls)
+		t.Errorf("GetSecretValue calls = %d, want 2 (initial read + one re-read)", calls)
 	}
 
-	// A straggler reporting the same stale key gets the cache, no call.
-	k, err := f.p.Refresh(ctx(t), stale)
-	if err != nil || string(k.Secret) != "new-key" {
-		t.Errorf("late Refresh = %q, %v", k.Secret, err)
+	// A straggler reporting the same stale key is told a newer key is in
+	// use, without a call.
+	if err := f.p.Invalidate(ctx(t), stale.Version); err != nil {
+		t.Errorf("late Invalidate = %v", err)
 	}
 	if calls := f.stub.Calls(); calls != 2 {
-		t.Errorf("GetSecretValue calls after late Refresh = %d, want 2", calls)
+		t.Errorf("GetSecretValue calls after late Invalidate = %d, want 2", calls)
 	}
-	// The refreshed key is what Key serves now.
+	// The re-read key is what Key serves now.
 	if k, _ := f.p.Key(ctx(t)); string(k.Secret) != "new-key" {
-		t.Errorf("Key after Refresh = %q, want new-key", k.Secret)
+		t.Errorf("Key after Invalidate = %q, want new-key", k.Secret)
 	}
 }
 
-func TestRefreshWithoutRotationSignalsSameKey(t *testing.T) {
+func TestInvalidateWithoutRotationSignalsSameKey(t *testing.T) {
 	f := newFixture(t, putKey(secret))
 	k1, err := f.p.Key(ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	run(20, func() {
-		k2, err := f.p.Refresh(ctx(t), k1)
-		if err != nil || !k2.SameAs(k1) {
-			t.Errorf("Refresh = %s, %v; want the same key", k2, err)
+		if err := f.p.Invalidate(ctx(t), k1.Version); !errors.Is(err, signingkey.ErrKeyUnchanged) {
+			t.Errorf("Invalidate = %v; want ErrKeyUnchanged", err)
 		}
 	})
 	if calls := f.stub.Calls(); calls != 2 {
 		t.Errorf("GetSecretValue calls = %d, want 2", calls)
+	}
+	// Calls signed with the key the re-read confirmed are rejected too:
+	// they share that outcome for a while instead of reading again...
+	f.clock.Advance(29 * time.Second)
+	if err := f.p.Invalidate(ctx(t), k1.Version); !errors.Is(err, signingkey.ErrKeyUnchanged) {
+		t.Errorf("Invalidate soon after = %v; want ErrKeyUnchanged", err)
+	}
+	if calls := f.stub.Calls(); calls != 2 {
+		t.Errorf("GetSecretValue calls soon after = %d, want 2", calls)
+	}
+	// ...then the secret is read again, so a corrected secret is picked up.
+	f.stub.Put(secretName, "corrected")
+	f.clock.Advance(time.Second)
+	if err := f.p.Invalidate(ctx(t), k1.Version); err != nil {
+		t.Errorf("Invalidate after the secret was corrected = %v", err)
+	}
+	if k, _ := f.p.Key(ctx(t)); string(k.Secret) != "corrected" {
+		t.Errorf("Key after the correction = %q", k.Secret)
+	}
+}
+
+func TestInvalidateOlderVersionReadsNothing(t *testing.T) {
+	f := newFixture(t, putKey(secret))
+	if _, err := f.p.Key(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.p.Invalidate(ctx(t), "an-older-version"); err != nil {
+		t.Errorf("Invalidate(older) = %v, want nil", err)
+	}
+	if calls := f.stub.Calls(); calls != 1 {
+		t.Errorf("GetSecretValue calls = %d, want 1", calls)
 	}
 }
 
@@ -274,12 +301,12 @@ func TestProviderErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, tt.setup)
-			for _, call := range []string{"Key", "Refresh"} {
+			for _, call := range []string{"Key", "Invalidate"} {
 				var err error
 				if call == "Key" {
 					_, err = f.p.Key(ctx(t))
 				} else {
-					_, err = f.p.Refresh(ctx(t), signingkey.Key{})
+					err = f.p.Invalidate(ctx(t), "")
 				}
 				var e *signingkey.Error
 				if !errors.As(err, &e) {
@@ -327,9 +354,9 @@ func TestKeyKeepsCachedKeyWhenRereadFails(t *testing.T) {
 	if _, err := f.p.Key(ctx(t)); err != nil || f.stub.Calls() != calls {
 		t.Errorf("during back-off: err %v, calls %d -> %d", err, calls, f.stub.Calls())
 	}
-	// ...but Refresh, which follows a rejection of that key, reports it.
-	if _, err := f.p.Refresh(ctx(t), k2); err == nil {
-		t.Error("Refresh during outage returned no error")
+	// ...but Invalidate, which follows a rejection of that key, reports it.
+	if err := f.p.Invalidate(ctx(t), k2.Version); err == nil {
+		t.Error("Invalidate during outage returned no error")
 	}
 	// Recovery after the back-off.
 	f.stub.SetFailure("")
@@ -418,9 +445,9 @@ func TestMisconfiguredProvider(t *testing.T) {
 			if !errors.Is(err, signingkey.ErrNotConfigured) {
 				t.Errorf("Key = %v, want ErrNotConfigured", err)
 			}
-			_, err = tt.p.Refresh(context.Background(), signingkey.Key{})
+			err = tt.p.Invalidate(context.Background(), "")
 			if !errors.Is(err, signingkey.ErrNotConfigured) {
-				t.Errorf("Refresh = %v, want ErrNotConfigured", err)
+				t.Errorf("Invalidate = %v, want ErrNotConfigured", err)
 			}
 		})
 	}

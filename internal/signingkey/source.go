@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/usersig"
@@ -17,12 +16,8 @@ import (
 // KeyProvider supplies the signing key (satisfied by *Provider).
 type KeyProvider interface {
 	Key(ctx context.Context) (Key, error)
-	Refresh(ctx context.Context, stale Key) (Key, error)
+	Invalidate(ctx context.Context, version string) error
 }
-
-// ErrKeyUnchanged means Tencent rejected the signature and re-reading the
-// secret returned the same key: the configuration is wrong.
-var ErrKeyUnchanged = errors.New("signature rejected by Tencent and the secret still holds the same key; check the key, SDKAppID and admin identifier")
 
 // Source implements tim.Signer. It is safe for concurrent use.
 type Source struct {
@@ -33,9 +28,6 @@ type Source struct {
 	// sdkAppId and identifier override them.
 	SDKAppID   uint64
 	Identifier string
-
-	mu   sync.Mutex
-	last Key // the key the latest credentials were made with
 }
 
 // Credentials returns the credentials of the next request.
@@ -58,31 +50,15 @@ func (s *Source) Credentials(ctx context.Context) (tim.Credentials, error) {
 	if err != nil {
 		return tim.Credentials{}, fmt.Errorf("generate UserSig: %w", err)
 	}
-	s.mu.Lock()
-	s.last = key
-	s.mu.Unlock()
 	return tim.Credentials{SDKAppID: appID, Identifier: identifier, UserSig: sig, KeyVersion: key.Version}, nil
 }
 
-// SignatureRejected re-reads the secret after Tencent rejected a signature
-// made with the key of keyVersion. Many calls failing together cause one
-// read; it returns ErrKeyUnchanged when the secret holds the same key.
+// SignatureRejected tells the key provider that Tencent rejected a
+// signature made with the key of keyVersion. A nil error means the next
+// credentials are made with another key; UserSigs need no invalidation, as
+// the cache notices a new key by itself.
 func (s *Source) SignatureRejected(ctx context.Context, keyVersion string) error {
-	s.mu.Lock()
-	stale := s.last
-	s.mu.Unlock()
-	if stale.Version != keyVersion {
-		return nil // a newer key is already in use
-	}
-	fresh, err := s.Keys.Refresh(ctx, stale)
-	if err != nil {
-		return err
-	}
-	if fresh.SameAs(stale) {
-		return ErrKeyUnchanged
-	}
-	s.UserSigs.Invalidate()
-	return nil
+	return s.Keys.Invalidate(ctx, keyVersion)
 }
 
 // UserSigExpired drops the cached UserSig so the next request gets a new one.

@@ -11,12 +11,11 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/usersig"
 )
 
-// fakeKeys hands out key and, on Refresh, next (when set).
+// fakeKeys hands out key, or err.
 type fakeKeys struct {
-	mu        sync.Mutex
-	key, next signingkey.Key
-	err       error
-	refreshes int
+	mu  sync.Mutex
+	key signingkey.Key
+	err error
 }
 
 func (f *fakeKeys) Key(context.Context) (signingkey.Key, error) {
@@ -25,15 +24,7 @@ func (f *fakeKeys) Key(context.Context) (signingkey.Key, error) {
 	return f.key, f.err
 }
 
-func (f *fakeKeys) Refresh(_ context.Context, stale signingkey.Key) (signingkey.Key, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.refreshes++
-	if f.next.Version != "" && f.next.Version != stale.Version {
-		f.key = f.next
-	}
-	return f.key, f.err
-}
+func (f *fakeKeys) Invalidate(context.Context, string) error { return f.err }
 
 func TestCredentialsPrecedence(t *testing.T) {
 	tests := []struct {
@@ -83,37 +74,49 @@ func TestCredentialsReuseUserSig(t *testing.T) {
 	}
 }
 
+// TestSignatureRejected drives Source with a real Provider: the rule of
+// re-reading lives there, and Source only reports the rejected version.
 func TestSignatureRejected(t *testing.T) {
-	old := signingkey.Key{Secret: []byte("old"), Version: "v1"}
-	rotated := signingkey.Key{Secret: []byte("new"), Version: "v2"}
 	tests := []struct {
-		name          string
-		keys          *fakeKeys
-		rejected      string
-		wantErr       error
-		wantRefreshes int
-		wantVersion   string
+		name        string
+		rotate      bool
+		rejected    func(current string) string
+		wantErr     error
+		wantReads   int
+		wantRotated bool
 	}{
-		{"rotated secret", &fakeKeys{key: old, next: rotated}, "v1", nil, 1, "v2"},
-		{"same key in the secret", &fakeKeys{key: old}, "v1", signingkey.ErrKeyUnchanged, 1, "v1"},
-		{"an older version was rejected", &fakeKeys{key: old, next: rotated}, "v0", nil, 0, "v1"},
+		{"rotated secret", true, func(v string) string { return v }, nil, 1, true},
+		{"same key in the secret", false, func(v string) string { return v }, signingkey.ErrKeyUnchanged, 1, false},
+		{"an older version was rejected", true, func(string) string { return "v0" }, nil, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &signingkey.Source{Keys: tt.keys, UserSigs: &usersig.Cache{}, SDKAppID: 1400000000, Identifier: "admin"}
-			if _, err := s.Credentials(context.Background()); err != nil {
+			f := newFixture(t, putKey("old"))
+			s := &signingkey.Source{Keys: f.p, UserSigs: &usersig.Cache{}, SDKAppID: 1400000000, Identifier: "admin"}
+			before, err := s.Credentials(context.Background())
+			if err != nil {
 				t.Fatal(err)
 			}
-			err := s.SignatureRejected(context.Background(), tt.rejected)
+			if tt.rotate {
+				f.stub.Put(secretName, "new")
+			}
+			reads := f.stub.Calls()
+			err = s.SignatureRejected(context.Background(), tt.rejected(before.KeyVersion))
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
-			if tt.keys.refreshes != tt.wantRefreshes {
-				t.Errorf("refreshes = %d, want %d", tt.keys.refreshes, tt.wantRefreshes)
+			if n := f.stub.Calls() - reads; n != tt.wantReads {
+				t.Errorf("secret reads = %d, want %d", n, tt.wantReads)
 			}
-			c, err := s.Credentials(context.Background())
-			if err != nil || c.KeyVersion != tt.wantVersion {
-				t.Errorf("next credentials use %q (%v), want %q", c.KeyVersion, err, tt.wantVersion)
+			after, err := s.Credentials(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rotated := after.KeyVersion != before.KeyVersion; rotated != tt.wantRotated {
+				t.Errorf("next credentials use a new key: %v, want %v", rotated, tt.wantRotated)
+			}
+			if rotated := after.UserSig != before.UserSig; rotated != tt.wantRotated {
+				t.Errorf("next credentials have a new UserSig: %v, want %v", rotated, tt.wantRotated)
 			}
 		})
 	}

@@ -7,47 +7,42 @@ import (
 	"slices"
 
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
+	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
-// Need is one message's erasure, with its attribute set resolved.
-type Need struct {
-	// Message is the index of the message in its batch.
-	Message  int
-	Accounts []string
-	Attrs    []string
-}
-
-// Entry is one account of a plan: the union of the attributes every message
-// asked to remove from it, and the messages that wait for it.
+// Entry is one account of a plan: the attributes every message asked to
+// remove from it, exactly as the API call sends them, and the messages that
+// wait for it.
 type Entry struct {
-	Account  string
-	Attrs    []string
+	tim.UserAttrs
 	Messages []int
 }
 
-// Plan merges requests into one entry per account, in order of first
-// appearance, so the same batch always gives the same calls.
-func Plan(requests []Need) []Entry {
+// Plan merges the requests of a batch, indexed by message, into one entry
+// per account in order of first appearance, so the same batch always gives
+// the same calls. A message's Attrs must be resolved (not nil); a message
+// that is not to be sent has no Accounts.
+func Plan(requests []erasure.Request) []Entry {
 	total := 0
 	for _, r := range requests {
 		total += len(r.Accounts)
 	}
 	entries := make([]Entry, 0, total)
 	index := make(map[string]int, total)
-	for _, r := range requests {
+	for message, r := range requests {
 		for _, account := range r.Accounts {
 			i, seen := index[account]
 			if !seen {
 				index[account] = len(entries)
 				// Attrs is shared with the request until a union needs a
 				// copy: most accounts are asked for by one message only.
-				entries = append(entries, Entry{Account: account, Attrs: r.Attrs, Messages: []int{r.Message}})
+				entries = append(entries, Entry{tim.UserAttrs{Account: account, Attrs: r.Attrs}, []int{message}})
 				continue
 			}
 			e := &entries[i]
 			e.Attrs = union(e.Attrs, r.Attrs)
-			if last := e.Messages[len(e.Messages)-1]; last != r.Message {
-				e.Messages = append(e.Messages, r.Message)
+			if last := e.Messages[len(e.Messages)-1]; last != message {
+				e.Messages = append(e.Messages, message)
 			}
 		}
 	}

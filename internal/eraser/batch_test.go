@@ -8,6 +8,7 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
+	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
 // withSpare returns names in a slice with spare capacity, filled beyond its
@@ -22,7 +23,7 @@ func withSpare(names ...string) []string {
 }
 
 // snapshot deep-copies requests, spare capacity included.
-func snapshot(rs []eraser.Need) [][]string {
+func snapshot(rs []erasure.Request) [][]string {
 	var out [][]string
 	for _, r := range rs {
 		out = append(out, slices.Clone(r.Accounts[:cap(r.Accounts)]), slices.Clone(r.Attrs[:cap(r.Attrs)]))
@@ -33,69 +34,69 @@ func snapshot(rs []eraser.Need) [][]string {
 func TestPlan(t *testing.T) {
 	tests := []struct {
 		name     string
-		requests []eraser.Need
+		requests []erasure.Request
 		want     []eraser.Entry
 	}{
 		{"none", nil, []eraser.Entry{}},
 		{
 			"one message",
-			[]eraser.Need{{Message: 0, Accounts: []string{"u1", "u2"}, Attrs: withSpare("sex")}},
-			[]eraser.Entry{{"u1", []string{"sex"}, []int{0}}, {"u2", []string{"sex"}, []int{0}}},
+			[]erasure.Request{{Accounts: []string{"u1", "u2"}, Attrs: withSpare("sex")}},
+			[]eraser.Entry{entry("u1", []string{"sex"}, []int{0}), entry("u2", []string{"sex"}, []int{0})},
 		},
 		{
 			"duplicates within a message",
-			[]eraser.Need{{Message: 0, Accounts: []string{"u1", "u2", "u1", "u1"}, Attrs: withSpare("sex")}},
-			[]eraser.Entry{{"u1", []string{"sex"}, []int{0}}, {"u2", []string{"sex"}, []int{0}}},
+			[]erasure.Request{{Accounts: []string{"u1", "u2", "u1", "u1"}, Attrs: withSpare("sex")}},
+			[]eraser.Entry{entry("u1", []string{"sex"}, []int{0}), entry("u2", []string{"sex"}, []int{0})},
 		},
 		{
 			"first appearance order across messages",
-			[]eraser.Need{
-				{Message: 0, Accounts: []string{"c", "a"}, Attrs: withSpare("sex")},
-				{Message: 1, Accounts: []string{"b", "a", "c", "d"}, Attrs: withSpare("sex")},
+			[]erasure.Request{
+				{Accounts: []string{"c", "a"}, Attrs: withSpare("sex")},
+				{Accounts: []string{"b", "a", "c", "d"}, Attrs: withSpare("sex")},
 			},
 			[]eraser.Entry{
-				{"c", []string{"sex"}, []int{0, 1}},
-				{"a", []string{"sex"}, []int{0, 1}},
-				{"b", []string{"sex"}, []int{1}},
-				{"d", []string{"sex"}, []int{1}},
+				entry("c", []string{"sex"}, []int{0, 1}),
+				entry("a", []string{"sex"}, []int{0, 1}),
+				entry("b", []string{"sex"}, []int{1}),
+				entry("d", []string{"sex"}, []int{1}),
 			},
 		},
 		{
 			"attrs union",
-			[]eraser.Need{
-				{Message: 0, Accounts: []string{"u1", "u2"}, Attrs: withSpare("sex", "city")},
-				{Message: 1, Accounts: []string{"u1"}, Attrs: withSpare("city", "level")},
-				{Message: 2, Accounts: []string{"u2", "u1"}, Attrs: withSpare("country", "sex", "country")},
+			[]erasure.Request{
+				{Accounts: []string{"u1", "u2"}, Attrs: withSpare("sex", "city")},
+				{Accounts: []string{"u1"}, Attrs: withSpare("city", "level")},
+				{Accounts: []string{"u2", "u1"}, Attrs: withSpare("country", "sex", "country")},
 			},
 			[]eraser.Entry{
-				{"u1", []string{"sex", "city", "level", "country"}, []int{0, 1, 2}},
-				{"u2", []string{"sex", "city", "country"}, []int{0, 2}},
+				entry("u1", []string{"sex", "city", "level", "country"}, []int{0, 1, 2}),
+				entry("u2", []string{"sex", "city", "country"}, []int{0, 2}),
 			},
 		},
 		{
 			"account in first and last message only",
-			[]eraser.Need{
-				{Message: 0, Accounts: []string{"x"}, Attrs: withSpare("a")},
-				{Message: 1, Accounts: []string{"y"}, Attrs: withSpare("b")},
-				{Message: 2, Accounts: []string{"x", "x"}, Attrs: withSpare("a")},
+			[]erasure.Request{
+				{Accounts: []string{"x"}, Attrs: withSpare("a")},
+				{Accounts: []string{"y"}, Attrs: withSpare("b")},
+				{Accounts: []string{"x", "x"}, Attrs: withSpare("a")},
 			},
-			[]eraser.Entry{{"x", []string{"a"}, []int{0, 2}}, {"y", []string{"b"}, []int{1}}},
+			[]eraser.Entry{entry("x", []string{"a"}, []int{0, 2}), entry("y", []string{"b"}, []int{1})},
 		},
 		{
 			"message indexes need not start at zero",
-			[]eraser.Need{
-				{Message: 4, Accounts: []string{"x"}, Attrs: withSpare("a")},
-				{Message: 7, Accounts: []string{"x"}, Attrs: withSpare("b")},
+			[]erasure.Request{
+				4: {Accounts: []string{"x"}, Attrs: withSpare("a")},
+				7: {Accounts: []string{"x"}, Attrs: withSpare("b")},
 			},
-			[]eraser.Entry{{"x", []string{"a", "b"}, []int{4, 7}}},
+			[]eraser.Entry{entry("x", []string{"a", "b"}, []int{4, 7})},
 		},
 		{
 			"message without accounts",
-			[]eraser.Need{
-				{Message: 0, Accounts: []string{}, Attrs: withSpare("a")},
-				{Message: 1, Accounts: []string{"x"}, Attrs: withSpare("b")},
+			[]erasure.Request{
+				{Accounts: []string{}, Attrs: withSpare("a")},
+				{Accounts: []string{"x"}, Attrs: withSpare("b")},
 			},
-			[]eraser.Entry{{"x", []string{"b"}, []int{1}}},
+			[]eraser.Entry{entry("x", []string{"b"}, []int{1})},
 		},
 	}
 	for _, tt := range tests {
@@ -120,10 +121,10 @@ func TestPlan(t *testing.T) {
 // not leak into another entry that started from the same request slice.
 func TestPlanEntriesIndependent(t *testing.T) {
 	shared := withSpare("sex")
-	requests := []eraser.Need{
-		{Message: 0, Accounts: []string{"u1", "u2", "u3"}, Attrs: shared},
-		{Message: 1, Accounts: []string{"u1"}, Attrs: withSpare("city")},
-		{Message: 2, Accounts: []string{"u2"}, Attrs: withSpare("level")},
+	requests := []erasure.Request{
+		{Accounts: []string{"u1", "u2", "u3"}, Attrs: shared},
+		{Accounts: []string{"u1"}, Attrs: withSpare("city")},
+		{Accounts: []string{"u2"}, Attrs: withSpare("level")},
 	}
 	got := eraser.Plan(requests)
 	want := [][]string{{"sex", "city"}, {"sex", "level"}, {"sex"}}
@@ -137,6 +138,10 @@ func TestPlanEntriesIndependent(t *testing.T) {
 	}
 }
 
+func entry(account string, attrs []string, messages []int) eraser.Entry {
+	return eraser.Entry{UserAttrs: tim.UserAttrs{Account: account, Attrs: attrs}, Messages: messages}
+}
+
 func entryEqual(a, b eraser.Entry) bool {
 	return a.Account == b.Account && slices.Equal(a.Attrs, b.Attrs) && slices.Equal(a.Messages, b.Messages)
 }
@@ -144,7 +149,7 @@ func entryEqual(a, b eraser.Entry) bool {
 func entries(n int) []eraser.Entry {
 	out := make([]eraser.Entry, n)
 	for i := range out {
-		out[i] = eraser.Entry{Account: "u" + strconv.Itoa(i), Attrs: []string{"sex"}, Messages: []int{i}}
+		out[i] = entry("u"+strconv.Itoa(i), []string{"sex"}, []int{i})
 	}
 	return out
 }
@@ -197,11 +202,11 @@ func TestPack(t *testing.T) {
 	}
 }
 
-func singleAccountRequests(n int) []eraser.Need {
+func singleAccountRequests(n int) []erasure.Request {
 	attrs := []string{"sex", "city"}
-	rs := make([]eraser.Need, n)
+	rs := make([]erasure.Request, n)
 	for i := range rs {
-		rs[i] = eraser.Need{Message: i, Accounts: []string{"user-" + strconv.Itoa(i)}, Attrs: attrs}
+		rs[i] = erasure.Request{Accounts: []string{"user-" + strconv.Itoa(i)}, Attrs: attrs}
 	}
 	return rs
 }

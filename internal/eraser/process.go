@@ -79,9 +79,10 @@ func (p *Processor) Process(ctx context.Context, records []events.SQSMessage, fi
 }
 
 // parse validates every record and resolves its attribute set. Failures are
-// written into report; the valid requests are returned for planning.
-func (run *invocation) parse(ctx context.Context, records []events.SQSMessage, report *Report, fifo bool) []Need {
-	requests := make([]Need, 0, len(records))
+// written into report; the requests to send are returned indexed by
+// message, with their attributes resolved (a failed message has none).
+func (run *invocation) parse(ctx context.Context, records []events.SQSMessage, report *Report, fifo bool) []erasure.Request {
+	requests := make([]erasure.Request, len(records))
 	attrs := attrResolver{run: run, ctx: ctx}
 	blocked := false
 	for i, rec := range records {
@@ -104,7 +105,8 @@ func (run *invocation) parse(ctx context.Context, records []events.SQSMessage, r
 			blocked = fifo
 			continue
 		}
-		requests = append(requests, Need{Message: i, Accounts: req.Accounts, Attrs: set})
+		req.Attrs = set
+		requests[i] = req
 	}
 	return requests
 }

@@ -22,7 +22,7 @@ var errDeadline = errors.New("not enough time left before the Lambda deadline")
 func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 	users := make([]tim.UserAttrs, len(idx))
 	for j, i := range idx {
-		users[j] = tim.UserAttrs{Account: run.entries[i].Account, Attrs: run.entries[i].Attrs}
+		users[j] = run.entries[i].UserAttrs
 	}
 	var result tim.RemoveResult
 	tries, err := run.withRetries(ctx, apiRemoveAttr, attempt, func(ctx context.Context) error {

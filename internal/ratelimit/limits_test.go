@@ -3,12 +3,17 @@ package ratelimit
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
 // TestLimitsAreSeparatePerAPI fills one API's window and checks that
 // another API still gets a slot at once, while the full one must wait.
 func TestLimitsAreSeparatePerAPI(t *testing.T) {
+	synctest.Test(t, testLimitsAreSeparatePerAPI)
+}
+
+func testLimitsAreSeparatePerAPI(t *testing.T) {
 	l := NewLimits(2, time.Hour)
 	ctx := context.Background()
 	for range 2 {

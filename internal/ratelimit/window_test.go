@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -93,25 +94,27 @@ func TestReserveDeadline(t *testing.T) {
 // the call limit places later back, and that call waits until the write is
 // known.
 func TestSlotsCountFromTheWrite(t *testing.T) {
-	const per = 80 * time.Millisecond
-	w := NewWindow(1, per)
-	first, err := w.Acquire(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make(chan time.Time)
-	go func() {
-		if err := w.Wait(context.Background()); err != nil {
-			t.Error(err)
+	synctest.Test(t, func(t *testing.T) {
+		const per = 80 * time.Millisecond
+		w := NewWindow(1, per)
+		first, err := w.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
 		}
-		got <- time.Now()
-	}()
-	time.Sleep(50 * time.Millisecond) // a slow connection
-	written := time.Now()
-	first.Sent()
-	if second := <-got; second.Sub(written) < per {
-		t.Errorf("the next call came %v after the write, want at least %v", second.Sub(written), per)
-	}
+		got := make(chan time.Time)
+		go func() {
+			if err := w.Wait(context.Background()); err != nil {
+				t.Error(err)
+			}
+			got <- time.Now()
+		}()
+		time.Sleep(50 * time.Millisecond) // a slow connection
+		written := time.Now()
+		first.Sent()
+		if second := <-got; second.Sub(written) != per {
+			t.Errorf("the next call came %v after the write, want %v", second.Sub(written), per)
+		}
+	})
 }
 
 func TestReleaseAfterSentKeepsTheWrite(t *testing.T) {
@@ -125,34 +128,36 @@ func TestReleaseAfterSentKeepsTheWrite(t *testing.T) {
 	}
 }
 
-func TestWaitRealClock(t *testing.T) {
-	w := NewWindow(5, 100*time.Millisecond)
-	start := time.Now()
-	for range 5 {
+func TestWaitVirtualClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := NewWindow(5, 100*time.Millisecond)
+		start := time.Now()
+		for range 5 {
+			if err := w.Wait(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("a fresh window made the first 5 calls wait %v", d)
+		}
 		if err := w.Wait(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if d := time.Since(start); d > 50*time.Millisecond {
-		t.Errorf("a fresh window made the first 5 calls wait %v", d)
-	}
-	if err := w.Wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d < 100*time.Millisecond {
-		t.Errorf("the sixth call came after %v, within the first window", d)
-	}
+		if d := time.Since(start); d != 100*time.Millisecond {
+			t.Errorf("the sixth call came after %v, want at the end of the first window", d)
+		}
 
-	busy := NewWindow(1, time.Hour)
-	_ = busy.Wait(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-	defer cancel()
-	if err := busy.Wait(ctx); !errors.Is(err, ErrDeadline) {
-		t.Errorf("err = %v, want ErrDeadline", err)
-	}
-	cancelled, cancel2 := context.WithCancel(context.Background())
-	cancel2()
-	if err := busy.Wait(cancelled); !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
+		busy := NewWindow(1, time.Hour)
+		_ = busy.Wait(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		defer cancel()
+		if err := busy.Wait(ctx); !errors.Is(err, ErrDeadline) {
+			t.Errorf("err = %v, want ErrDeadline", err)
+		}
+		cancelled, cancel2 := context.WithCancel(context.Background())
+		cancel2()
+		if err := busy.Wait(cancelled); !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want context.Canceled", err)
+		}
+	})
 }

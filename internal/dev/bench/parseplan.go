@@ -12,17 +12,16 @@ import (
 // call: parse every body (erasure.Parse), resolve the attribute set, merge
 // (eraser.Plan) and pack (eraser.Pack). It returns the number of calls.
 func ParsePlan(bodies []string, defaultAttrs []string) (int, error) {
-	requests := make([]eraser.Need, 0, len(bodies))
+	requests := make([]erasure.Request, len(bodies))
 	for i, body := range bodies {
 		req, err := erasure.Parse(body)
 		if err != nil {
 			return 0, err
 		}
-		attrs := req.Attrs
-		if attrs == nil {
-			attrs = defaultAttrs
+		if req.Attrs == nil {
+			req.Attrs = defaultAttrs
 		}
-		requests = append(requests, eraser.Need{Message: i, Accounts: req.Accounts, Attrs: attrs})
+		requests[i] = req
 	}
 	entries := eraser.Plan(requests)
 	return len(eraser.Pack(entries, erasure.MaxAccountsPerCall)), nil

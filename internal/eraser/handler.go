@@ -38,6 +38,11 @@ var ErrMissingMessageID = errors.New("a failed message has no messageId; failing
 // Handler handles SQS events. It is safe for concurrent use.
 type Handler struct {
 	Processor BatchProcessor
+	// Queue, when set, hands on the messages that were not erased (see
+	// handOff); nil leaves every one of them to SQS's redelivery.
+	Queue Queue
+	// Backoff is the visibility schedule of failed messages, with a Queue.
+	Backoff Backoff
 	Observers []Observer
 	Logger    *slog.Logger
 	// ConfigErr, when set, is the reason the function cannot run: every
@@ -54,6 +59,9 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 		report.Systemic = true
 	} else {
 		report = h.process(ctx, event.Records)
+	}
+	if h.Queue != nil && !report.DryRun {
+		h.handOff(ctx, event.Records, report)
 	}
 	if !h.observe(ctx, report) {
 		// An audit line may be missing: delivered again, each message is
@@ -118,7 +126,7 @@ func (h *Handler) logger() *slog.Logger {
 func failAll(records []events.SQSMessage, class erasure.Class, cause error) *Report {
 	report := &Report{Messages: make([]MessageResult, len(records))}
 	for i, r := range records {
-		report.Messages[i] = MessageResult{MessageID: r.MessageId, Outcome: Failed, Class: class, Err: cause}
+		report.Messages[i] = MessageResult{MessageID: r.MessageId, Lineage: LineageOf(r), Outcome: Failed, Class: class, Err: cause}
 	}
 	return report
 }

@@ -34,6 +34,9 @@ type invocation struct {
 	// results[i] is the outcome of entries[i]; its zero value is "not
 	// done", so an account nobody reported on can never count as erased.
 	results []entryResult
+	// started[i] is set once a call holding entries[i] was started. Only
+	// the worker owning the entry writes it.
+	started []bool
 
 	calls, retries, rateLimited, splits atomic.Int64
 }
@@ -53,11 +56,13 @@ func (p *Processor) Process(ctx context.Context, records []events.SQSMessage, fi
 	report := &Report{Messages: make([]MessageResult, len(records)), DryRun: p.DryRun}
 	for i, rec := range records {
 		report.Messages[i].MessageID = rec.MessageId
+		report.Messages[i].Lineage = LineageOf(rec)
 	}
 
 	requests := run.parse(ctx, records, report, fifo)
 	run.entries = Plan(requests)
 	run.results = make([]entryResult, len(run.entries))
+	run.started = make([]bool, len(run.entries))
 	calls := Pack(run.entries, erasure.MaxAccountsPerCall)
 	report.Accounts = len(run.entries)
 	report.PlannedCalls = len(calls)
@@ -292,12 +297,21 @@ func (run *invocation) settle(report *Report, fifo bool) {
 			}
 		}
 	}
+	reached := make([]bool, len(report.Messages))
+	for i, e := range run.entries {
+		if run.started[i] {
+			for _, mi := range e.Messages {
+				reached[mi] = true
+			}
+		}
+	}
 	firstFailed := -1
 	for i := range report.Messages {
 		m := &report.Messages[i]
 		if m.Outcome == "" {
 			m.Outcome = Erased
 		}
+		m.Unreached = m.Outcome == Failed && m.Class == erasure.Deadline && !reached[i]
 		if m.Outcome != Erased && firstFailed < 0 {
 			firstFailed = i
 		}

@@ -16,9 +16,25 @@ const (
 	// Failed: the message was valid but not every account was done; SQS
 	// delivers it again.
 	Failed Outcome = "failed"
-	// Invalid: the message cannot be parsed or validated; SQS delivers it
-	// again until the redrive policy moves it to the dead-letter queue.
+	// Invalid: the message cannot be parsed or validated. With a Queue it
+	// is dead-lettered at once; without one SQS delivers it again until the
+	// redrive policy moves it.
 	Invalid Outcome = "invalid"
+)
+
+// HandOff is what SQS was asked to do with a message that was not erased.
+type HandOff string
+
+// The hand-offs of a message (Handler with a Queue only).
+const (
+	// Requeued: a copy went back to the source queue because no call for
+	// the message started in time; the original is acknowledged.
+	Requeued HandOff = "requeued"
+	// DeadLettered: a copy is in the dead-letter queue with its reason,
+	// because the message can never succeed; the original is acknowledged.
+	DeadLettered HandOff = "dead_lettered"
+	// Delayed: the message failed and comes back after RetryAfter.
+	Delayed HandOff = "delayed"
 )
 
 // MessageResult is the outcome of one message of a batch.
@@ -34,6 +50,24 @@ type MessageResult struct {
 	// Absent counts the message's accounts Tencent reported do not exist
 	// (70107): nothing to erase, so they count as erased.
 	Absent int
+	// Unreached: it failed only because no call for any of its accounts
+	// started before the cutoff; the message itself is not at fault.
+	Unreached bool
+	// Lineage is where the erasure began, across requeued copies.
+	Lineage Lineage
+	// HandOff is what SQS was asked to do with it; empty when nothing was
+	// (erased, no Queue, or the request to SQS failed: see HandOffErr).
+	HandOff HandOff
+	// RetryAfter is the visibility set on a Delayed message.
+	RetryAfter time.Duration
+	// HandOffErr is why SQS could not take the message on; it then fails.
+	HandOffErr error
+}
+
+// Acknowledged tells whether SQS may delete the message: erased, or
+// durably handed on as a copy.
+func (m *MessageResult) Acknowledged() bool {
+	return m.Outcome == Erased || m.HandOff == Requeued || m.HandOff == DeadLettered
 }
 
 // Report is everything one batch did.
@@ -64,11 +98,12 @@ type Report struct {
 	Systemic bool
 }
 
-// FailedMessages returns the IDs of the messages not erased, in batch order.
+// FailedMessages returns the IDs of the messages SQS must deliver again,
+// in batch order.
 func (r *Report) FailedMessages() []string {
 	var ids []string
 	for _, m := range r.Messages {
-		if m.Outcome != Erased {
+		if !m.Acknowledged() {
 			ids = append(ids, m.MessageID)
 		}
 	}

@@ -27,6 +27,9 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 	var result tim.RemoveResult
 	tries, err := run.withRetries(ctx, apiRemoveAttr, attempt, func(ctx context.Context) error {
 		run.calls.Add(1)
+		for _, i := range idx {
+			run.started[i] = true
+		}
 		var err error
 		result, err = run.p.API.RemoveAttrs(ctx, users)
 		return err

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
@@ -26,6 +27,9 @@ const (
 	EnvDryRun           = "DRY_RUN"
 	EnvLogLevel         = "LOG_LEVEL"
 	EnvMetricsNamespace = "METRICS_NAMESPACE"
+	EnvRetryBase        = "RETRY_BASE_SECONDS"
+	EnvRetryMax         = "RETRY_MAX_SECONDS"
+	EnvDeadLetterQueue  = "DEAD_LETTER_QUEUE_URL"
 )
 
 // envLambdaLogLevel is set by Lambda itself, not by the template.
@@ -35,7 +39,8 @@ const envLambdaLogLevel = "AWS_LAMBDA_LOG_LEVEL"
 // configuration table.
 var Variables = []string{
 	EnvSecretID, EnvSDKAppID, EnvIdentifier, EnvRegion, EnvBaseURL,
-	EnvAttrs, EnvRateLimit, EnvDryRun, EnvLogLevel, EnvMetricsNamespace,
+	EnvAttrs, EnvRateLimit, EnvRetryBase, EnvRetryMax, EnvDeadLetterQueue,
+	EnvDryRun, EnvLogLevel, EnvMetricsNamespace,
 }
 
 // Defaults of the optional variables.
@@ -43,6 +48,10 @@ const (
 	DefaultIdentifier       = "administrator"
 	DefaultRateLimit        = 100
 	DefaultMetricsNamespace = "AttrEraser"
+	DefaultRetryBase        = 30 * time.Second
+	DefaultRetryMax         = time.Hour
+	// maxVisibility is SQS's longest visibility timeout, 12 hours.
+	maxVisibility = 12 * time.Hour
 	// AllAttrs in TIM_ATTRS means "every attribute name the app has".
 	AllAttrs = "*"
 )
@@ -79,6 +88,13 @@ type Config struct {
 	LogLevel string
 	// MetricsNamespace is the CloudWatch namespace of the EMF metrics.
 	MetricsNamespace string
+	// RetryBase and RetryMax are the visibility backoff of failed messages:
+	// min(RetryBase * 2^(n-1), RetryMax) after the n-th receive.
+	RetryBase, RetryMax time.Duration
+	// DeadLetterQueueURL turns the SQS hand-off on: unreached messages are
+	// requeued, hopeless ones dead-lettered, failed ones delayed. Empty
+	// leaves every failed message to SQS's redelivery, with no SQS call.
+	DeadLetterQueueURL string
 }
 
 // Error is an invalid configuration variable.
@@ -104,6 +120,8 @@ func Load(getenv func(string) string) (Config, error) {
 		SecretID:         get(EnvSecretID),
 		Identifier:       get(EnvIdentifier),
 		RateLimit:        DefaultRateLimit,
+		RetryBase:        DefaultRetryBase,
+		RetryMax:         DefaultRetryMax,
 		LogLevel:         "info",
 		MetricsNamespace: DefaultMetricsNamespace,
 	}
@@ -145,6 +163,29 @@ func Load(getenv func(string) string) (Config, error) {
 			bad(EnvRateLimit, "must be an integer from 1 to 100 (Tencent's per-app limit), got %q", v)
 		}
 		c.RateLimit = n
+	}
+	seconds := func(name string, into *time.Duration) {
+		v := get(name)
+		if v == "" {
+			return
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || time.Duration(n)*time.Second > maxVisibility {
+			bad(name, "must be a whole number of seconds from 1 to 43200 (SQS's longest visibility timeout), got %q", v)
+			return
+		}
+		*into = time.Duration(n) * time.Second
+	}
+	seconds(EnvRetryBase, &c.RetryBase)
+	seconds(EnvRetryMax, &c.RetryMax)
+	if c.RetryMax < c.RetryBase {
+		bad(EnvRetryMax, "(%d) must not be below %s (%d)", int(c.RetryMax.Seconds()), EnvRetryBase, int(c.RetryBase.Seconds()))
+	}
+	if v := get(EnvDeadLetterQueue); v != "" {
+		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			bad(EnvDeadLetterQueue, "must be a queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/attr-eraser-dlq")
+		}
+		c.DeadLetterQueueURL = v
 	}
 	if v := get(EnvDryRun); v != "" {
 		b, err := strconv.ParseBool(v)

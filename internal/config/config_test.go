@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/config"
 )
@@ -93,6 +94,12 @@ func TestLoadDefaults(t *testing.T) {
 	if c.MetricsNamespace != config.DefaultMetricsNamespace {
 		t.Errorf("MetricsNamespace = %q", c.MetricsNamespace)
 	}
+	if c.RetryBase != 30*time.Second || c.RetryMax != time.Hour {
+		t.Errorf("RetryBase, RetryMax = %v, %v; want 30s, 1h", c.RetryBase, c.RetryMax)
+	}
+	if c.DeadLetterQueueURL != "" {
+		t.Errorf("DeadLetterQueueURL = %q, want empty (no SQS hand-off)", c.DeadLetterQueueURL)
+	}
 }
 
 // TestLoadReadsOnlyVariables checks that Load asks for exactly the variables
@@ -117,8 +124,8 @@ func TestLoadReadsOnlyVariables(t *testing.T) {
 			t.Errorf("Load reads %s, which is not in Variables", v)
 		}
 	}
-	if len(config.Variables) != 10 {
-		t.Errorf("len(Variables) = %d, want 10", len(config.Variables))
+	if len(config.Variables) != 13 {
+		t.Errorf("len(Variables) = %d, want 13", len(config.Variables))
 	}
 }
 
@@ -293,6 +300,21 @@ func TestLoadValues(t *testing.T) {
 		{"attrs only comma", map[string]string{config.EnvAttrs: ","}, nil, config.EnvAttrs},
 		{"attrs blank name", map[string]string{config.EnvAttrs: "sex, ,city"}, nil, config.EnvAttrs},
 
+		{"retry schedule", map[string]string{config.EnvRetryBase: "1", config.EnvRetryMax: "43200"},
+			func(t *testing.T, c config.Config) {
+				eq(t, "RetryBase", c.RetryBase, time.Second)
+				eq(t, "RetryMax", c.RetryMax, 12*time.Hour)
+			}, ""},
+		{"retry base zero", map[string]string{config.EnvRetryBase: "0"}, nil, config.EnvRetryBase},
+		{"retry base fraction", map[string]string{config.EnvRetryBase: "0.5"}, nil, config.EnvRetryBase},
+		{"retry max over 12 h", map[string]string{config.EnvRetryMax: "43201"}, nil, config.EnvRetryMax},
+		{"retry max below base", map[string]string{config.EnvRetryBase: "60", config.EnvRetryMax: "30"}, nil, config.EnvRetryMax},
+		{"dead-letter queue", map[string]string{config.EnvDeadLetterQueue: "https://sqs.us-east-1.amazonaws.com/123456789012/dlq"},
+			func(t *testing.T, c config.Config) {
+				eq(t, "DeadLetterQueueURL", c.DeadLetterQueueURL, "https://sqs.us-east-1.amazonaws.com/123456789012/dlq")
+			}, ""},
+		{"dead-letter queue not a URL", map[string]string{config.EnvDeadLetterQueue: "attr-eraser-dlq"}, nil, config.EnvDeadLetterQueue},
+
 		{"rate 1", map[string]string{config.EnvRateLimit: "1"},
 			func(t *testing.T, c config.Config) { eq(t, "RateLimit", c.RateLimit, 1) }, ""},
 		{"rate 100", map[string]string{config.EnvRateLimit: "100"},
@@ -390,6 +412,8 @@ func TestLoadReportsEveryBadVariable(t *testing.T) {
 		config.EnvDryRun:           "perhaps",
 		config.EnvLogLevel:         "loud",
 		config.EnvMetricsNamespace: strings.Repeat("n", 300),
+		config.EnvRetryBase:        "soon",
+		config.EnvDeadLetterQueue:  "dlq",
 	}))
 	if err == nil {
 		t.Fatal("Load succeeded")
@@ -398,6 +422,7 @@ func TestLoadReportsEveryBadVariable(t *testing.T) {
 	want := []string{
 		config.EnvSecretID, config.EnvIdentifier, config.EnvSDKAppID, config.EnvRegion,
 		config.EnvAttrs, config.EnvRateLimit, config.EnvDryRun, config.EnvLogLevel, config.EnvMetricsNamespace,
+		config.EnvRetryBase, config.EnvDeadLetterQueue,
 	}
 	slices.Sort(got)
 	slices.Sort(want)

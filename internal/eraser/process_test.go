@@ -344,10 +344,28 @@ func TestProcessDeadline(t *testing.T) {
 	if len(failed) == 0 || len(failed) == len(records) {
 		t.Fatalf("failed %d of %d messages; want some done and some left", len(failed), len(records))
 	}
+	unreached := 0
 	for _, m := range r.Messages {
 		if m.Outcome == eraser.Failed && m.Class != erasure.Deadline {
 			t.Errorf("%s failed with class %q, want deadline", m.MessageID, m.Class)
 		}
+		if !m.Unreached {
+			continue
+		}
+		// Unreached means no call for it started: SQS may requeue it
+		// without counting a failure.
+		unreached++
+		if m.Outcome != eraser.Failed {
+			t.Errorf("%s: unreached but %s", m.MessageID, m.Outcome)
+		}
+		for _, a := range m.Request.Accounts {
+			if f.stub.Removed(a) != nil {
+				t.Fatalf("%s: unreached, yet an account of it was removed", m.MessageID)
+			}
+		}
+	}
+	if unreached == 0 || !r.Messages[len(r.Messages)-1].Unreached {
+		t.Errorf("%d unreached messages; want the last ones (no call for them could start)", unreached)
 	}
 	checkPromise(t, f.stub, r)
 }

@@ -98,6 +98,12 @@ type Report struct {
 	Systemic bool
 }
 
+// Pending tells whether the message's erasure is still to be done: not
+// erased, and not given up on (dead-lettered).
+func (m *MessageResult) Pending() bool {
+	return m.Outcome != Erased && m.HandOff != DeadLettered
+}
+
 // FailedMessages returns the IDs of the messages SQS must deliver again,
 // in batch order.
 func (r *Report) FailedMessages() []string {
@@ -110,11 +116,12 @@ func (r *Report) FailedMessages() []string {
 	return ids
 }
 
-// FailuresByClass counts the failed messages of each class.
+// FailuresByClass counts the failed messages of each class. A requeued
+// message did not fail: the invocation only did not reach it.
 func (r *Report) FailuresByClass() map[string]int {
 	counts := map[string]int{}
 	for _, m := range r.Messages {
-		if m.Outcome != Erased {
+		if m.Outcome != Erased && m.HandOff != Requeued {
 			counts[string(m.Class)]++
 		}
 	}

@@ -48,6 +48,8 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 	for _, m := range report.Messages {
 		attrs := []slog.Attr{
 			slog.String("messageId", m.MessageID),
+			slog.String("originalMessageId", m.Lineage.OriginalMessageID),
+			slog.Int("receiveCount", m.Lineage.ReceiveCount),
 			slog.String("eventId", m.Request.EventID),
 			slog.String("type", string(m.Request.Type)),
 			slog.String("occurredAt", m.Request.OccurredAt),
@@ -64,6 +66,7 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 				attrs = append(attrs, slog.String("reason", m.Err.Error()))
 			}
 		}
+		attrs = append(attrs, handOffAttrs(&m)...)
 		attrs = append(attrs, keyAttrs...)
 		level := slog.LevelInfo
 		if m.Outcome != eraser.Erased {
@@ -95,6 +98,27 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 	l.summary(ctx, report)
 }
 
+// handOffAttrs say what SQS was asked to do with a message not erased.
+func handOffAttrs(m *eraser.MessageResult) []slog.Attr {
+	var attrs []slog.Attr
+	if m.Lineage.Requeues > 0 {
+		attrs = append(attrs, slog.Int("requeues", m.Lineage.Requeues))
+	}
+	if m.Unreached {
+		attrs = append(attrs, slog.Bool("unreached", true))
+	}
+	if m.HandOff != "" {
+		attrs = append(attrs, slog.String("handOff", string(m.HandOff)))
+	}
+	if m.HandOff == eraser.Delayed {
+		attrs = append(attrs, slog.Int64("retryAfterSeconds", int64(m.RetryAfter.Seconds())))
+	}
+	if m.HandOffErr != nil {
+		attrs = append(attrs, slog.String("handOffError", m.HandOffErr.Error()))
+	}
+	return attrs
+}
+
 // write hands one line to the logger's handler without asking whether its
 // level is enabled: the audit trail and the summary must not disappear
 // because LOG_LEVEL was raised to quiet the diagnostic lines.
@@ -107,6 +131,7 @@ func (l *Audit) write(ctx context.Context, level slog.Level, msg string, attrs [
 // summary writes the invocation's one summary line.
 func (l *Audit) summary(ctx context.Context, r *eraser.Report) {
 	var erased, failed, invalid int
+	handedOff := map[eraser.HandOff]int{}
 	for _, m := range r.Messages {
 		switch m.Outcome {
 		case eraser.Erased:
@@ -116,6 +141,7 @@ func (l *Audit) summary(ctx context.Context, r *eraser.Report) {
 		default:
 			failed++
 		}
+		handedOff[m.HandOff]++
 	}
 	byClass := r.FailuresByClass()
 	classAttrs := make([]any, 0, len(byClass))
@@ -127,6 +153,9 @@ func (l *Audit) summary(ctx context.Context, r *eraser.Report) {
 		slog.Int("erased", erased),
 		slog.Int("failed", failed),
 		slog.Int("invalid", invalid),
+		slog.Int("requeued", handedOff[eraser.Requeued]),
+		slog.Int("deadLettered", handedOff[eraser.DeadLettered]),
+		slog.Int("delayed", handedOff[eraser.Delayed]),
 		slog.Int("accounts", r.Accounts),
 		slog.Int("accountsErased", r.AccountsErased),
 		slog.Int("accountsAbsent", r.AccountsAbsent),

@@ -24,7 +24,17 @@ const (
 	ApiRetries           = "ApiRetries"
 	RateLimited          = "RateLimited"
 	InvocationDurationMs = "InvocationDurationMs"
+	MessagesRequeued     = "MessagesRequeued"
+	MessagesDeadLettered = "MessagesDeadLettered"
+	// PendingAge is how long each erasure still to be done has waited:
+	// since its occurredAt, else since its first receive. SQS's own
+	// age-of-oldest metric loses a message after its third receive and a
+	// requeued copy's history, so this is what shows an erasure stuck.
+	PendingAge = "PendingAge"
 )
+
+// pendingAgesPerLine is EMF's limit of values in one metric array.
+const pendingAgesPerLine = 100
 
 // Dimension names.
 const (
@@ -79,6 +89,27 @@ func (d Document) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
+// pendingAges returns, in seconds, how long each pending erasure of r has
+// waited at now; a message with neither an RFC 3339 occurredAt nor a known
+// first receive has no age.
+func pendingAges(r *eraser.Report, now time.Time) []float64 {
+	var ages []float64
+	for _, m := range r.Messages {
+		if !m.Pending() {
+			continue
+		}
+		since := m.Lineage.FirstReceived
+		if t, err := time.Parse(time.RFC3339, m.Request.OccurredAt); err == nil {
+			since = t
+		}
+		if since.IsZero() {
+			continue
+		}
+		ages = append(ages, max(0, now.Sub(since).Seconds()))
+	}
+	return ages
+}
+
 // Observe writes one line with the batch's counters and one line per
 // failure class with MessagesFailed, dimensioned by Class.
 //
@@ -90,14 +121,26 @@ func (w *Metrics) Observe(_ context.Context, r *eraser.Report) {
 	if w.Now != nil {
 		now = w.Now
 	}
-	ts := now().UnixMilli()
+	at := now()
+	ts := at.UnixMilli()
 	var dims []string
+	var requeued, deadLettered int
+	for _, m := range r.Messages {
+		switch m.HandOff {
+		case eraser.Requeued:
+			requeued++
+		case eraser.DeadLettered:
+			deadLettered++
+		}
+	}
 	values := map[string]any{
 		AccountsErased:       r.AccountsErased,
 		ApiCalls:             r.Calls,
 		ApiRetries:           r.Retries,
 		RateLimited:          r.RateLimited,
 		InvocationDurationMs: r.Duration.Milliseconds(),
+		MessagesRequeued:     requeued,
+		MessagesDeadLettered: deadLettered,
 	}
 	if w.FunctionName != "" {
 		dims = append(dims, DimFunctionName)
@@ -113,6 +156,8 @@ func (w *Metrics) Observe(_ context.Context, r *eraser.Report) {
 				{ApiRetries, "Count"},
 				{RateLimited, "Count"},
 				{InvocationDurationMs, "Milliseconds"},
+				{MessagesRequeued, "Count"},
+				{MessagesDeadLettered, "Count"},
 			},
 		}}},
 		Values: values,
@@ -137,6 +182,23 @@ func (w *Metrics) Observe(_ context.Context, r *eraser.Report) {
 			}}},
 			Values: v,
 		})
+	}
+	ages := pendingAges(r, at)
+	for len(ages) > 0 {
+		n := min(len(ages), pendingAgesPerLine)
+		v := map[string]any{PendingAge: ages[:n]}
+		if w.FunctionName != "" {
+			v[DimFunctionName] = w.FunctionName
+		}
+		docs = append(docs, Document{
+			AWS: Metadata{Timestamp: ts, CloudWatchMetrics: []Directive{{
+				Namespace:  w.Namespace,
+				Dimensions: [][]string{append([]string{}, dims...)},
+				Metrics:    []MetricInfo{{PendingAge, "Seconds"}},
+			}}},
+			Values: v,
+		})
+		ages = ages[n:]
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()

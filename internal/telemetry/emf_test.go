@@ -379,7 +379,7 @@ func TestWriterLines(t *testing.T) {
 			}
 
 			main := docs[0]
-			wantMetrics := []string{"AccountsErased/Count", "ApiCalls/Count", "ApiRetries/Count", "RateLimited/Count", "InvocationDurationMs/Milliseconds"}
+			wantMetrics := []string{"AccountsErased/Count", "ApiCalls/Count", "ApiRetries/Count", "RateLimited/Count", "InvocationDurationMs/Milliseconds", "MessagesRequeued/Count", "MessagesDeadLettered/Count"}
 			if got := main.metricNames(); !slices.Equal(got, wantMetrics) {
 				t.Errorf("metrics %v, want %v", got, wantMetrics)
 			}
@@ -432,5 +432,68 @@ func TestWriterConcurrent(t *testing.T) {
 	}
 	for _, l := range lines {
 		validateEMF(t, l)
+	}
+}
+
+// TestPendingAgeAndHandOffs: every erasure still to be done reports its age
+// (from occurredAt, else its first receive, carried across requeues), in
+// lines of at most 100 values; requeued and dead-lettered messages are
+// counted, and a requeued one is not a failure.
+func TestPendingAgeAndHandOffs(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	firstReceived := now.Add(-90 * time.Second)
+	pending := func(occurredAt string, first time.Time) eraser.MessageResult {
+		m := failed(erasure.Retryable)
+		m.Request.OccurredAt = occurredAt
+		m.Lineage.FirstReceived = first
+		return m
+	}
+	requeued := pending("", firstReceived)
+	requeued.Class, requeued.Unreached, requeued.HandOff = erasure.Deadline, true, eraser.Requeued
+	deadLettered := eraser.MessageResult{MessageID: "bad", Outcome: eraser.Invalid, Class: erasure.Invalid, HandOff: eraser.DeadLettered, Lineage: eraser.Lineage{FirstReceived: firstReceived}}
+	messages := []eraser.MessageResult{
+		{MessageID: "ok", Outcome: eraser.Erased, Lineage: eraser.Lineage{FirstReceived: firstReceived}},
+		pending("2026-11-25T09:00:00Z", firstReceived), // occurredAt wins: 3600 s
+		pending("not a time", firstReceived),           // first receive: 90 s
+		pending("", time.Time{}),                       // no age known
+		requeued,                                       // 90 s, not a failure
+		deadLettered,                                   // given up on: no age
+	}
+	for range 150 {
+		messages = append(messages, pending("", firstReceived))
+	}
+	w := &telemetry.Metrics{Namespace: "AttrEraser", FunctionName: "fn", Now: func() time.Time { return now }}
+	docs := observeMetrics(t, w, &eraser.Report{Messages: messages})
+
+	if docs[0].raw[telemetry.MessagesRequeued] != float64(1) || docs[0].raw[telemetry.MessagesDeadLettered] != float64(1) {
+		t.Errorf("requeued, dead-lettered = %v, %v; want 1, 1", docs[0].raw[telemetry.MessagesRequeued], docs[0].raw[telemetry.MessagesDeadLettered])
+	}
+	var ages []float64
+	lines := 0
+	for _, d := range docs[1:] {
+		if d.raw[telemetry.DimClass] == string(erasure.Deadline) {
+			t.Error("a requeued message counted as failed with class deadline")
+		}
+		raw, ok := d.raw[telemetry.PendingAge].([]any)
+		if !ok {
+			continue
+		}
+		lines++
+		if got := d.metricNames(); !slices.Equal(got, []string{"PendingAge/Seconds"}) {
+			t.Errorf("PendingAge line metrics %v", got)
+		}
+		if d.raw[telemetry.DimFunctionName] != "fn" || len(raw) > 100 {
+			t.Errorf("PendingAge line: FunctionName %v, %d values", d.raw[telemetry.DimFunctionName], len(raw))
+		}
+		for _, v := range raw {
+			ages = append(ages, v.(float64))
+		}
+	}
+	// 1 from occurredAt, 1 from the first receive, the requeued one, and 150.
+	if len(ages) != 153 || lines != 2 {
+		t.Fatalf("%d ages on %d lines, want 153 on 2", len(ages), lines)
+	}
+	if ages[0] != 3600 || ages[1] != 90 || ages[2] != 90 {
+		t.Errorf("ages start %v, want [3600 90 90]", ages[:3])
 	}
 }

@@ -1,0 +1,223 @@
+package eraser_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
+)
+
+// recordingQueue takes every order except those fail picks, and remembers
+// them.
+type recordingQueue struct {
+	mu     sync.Mutex
+	orders []eraser.Order
+	fail   func(eraser.Order) error
+	panics bool
+}
+
+func (q *recordingQueue) HandOff(_ context.Context, orders []eraser.Order) []error {
+	if q.panics {
+		panic("queue exploded")
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	errs := make([]error, len(orders))
+	for i, o := range orders {
+		q.orders = append(q.orders, o)
+		if q.fail != nil {
+			errs[i] = q.fail(o)
+		}
+	}
+	return errs
+}
+
+// summary renders the orders as "id:action[:detail]" for comparison.
+func (q *recordingQueue) summary() []string {
+	var out []string
+	for _, o := range q.orders {
+		switch o.Action {
+		case eraser.Requeue:
+			out = append(out, fmt.Sprintf("%s:requeue:%d", o.Record.MessageId, o.Lineage.Requeues))
+		case eraser.DeadLetter:
+			out = append(out, fmt.Sprintf("%s:dead-letter:%s", o.Record.MessageId, o.Class))
+		case eraser.Delay:
+			out = append(out, fmt.Sprintf("%s:delay:%s", o.Record.MessageId, o.Delay))
+		}
+	}
+	return out
+}
+
+func TestHandOff(t *testing.T) {
+	const standard, fifo = "arn:aws:sqs:us-east-1:123456789012:erasure", "arn:aws:sqs:us-east-1:123456789012:erasure.fifo"
+	failed := func(id string, class erasure.Class, receives int) eraser.MessageResult {
+		return eraser.MessageResult{MessageID: id, Outcome: eraser.Failed, Class: class, Err: errors.New(string(class)), Lineage: eraser.Lineage{OriginalMessageID: id, ReceiveCount: receives}}
+	}
+	unreached := func(id string, requeues int) eraser.MessageResult {
+		m := failed(id, erasure.Deadline, 1)
+		m.Unreached, m.Lineage.Requeues = true, requeues
+		return m
+	}
+	invalid := eraser.MessageResult{MessageID: "bad", Outcome: eraser.Invalid, Class: erasure.Invalid, Err: &erasure.Error{Field: "type", Reason: "is required"}, Lineage: eraser.Lineage{ReceiveCount: 1}}
+	erased := eraser.MessageResult{MessageID: "ok", Outcome: eraser.Erased, Lineage: eraser.Lineage{ReceiveCount: 1}}
+	dlqDown := func(o eraser.Order) error {
+		if o.Action == eraser.DeadLetter {
+			return errors.New("AccessDenied")
+		}
+		return nil
+	}
+	tests := []struct {
+		name       string
+		arn        string
+		results    []eraser.MessageResult
+		systemic   bool
+		dryRun     bool
+		fail       func(eraser.Order) error
+		panics     bool
+		wantOrders []string
+		wantFailed []string
+		wantErr    error
+	}{
+		{name: "erased: nothing to hand on", arn: standard, results: []eraser.MessageResult{erased}, wantFailed: []string{}},
+		{
+			name: "invalid and content are dead-lettered on their first receive and acknowledged", arn: standard,
+			results:    []eraser.MessageResult{erased, invalid, failed("c", erasure.Content, 1)},
+			wantOrders: []string{"bad:dead-letter:invalid", "c:dead-letter:content"},
+			wantFailed: []string{},
+		},
+		{
+			name: "unreached is requeued and acknowledged", arn: standard,
+			results:    []eraser.MessageResult{unreached("u", 0), unreached("v", 3)},
+			wantOrders: []string{"u:requeue:1", "v:requeue:4"},
+			wantFailed: []string{},
+		},
+		{
+			name: "requeues are bounded: past the bound an unreached message is delayed", arn: standard,
+			results:    []eraser.MessageResult{unreached("u", eraser.MaxRequeues)},
+			wantOrders: []string{"u:delay:30s"},
+			wantFailed: []string{"u"},
+		},
+		{
+			name: "failures come back after min(base*2^(n-1), max)", arn: standard,
+			results:    []eraser.MessageResult{failed("a", erasure.Retryable, 1), failed("b", erasure.RateLimited, 3), failed("c", erasure.Deadline, 9)},
+			wantOrders: []string{"a:delay:30s", "b:delay:2m0s", "c:delay:1h0m0s"},
+			wantFailed: []string{"a", "b", "c"},
+		},
+		{
+			name: "FIFO: unreached and blocked messages fail without a backoff, order first", arn: fifo,
+			results:    []eraser.MessageResult{failed("a", erasure.Retryable, 2), unreached("u", 0), failed("b", erasure.FIFOBlocked, 1)},
+			wantOrders: []string{"a:delay:1m0s"},
+			wantFailed: []string{"a", "u", "b"},
+		},
+		{
+			name: "a dead letter SQS refused fails and is delayed", arn: standard,
+			results: []eraser.MessageResult{invalid}, fail: dlqDown,
+			wantOrders: []string{"bad:dead-letter:invalid", "bad:delay:30s"},
+			wantFailed: []string{"bad"},
+		},
+		{
+			name: "a refused requeue fails without a backoff", arn: standard,
+			results: []eraser.MessageResult{unreached("u", 0)}, fail: func(eraser.Order) error { return errors.New("throttled") },
+			wantOrders: []string{"u:requeue:1"},
+			wantFailed: []string{"u"},
+		},
+		{
+			name: "systemic: every message is delayed, none handed on", arn: standard, systemic: true,
+			results:    []eraser.MessageResult{failed("a", erasure.Signature, 1), failed("b", erasure.Signature, 2), invalid},
+			wantOrders: []string{"a:delay:30s", "b:delay:1m0s", "bad:delay:30s"},
+			wantFailed: []string{"a", "b", "bad"},
+			wantErr:    eraser.ErrSystemic,
+		},
+		{
+			name: "dry run: nothing is sent to SQS", arn: standard, dryRun: true,
+			results:    []eraser.MessageResult{failed("a", erasure.DryRun, 1), invalid},
+			wantFailed: []string{"a", "bad"},
+		},
+		{
+			name: "a panicking queue fails what it was given", arn: standard, panics: true,
+			results:    []eraser.MessageResult{erased, invalid, unreached("u", 0)},
+			wantFailed: []string{"bad", "u"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			records := make([]events.SQSMessage, len(tt.results))
+			for i, r := range tt.results {
+				records[i] = events.SQSMessage{MessageId: r.MessageID, ReceiptHandle: "rh-" + r.MessageID, EventSourceARN: tt.arn}
+			}
+			report := &eraser.Report{Messages: slices.Clone(tt.results), Systemic: tt.systemic, DryRun: tt.dryRun}
+			q := &recordingQueue{fail: tt.fail, panics: tt.panics}
+			h := &eraser.Handler{Processor: &cannedProcessor{report: report}, Queue: q}
+			resp, err := h.Handle(context.Background(), events.SQSEvent{Records: records})
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("err = %v, want %v", err, tt.wantErr)
+			}
+			if got := q.summary(); !slices.Equal(got, tt.wantOrders) {
+				t.Errorf("orders\n %q\nwant\n %q", got, tt.wantOrders)
+			}
+			got := []string{}
+			for _, f := range resp.BatchItemFailures {
+				got = append(got, f.ItemIdentifier)
+			}
+			if !slices.Equal(got, tt.wantFailed) {
+				t.Errorf("batchItemFailures %q, want %q", got, tt.wantFailed)
+			}
+			for _, m := range report.Messages {
+				if m.Acknowledged() == slices.Contains(got, m.MessageID) {
+					t.Errorf("%s: acknowledged %v but listed as failed %v", m.MessageID, m.Acknowledged(), !m.Acknowledged())
+				}
+				if (tt.fail != nil || tt.panics) && !m.Acknowledged() && m.HandOffErr == nil {
+					t.Errorf("%s: SQS refused it but no HandOffErr was recorded", m.MessageID)
+				}
+			}
+		})
+	}
+}
+
+func TestHandOffOrdersCarryTheRecordAndReason(t *testing.T) {
+	rec := events.SQSMessage{MessageId: "bad", ReceiptHandle: "rh", Body: "{", EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:erasure"}
+	long := &erasure.Error{Field: "accounts", Reason: strings.Repeat("x", 5000)}
+	report := &eraser.Report{Messages: []eraser.MessageResult{{MessageID: "bad", Outcome: eraser.Invalid, Class: erasure.Invalid, Err: long, Lineage: eraser.Lineage{OriginalMessageID: "orig", ReceiveCount: 1}}}}
+	q := &recordingQueue{}
+	h := &eraser.Handler{Processor: &cannedProcessor{report: report}, Queue: q}
+	if _, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec}}); err != nil {
+		t.Fatal(err)
+	}
+	o := q.orders[0]
+	if o.Record.Body != "{" || o.Record.ReceiptHandle != "rh" || o.Lineage.OriginalMessageID != "orig" {
+		t.Errorf("order lost the record or lineage: %+v", o)
+	}
+	if !strings.HasPrefix(o.Reason, "invalid message: accounts") || len(o.Reason) > 1100 {
+		t.Errorf("reason %d bytes: %.60q", len(o.Reason), o.Reason)
+	}
+}
+
+func TestBackoffDelay(t *testing.T) {
+	tests := []struct {
+		backoff eraser.Backoff
+		n       int
+		want    time.Duration
+	}{
+		{eraser.Backoff{}, 1, 30 * time.Second},
+		{eraser.Backoff{}, 2, time.Minute},
+		{eraser.Backoff{}, 8, time.Hour},
+		{eraser.Backoff{}, 1000, time.Hour},
+		{eraser.Backoff{Base: time.Second, Max: 2 * time.Second}, 3, 2 * time.Second},
+		{eraser.Backoff{Base: 10 * time.Hour, Max: 48 * time.Hour}, 2, 12 * time.Hour}, // SQS's ceiling
+		{eraser.Backoff{Base: time.Minute}, 0, time.Minute},
+	}
+	for _, tt := range tests {
+		if got := tt.backoff.Delay(tt.n); got != tt.want {
+			t.Errorf("%+v.Delay(%d) = %v, want %v", tt.backoff, tt.n, got, tt.want)
+		}
+	}
+}

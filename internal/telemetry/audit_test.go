@@ -490,3 +490,45 @@ func TestAuditConcurrentObserve(t *testing.T) {
 		t.Errorf("got %d lines, want %d", got, 8*4)
 	}
 }
+
+// TestAuditHandOff: each line follows the erasure, not the copy (original
+// message id, receive count, requeues) and says what SQS was asked to do;
+// the summary counts the hand-offs.
+func TestAuditHandOff(t *testing.T) {
+	lineage := eraser.Lineage{OriginalMessageID: "orig-1", ReceiveCount: 3, Requeues: 2}
+	report := &eraser.Report{Messages: []eraser.MessageResult{
+		{MessageID: "copy-1", Request: request(accounts("h1", 1)), Outcome: eraser.Erased, Lineage: lineage},
+		{MessageID: "m-2", Request: request(accounts("h2", 1)), Outcome: eraser.Failed, Class: erasure.Deadline, Unreached: true, HandOff: eraser.Requeued, Lineage: eraser.Lineage{OriginalMessageID: "m-2", ReceiveCount: 1}},
+		{MessageID: "m-3", Outcome: eraser.Invalid, Class: erasure.Invalid, HandOff: eraser.DeadLettered, Lineage: eraser.Lineage{OriginalMessageID: "m-3", ReceiveCount: 1}},
+		{MessageID: "m-4", Request: request(accounts("h4", 1)), Outcome: eraser.Failed, Class: erasure.Retryable, HandOff: eraser.Delayed, RetryAfter: 2 * time.Minute, Lineage: eraser.Lineage{OriginalMessageID: "m-4", ReceiveCount: 3}},
+		{MessageID: "m-5", Request: request(accounts("h5", 1)), Outcome: eraser.Failed, Class: erasure.Retryable, HandOffErr: errors.New("sqsq: ChangeMessageVisibilityBatch: AccessDenied"), Lineage: eraser.Lineage{OriginalMessageID: "m-5", ReceiveCount: 1}},
+	}}
+	out := observe(t, keys{key: testKey}, 0, report)
+	lines := decode(t, out)
+	want := map[string]map[string]string{
+		"copy-1": {"originalMessageId": `"orig-1"`, "receiveCount": "3", "requeues": "2"},
+		"m-2":    {"originalMessageId": `"m-2"`, "unreached": "true", "handOff": `"requeued"`},
+		"m-3":    {"handOff": `"dead_lettered"`},
+		"m-4":    {"handOff": `"delayed"`, "retryAfterSeconds": "120", "receiveCount": "3"},
+		"m-5":    {"handOffError": `"sqsq: ChangeMessageVisibilityBatch: AccessDenied"`},
+	}
+	for _, l := range lines[:len(lines)-1] {
+		for member, value := range want[l.MessageID] {
+			if got := string(l.raw[member]); got != value {
+				t.Errorf("%s: %s = %s, want %s", l.MessageID, member, got, value)
+			}
+		}
+		if l.MessageID == "m-5" && l.has("handOff") {
+			t.Errorf("m-5: handOff present although SQS refused it")
+		}
+	}
+	summary := lines[len(lines)-1].raw
+	for member, value := range map[string]string{"requeued": "1", "deadLettered": "1", "delayed": "1", "failed": "3", "invalid": "1"} {
+		if got := string(summary[member]); got != value {
+			t.Errorf("summary %s = %s, want %s", member, got, value)
+		}
+	}
+	if !strings.Contains(out, `"failuresByClass":{"invalid":1,"retryable":2}`) {
+		t.Errorf("a requeued message counted as a failure: %s", lines[len(lines)-1].raw["failuresByClass"])
+	}
+}

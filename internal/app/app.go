@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
+	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/usersig"
@@ -81,7 +83,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		Tuning:       opts.Tuning,
 	}
 
-	return &eraser.Handler{
+	h := &eraser.Handler{
 		Processor: p,
 		Logger:    logger,
 		Observers: []eraser.Observer{
@@ -89,6 +91,15 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 			metrics,
 		},
 	}
+	if cfg.DeadLetterQueueURL != "" {
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return unconfigured("cannot create the SQS client", err)
+		}
+		h.Queue = sqsq.New(awsCfg, cfg.DeadLetterQueueURL)
+		h.Backoff = eraser.Backoff{Base: cfg.RetryBase, Max: cfg.RetryMax}
+	}
+	return h
 }
 
 // noAuditKey stands in for the key source when the function cannot run:

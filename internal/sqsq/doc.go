@@ -1,0 +1,30 @@
+// Package sqsq carries out the hand-off orders of package eraser on Amazon
+// SQS: it is the one package that talks to SQS, and *Queue implements
+// eraser.Queue.
+//
+// Why the function talks to SQS at all: SQS counts every receive, and its
+// redrive policy dead-letters a message after maxReceiveCount of them, so a
+// receive must mean a real failure.
+//
+//   - A message the invocation did not reach in time is requeued as a new
+//     copy (Requeue) carrying its lineage in message attributes; the copy
+//     starts with a fresh receive count.
+//   - A message that can never succeed (invalid, or content Tencent
+//     rejects) is dead-lettered on its first receive (DeadLetter), with its
+//     lineage, failure class and reason, instead of failing four more times.
+//   - Every other failure comes back after a growing visibility timeout
+//     (Delay) rather than the queue's fixed one.
+//
+// Requeues and dead letters are sent with SendMessageBatch, delays with
+// ChangeMessageVisibilityBatch, in batches of at most 10 entries and 256 KiB
+// with a few calls in flight. The source queue's URL is found once per
+// queue ARN with GetQueueUrl. The function's role therefore needs:
+//
+//   - on the source queue: sqs:GetQueueUrl, sqs:SendMessage and
+//     sqs:ChangeMessageVisibility;
+//   - on the dead-letter queue: sqs:SendMessage.
+//
+// Errors are *Error. Neither errors nor anything else this package produces
+// contain a receipt handle or a message body: bodies hold personal account
+// IDs, and a receipt handle lets its holder delete the message.
+package sqsq

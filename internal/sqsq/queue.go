@@ -1,0 +1,140 @@
+package sqsq
+
+import (
+	"context"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
+)
+
+// API is the part of the SQS client a Queue uses; *sqs.Client satisfies it.
+type API interface {
+	GetQueueUrl(ctx context.Context, in *sqs.GetQueueUrlInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
+	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+	ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, optFns ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
+}
+
+var _ eraser.Queue = (*Queue)(nil)
+
+// Queue carries out eraser's hand-off orders on SQS. Create one per process
+// (it keeps the queue URLs it has looked up) and share it: it is safe for
+// concurrent use and must not be copied after first use. Set the exported
+// fields before first use.
+type Queue struct {
+	// API is the SQS client. Required.
+	API API
+	// DeadLetterURL is the queue dead letters are sent to; when empty,
+	// DeadLetter orders fail.
+	DeadLetterURL string
+
+	lookups singleflight.Group
+	mu      sync.Mutex
+	urls    map[string]string // queue URL by queue ARN
+}
+
+// New returns a Queue on an SQS client built from cfg, so the SDK's default
+// chain decides the endpoint (AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL) as it
+// does the credentials and the region.
+func New(cfg aws.Config, deadLetterURL string) *Queue {
+	return &Queue{API: sqs.NewFromConfig(cfg), DeadLetterURL: deadLetterURL}
+}
+
+// HandOff carries out orders and returns one error per order, in order: nil
+// when SQS took it, else an *Error. An order fails alone whenever it can: a
+// malformed ARN, an unknown queue, a copy SQS would refuse or an entry SQS
+// rejected fails only its own orders, and only a failed call fails the
+// (at most 10) orders it carried.
+func (q *Queue) HandOff(ctx context.Context, orders []eraser.Order) []error {
+	errs := make([]error, len(orders))
+	if q.API == nil {
+		for i := range errs {
+			errs[i] = &Error{Op: OpHandOff, Err: ErrNotConfigured}
+		}
+		return errs
+	}
+	urls := q.sourceURLs(ctx, orders)
+	var groups []*group
+	byKey := make(map[groupKey]*group)
+	for i, o := range orders {
+		key, it, err := q.prepare(i, o, urls)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		g := byKey[key]
+		if g == nil {
+			g = &group{groupKey: key}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.items = append(g.items, it)
+	}
+	var batches []batch
+	for _, g := range groups {
+		batches = append(batches, g.split()...)
+	}
+	q.run(ctx, batches, errs)
+	return errs
+}
+
+// prepare checks o and builds its batch entry, or says why it cannot be
+// sent.
+func (q *Queue) prepare(i int, o eraser.Order, urls map[string]urlResult) (groupKey, item, error) {
+	switch o.Action {
+	case eraser.Requeue, eraser.Delay:
+		u := urls[o.Record.EventSourceARN]
+		if u.err != nil {
+			return groupKey{}, item{}, u.err
+		}
+		key := groupKey{action: o.Action, queueURL: u.url}
+		if o.Action == eraser.Delay {
+			return key, visibilityItem(i, o), nil
+		}
+		it, err := copyItem(i, o, u.url)
+		return key, it, err
+	case eraser.DeadLetter:
+		if q.DeadLetterURL == "" {
+			return groupKey{}, item{}, &Error{Op: OpSendMessageBatch, Err: ErrNoDeadLetterQueue}
+		}
+		it, err := copyItem(i, o, q.DeadLetterURL)
+		return groupKey{action: o.Action, queueURL: q.DeadLetterURL}, it, err
+	}
+	return groupKey{}, item{}, &Error{Op: OpHandOff, QueueARN: o.Record.EventSourceARN, Err: ErrUnknownAction}
+}
+
+type urlResult struct {
+	url string
+	err error
+}
+
+// sourceURLs looks up, concurrently, the queue URL of every source queue
+// the orders need (a batch normally has one).
+func (q *Queue) sourceURLs(ctx context.Context, orders []eraser.Order) map[string]urlResult {
+	var arns []string
+	seen := make(map[string]bool)
+	for _, o := range orders {
+		arn := o.Record.EventSourceARN
+		if (o.Action == eraser.Requeue || o.Action == eraser.Delay) && !seen[arn] {
+			seen[arn] = true
+			arns = append(arns, arn)
+		}
+	}
+	results := make([]urlResult, len(arns))
+	var wg sync.WaitGroup
+	for i, arn := range arns {
+		wg.Go(func() {
+			url, err := q.sourceURL(ctx, arn)
+			results[i] = urlResult{url: url, err: err}
+		})
+	}
+	wg.Wait()
+	urls := make(map[string]urlResult, len(arns))
+	for i, arn := range arns {
+		urls[arn] = results[i]
+	}
+	return urls
+}

@@ -1,0 +1,71 @@
+package sqsq
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
+)
+
+// fifoGroup is the message group of a copy sent to a FIFO queue when the
+// record has none (it came from a standard queue).
+const fifoGroup = "attr-eraser"
+
+// copyItem builds the SendMessageBatch entry of a Requeue or DeadLetter
+// order to queueURL: the record's body unchanged, with its attributes.
+func copyItem(i int, o eraser.Order, queueURL string) (item, error) {
+	attrs, err := copyAttributes(o)
+	if err != nil {
+		return item{}, &Error{Op: OpSendMessageBatch, QueueURL: queueURL, Err: err}
+	}
+	size := payloadSize(o.Record.Body, attrs)
+	if size > maxPayload {
+		return item{}, &Error{Op: OpSendMessageBatch, QueueURL: queueURL,
+			Err: fmt.Errorf("%w: the copy is %d bytes, SQS allows %d", ErrTooLarge, size, maxPayload)}
+	}
+	entry := types.SendMessageBatchRequestEntry{
+		MessageBody:       aws.String(o.Record.Body),
+		MessageAttributes: attrs,
+	}
+	if strings.HasSuffix(queueURL, ".fifo") {
+		// A FIFO queue requires a group and, without content-based
+		// deduplication, an id; the record's id makes a repeated hand-off
+		// of the same receive a duplicate SQS drops.
+		entry.MessageGroupId = aws.String(fifoGroup)
+		if g := o.Record.Attributes["MessageGroupId"]; g != "" {
+			entry.MessageGroupId = aws.String(g)
+		}
+		if o.Record.MessageId != "" {
+			entry.MessageDeduplicationId = aws.String(o.Record.MessageId)
+		}
+	}
+	return item{order: i, size: size, secrets: secretsOf(o), copy: entry}, nil
+}
+
+// send makes one SendMessageBatch call.
+func (q *Queue) send(ctx context.Context, b batch, errs []error) {
+	entries := make([]types.SendMessageBatchRequestEntry, len(b.items))
+	for i, it := range b.items {
+		entries[i] = it.copy
+		entries[i].Id = entryID(i)
+	}
+	out, err := q.API.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(b.queueURL), Entries: entries})
+	if err != nil {
+		b.failAll(err, errs)
+		return
+	}
+	successful := make([]string, len(out.Successful))
+	for i, s := range out.Successful {
+		successful[i] = aws.ToString(s.Id)
+	}
+	b.settle(successful, out.Failed, errs)
+}
+
+func secretsOf(o eraser.Order) []string {
+	return []string{o.Record.ReceiptHandle, o.Record.Body}
+}

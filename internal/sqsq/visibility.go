@@ -1,0 +1,59 @@
+package sqsq
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
+)
+
+// maxVisibilitySeconds is SQS's longest visibility timeout (12 hours).
+const maxVisibilitySeconds = 43200
+
+// visibilityItem builds the ChangeMessageVisibilityBatch entry of a Delay
+// order.
+func visibilityItem(i int, o eraser.Order) item {
+	return item{
+		order:   i,
+		secrets: secretsOf(o),
+		visibility: types.ChangeMessageVisibilityBatchRequestEntry{
+			ReceiptHandle:     aws.String(o.Record.ReceiptHandle),
+			VisibilityTimeout: visibilitySeconds(o.Delay),
+		},
+	}
+}
+
+// visibilitySeconds is d in whole seconds, rounded up so a message never
+// comes back before its delay, and within what SQS accepts.
+func visibilitySeconds(d time.Duration) int32 {
+	switch {
+	case d <= 0:
+		return 0
+	case d >= maxVisibilitySeconds*time.Second:
+		return maxVisibilitySeconds
+	}
+	return int32((d + time.Second - 1) / time.Second)
+}
+
+// changeVisibility makes one ChangeMessageVisibilityBatch call.
+func (q *Queue) changeVisibility(ctx context.Context, b batch, errs []error) {
+	entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(b.items))
+	for i, it := range b.items {
+		entries[i] = it.visibility
+		entries[i].Id = entryID(i)
+	}
+	out, err := q.API.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(b.queueURL), Entries: entries})
+	if err != nil {
+		b.failAll(err, errs)
+		return
+	}
+	successful := make([]string, len(out.Successful))
+	for i, s := range out.Successful {
+		successful[i] = aws.ToString(s.Id)
+	}
+	b.settle(successful, out.Failed, errs)
+}

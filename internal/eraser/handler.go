@@ -43,6 +43,9 @@ type Handler struct {
 	Queue Queue
 	// Backoff is the visibility schedule of failed messages, with a Queue.
 	Backoff Backoff
+	// Receipts, when set, puts a receipt for every finished message before
+	// it is acknowledged.
+	Receipts  Receipts
 	Observers []Observer
 	Logger    *slog.Logger
 	// ConfigErr, when set, is the reason the function cannot run: every
@@ -59,6 +62,9 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 		report.Systemic = true
 	} else {
 		report = h.process(ctx, event.Records)
+	}
+	if h.Receipts != nil && !report.DryRun {
+		h.putReceipts(ctx, report)
 	}
 	if h.Queue != nil && !report.DryRun {
 		h.handOff(ctx, event.Records, report)

@@ -95,11 +95,11 @@ func (h *Handler) handOff(ctx context.Context, records []events.SQSMessage, repo
 	var firstIdx []int
 	for i := range report.Messages {
 		m := &report.Messages[i]
-		if m.Outcome == Erased || report.Systemic {
-			continue // a systemic batch is only delayed (SPEC: all of it)
+		if m.Outcome == Erased || report.Systemic || m.ReceiptErr != nil {
+			continue // a systemic batch is only delayed, all of it
 		}
 		switch {
-		case m.Outcome == Invalid || m.Class == erasure.Content:
+		case neverSucceeds(m):
 			first = append(first, Order{Record: records[i], Action: DeadLetter, Lineage: m.Lineage, Class: m.Class, Reason: reason(m.Err)})
 		case m.Unreached && !fifo && m.Lineage.Requeues < MaxRequeues:
 			l := m.Lineage
@@ -161,20 +161,12 @@ func (h *Handler) run(ctx context.Context, orders []Order) (errs []error) {
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			err := Recovered(ctx, h.logger(), "handing messages to SQS", v)
-			errs = make([]error, len(orders))
-			for i := range errs {
-				errs[i] = err
-			}
+			errs = repeat(Recovered(ctx, h.logger(), "handing messages to SQS", v), len(orders))
 		}
 	}()
 	errs = h.Queue.HandOff(ctx, orders)
 	if len(errs) != len(orders) {
-		err := fmt.Errorf("internal error: the queue answered %d of %d orders", len(errs), len(orders))
-		errs = make([]error, len(orders))
-		for i := range errs {
-			errs[i] = err
-		}
+		errs = repeat(fmt.Errorf("internal error: the queue answered %d of %d orders", len(errs), len(orders)), len(orders))
 	}
 	return errs
 }

@@ -62,12 +62,14 @@ type MessageResult struct {
 	RetryAfter time.Duration
 	// HandOffErr is why SQS could not take the message on; it then fails.
 	HandOffErr error
+	// ReceiptErr is why its receipt could not be put; it then fails.
+	ReceiptErr error
 }
 
 // Acknowledged tells whether SQS may delete the message: erased, or
 // durably handed on as a copy.
 func (m *MessageResult) Acknowledged() bool {
-	return m.Outcome == Erased || m.HandOff == Requeued || m.HandOff == DeadLettered
+	return m.ReceiptErr == nil && (m.Outcome == Erased || m.HandOff == Requeued || m.HandOff == DeadLettered)
 }
 
 // Report is everything one batch did.
@@ -92,7 +94,10 @@ type Report struct {
 	// Splits counts calls cut in halves after a content error.
 	Splits   int
 	Duration time.Duration
-	DryRun   bool
+	// Parts names what an erased message had removed: "attrs", and "tags"
+	// when tags are erased too.
+	Parts  []string
+	DryRun bool
 	// Systemic is set when every message failed for a reason that fails all
 	// messages alike (key, signature, configuration): Lambda should back off.
 	Systemic bool

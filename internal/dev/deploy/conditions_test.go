@@ -17,13 +17,14 @@ import (
 // CloudFormation would (resources and outputs whose Condition is false are
 // dropped, Fn::If picks its branch, AWS::NoValue removes the property or list
 // element), and the tests check every combination of the optional
-// parameters. With -render DIR, TestConditionCombinations also writes each
+// parameters that the template's Rules accept (rules_test.go evaluates the
+// Rules over the ones they refuse too). With -render DIR, TestConditionCombinations also writes each
 // rendered template to DIR/<combination>.json, a template CloudFormation and
 // cfn-lint accept as is (Transform kept, Conditions gone, each parameter's
 // Default set to the combination's value), so that cfn-lint checks what each
 // combination really deploys, SAM transform included (.ci/run does this):
 //
-//	go test ./internal/deploy -run TestConditionCombinations -count=1 -render /tmp/rendered
+//	go test ./internal/dev/deploy -run TestConditionCombinations -count=1 -render /tmp/rendered
 //	cfn-lint /tmp/rendered/*.json
 
 var renderDir = flag.String("render", "", "write each rendered condition combination to this directory (for cfn-lint)")
@@ -31,6 +32,7 @@ var renderDir = flag.String("render", "", "write each rendered condition combina
 const (
 	exampleTopicArn  = "arn:aws:sns:eu-central-1:123456789012:user-lifecycle"
 	exampleAlarmArn  = "arn:aws:sns:eu-central-1:123456789012:oncall"
+	exampleEmail     = "oncall@example.com"
 	exampleBus       = "default"
 	exampleKmsKeyArn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 )
@@ -43,18 +45,27 @@ type combination struct {
 	topic  bool              // HasUpstreamTopic
 	bus    bool              // HasUpstreamEventBus
 	alarm  bool              // HasAlarmTopic
+	email  bool              // HasAlarmEmail
 	kms    bool              // HasSigningKeyKmsKey
 }
 
-// combinations returns every on/off combination of the four optional
-// features, with the SNS subscription both raw and enveloped.
+// combinations returns every combination of the optional features that a
+// deployment may use: the SNS subscription off, raw or enveloped; the
+// EventBridge rule and the KMS key on or off; and the alarm destination
+// (AlarmTopicArn, AlarmEmail, or both: the Rules refuse neither).
 func combinations() []combination {
+	return slices.DeleteFunc(allCombinations(), func(c combination) bool { return !c.alarm && !c.email })
+}
+
+// allCombinations is combinations plus those without any alarm destination,
+// which the template's Rules must refuse.
+func allCombinations() []combination {
 	var out []combination
 	for _, topic := range []string{"", "false", "true"} { // "": no topic; else RawMessageDelivery
 		for _, bus := range []bool{false, true} {
-			for _, alarm := range []bool{false, true} {
+			for _, dest := range []struct{ alarm, email bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
 				for _, kms := range []bool{false, true} {
-					c := combination{params: map[string]string{}, topic: topic != "", bus: bus, alarm: alarm, kms: kms}
+					c := combination{params: map[string]string{}, topic: topic != "", bus: bus, alarm: dest.alarm, email: dest.email, kms: kms}
 					var parts []string
 					if c.topic {
 						c.params["UpstreamTopicArn"] = exampleTopicArn
@@ -65,9 +76,13 @@ func combinations() []combination {
 						c.params["UpstreamEventBusName"] = exampleBus
 						parts = append(parts, "eventbridge")
 					}
-					if alarm {
+					if c.alarm {
 						c.params["AlarmTopicArn"] = exampleAlarmArn
 						parts = append(parts, "alarm-topic")
+					}
+					if c.email {
+						c.params["AlarmEmail"] = exampleEmail
+						parts = append(parts, "alarm-email")
 					}
 					if kms {
 						c.params["SigningKeyKmsKeyArn"] = exampleKmsKeyArn
@@ -312,7 +327,18 @@ var pseudoParams = []string{"AWS::AccountId", "AWS::NoValue", "AWS::Notification
 // combination must not point at a resource another condition removed.
 func (tp tmpl) danglingRefs() []string {
 	res, _ := tp["Resources"].(map[string]any)
+	res = maps.Clone(res)
+	if res == nil {
+		res = map[string]any{}
+	}
 	params, _ := tp["Parameters"].(map[string]any)
+	// The SAM transform adds <Function>Role for a function without a Role
+	// (SAM documents these generated logical IDs as referenceable).
+	for _, id := range tp.resourcesOfType("AWS::Serverless::Function") {
+		if tp.prop(id, "Role") == nil {
+			res[id+"Role"] = map[string]any{"Type": "AWS::IAM::Role"}
+		}
+	}
 	var bad []string
 	var walk func(where string, v any)
 	walk = func(where string, v any) {
@@ -376,11 +402,15 @@ func TestConditionCombinations(t *testing.T) {
 				"HasUpstreamTopic":    c.topic,
 				"HasUpstreamEventBus": c.bus,
 				"HasAlarmTopic":       c.alarm,
+				"HasAlarmEmail":       c.email,
 				"HasSigningKeyKmsKey": c.kms,
 			} {
 				if got, err := r.condition(name); err != nil || got != want {
 					t.Errorf("condition %s = %v (%v), want %v", name, got, err, want)
 				}
+			}
+			if refused, err := tp.refusedBy(c.params); err != nil || len(refused) > 0 {
+				t.Errorf("Rules refuse this combination: %v (%v)", refused, err)
 			}
 			rt, err := tp.render(c.params)
 			if err != nil {

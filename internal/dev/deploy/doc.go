@@ -4,10 +4,15 @@
 // the SQS event source, queue timeouts and redrive, the secret policy, the
 // environment variables the config loader reads, Tencent's 100 calls/s
 // budget shared by all concurrent invocations, the log group and the
-// platform REPORT lines, the alarms (queues, function errors and throttles),
+// platform REPORT lines, the alarms (queues, pending erasures, function
+// errors and throttles),
 // the optional KMS permission for a secret under a customer managed key, the
 // queue policies (one per queue: TLS only, plus least-privilege grants for
-// the optional SNS / EventBridge upstreams). Conditions are evaluated for
-// every combination of the optional parameters (conditions_test.go), which
-// can also write each rendered template for cfn-lint (-render DIR).
+// the optional SNS / EventBridge upstreams), the SQS permissions of the
+// event source mapping and the function (no managed SQS policy), the retry
+// schedule and the README's table of it, the DLQ retention against its age
+// alarm (retry_test.go). Conditions are evaluated for every combination of
+// the optional parameters (conditions_test.go), which can also write each
+// rendered template for cfn-lint (-render DIR); the Rules, which refuse a
+// deployment without an alarm destination, are evaluated too (rules_test.go).
 package deploy

@@ -1,0 +1,89 @@
+// Receipts: upstream privacy tooling learns when each message is done, to
+// close its data-subject request. A receipt is put before the message is
+// acknowledged; one that could not be put fails the message, so it comes
+// back and its receipt is tried again (receipts are at least once).
+
+package eraser
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
+)
+
+// Receipts puts one receipt per finished message (satisfied by
+// *receipts.Publisher). Put returns one error per index, nil when that
+// message's receipt was put.
+type Receipts interface {
+	Put(ctx context.Context, report *Report, indexes []int) []error
+}
+
+// The kinds of receipt.
+const (
+	// ReceiptCompleted: every account of the message was erased.
+	ReceiptCompleted = "Erasure Completed"
+	// ReceiptRejected: the message can never succeed and is dead-lettered.
+	ReceiptRejected = "Erasure Rejected"
+)
+
+// ReceiptKind tells which receipt m gets, if any. A rejection is only final
+// where a Queue dead-letters the message; without one it comes back.
+func ReceiptKind(m *MessageResult, deadLettering bool) string {
+	switch {
+	case m.Outcome == Erased:
+		return ReceiptCompleted
+	case deadLettering && neverSucceeds(m):
+		return ReceiptRejected
+	}
+	return ""
+}
+
+// neverSucceeds tells whether a message fails the same way on every
+// receive: invalid, or an account Tencent rejects for its content.
+func neverSucceeds(m *MessageResult) bool {
+	return m.Outcome == Invalid || m.Class == erasure.Content
+}
+
+// putReceipts puts the receipts of report and fails the messages whose
+// receipt could not be put.
+func (h *Handler) putReceipts(ctx context.Context, report *Report) {
+	var idx []int
+	for i := range report.Messages {
+		if ReceiptKind(&report.Messages[i], h.Queue != nil) != "" {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return
+	}
+	errs := h.runReceipts(ctx, report, idx)
+	for j, err := range errs {
+		if err != nil {
+			report.Messages[idx[j]].ReceiptErr = err
+		}
+	}
+}
+
+// runReceipts calls Put, turning a panic or a short answer into an error
+// for every receipt: unput receipts must fail their messages.
+func (h *Handler) runReceipts(ctx context.Context, report *Report, idx []int) (errs []error) {
+	defer func() {
+		if v := recover(); v != nil {
+			errs = repeat(Recovered(ctx, h.logger(), "putting receipts", v), len(idx))
+		}
+	}()
+	errs = h.Receipts.Put(ctx, report, idx)
+	if len(errs) != len(idx) {
+		errs = repeat(fmt.Errorf("internal error: %d answers for %d receipts", len(errs), len(idx)), len(idx))
+	}
+	return errs
+}
+
+func repeat(err error, n int) []error {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,9 @@ const (
 	EnvRetryBase        = "RETRY_BASE_SECONDS"
 	EnvRetryMax         = "RETRY_MAX_SECONDS"
 	EnvDeadLetterQueue  = "DEAD_LETTER_QUEUE_URL"
+	EnvAPI              = "TIM_API"
+	EnvEraseTags        = "ERASE_TAGS"
+	EnvReceiptEventBus  = "RECEIPT_EVENT_BUS"
 )
 
 // envLambdaLogLevel is set by Lambda itself, not by the template.
@@ -39,8 +43,8 @@ const envLambdaLogLevel = "AWS_LAMBDA_LOG_LEVEL"
 // configuration table.
 var Variables = []string{
 	EnvSecretID, EnvSDKAppID, EnvIdentifier, EnvRegion, EnvBaseURL,
-	EnvAttrs, EnvRateLimit, EnvRetryBase, EnvRetryMax, EnvDeadLetterQueue,
-	EnvDryRun, EnvLogLevel, EnvMetricsNamespace,
+	EnvAttrs, EnvAPI, EnvEraseTags, EnvRateLimit, EnvRetryBase, EnvRetryMax,
+	EnvDeadLetterQueue, EnvReceiptEventBus, EnvDryRun, EnvLogLevel, EnvMetricsNamespace,
 }
 
 // Defaults of the optional variables.
@@ -56,6 +60,12 @@ const (
 	AllAttrs = "*"
 )
 
+// The API families of TIM_API: the same operations under two paths.
+const (
+	APIAllMemberPush = "all_member_push" // the default
+	APITimPush       = "timpush"
+)
+
 // Regions maps TIM_REGION keywords to Tencent Chat REST domains.
 var Regions = map[string]string{
 	"china":          "console.tim.qq.com",
@@ -64,6 +74,7 @@ var Regions = map[string]string{
 	"frankfurt":      "adminapiger.im.qcloud.com",
 	"silicon-valley": "adminapiusa.im.qcloud.com",
 	"jakarta":        "adminapiidn.im.qcloud.com",
+	"tokyo":          "adminapijpn.im.qcloud.com",
 }
 
 // Config is the validated configuration.
@@ -91,6 +102,14 @@ type Config struct {
 	// RetryBase and RetryMax are the visibility backoff of failed messages:
 	// min(RetryBase * 2^(n-1), RetryMax) after the n-th receive.
 	RetryBase, RetryMax time.Duration
+	// API is the Tencent API family, APIAllMemberPush or APITimPush.
+	API string
+	// EraseTags removes every tag of each account as well as its
+	// attributes.
+	EraseTags bool
+	// ReceiptEventBus is the EventBridge bus (name or ARN) receipts are
+	// put on; empty means no receipts.
+	ReceiptEventBus string
 	// DeadLetterQueueURL turns the SQS hand-off on: unreached messages are
 	// requeued, hopeless ones dead-lettered, failed ones delayed. Empty
 	// leaves every failed message to SQS's redelivery, with no SQS call.
@@ -120,6 +139,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SecretID:         get(EnvSecretID),
 		Identifier:       get(EnvIdentifier),
 		RateLimit:        DefaultRateLimit,
+		API:              APIAllMemberPush,
 		RetryBase:        DefaultRetryBase,
 		RetryMax:         DefaultRetryMax,
 		LogLevel:         "info",
@@ -187,12 +207,30 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.DeadLetterQueueURL = v
 	}
-	if v := get(EnvDryRun); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad(EnvDryRun, "must be true or false, got %q", v)
+	if v := get(EnvAPI); v != "" {
+		switch v {
+		case APIAllMemberPush, APITimPush:
+			c.API = v
+		default:
+			bad(EnvAPI, "must be %s or %s, got %q", APIAllMemberPush, APITimPush, v)
 		}
-		c.DryRun = b
+	}
+	boolean := func(name string, into *bool) {
+		if v := get(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				bad(name, "must be true or false, got %q", v)
+			}
+			*into = b
+		}
+	}
+	boolean(EnvEraseTags, &c.EraseTags)
+	boolean(EnvDryRun, &c.DryRun)
+	if v := get(EnvReceiptEventBus); v != "" {
+		if !eventBus.MatchString(v) {
+			bad(EnvReceiptEventBus, "must be an EventBridge bus name or ARN, got %q", v)
+		}
+		c.ReceiptEventBus = v
 	}
 	// Lambda's advanced logging controls set AWS_LAMBDA_LOG_LEVEL; LOG_LEVEL,
 	// when set, wins.
@@ -220,15 +258,18 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// eventBus matches an EventBridge bus name or ARN.
+var eventBus = regexp.MustCompile(`^([A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]{1,256})$`)
+
 // baseURL resolves the API base from TIM_BASE_URL, else TIM_REGION.
 func baseURL(raw, region string) (*url.URL, error) {
 	if raw == "" {
 		if region == "" {
-			return nil, &Error{Variable: EnvRegion, Reason: "is required unless TIM_BASE_URL is set; one of china, singapore, seoul, frankfurt, silicon-valley, jakarta"}
+			return nil, &Error{Variable: EnvRegion, Reason: "is required unless TIM_BASE_URL is set; one of china, singapore, seoul, frankfurt, silicon-valley, jakarta, tokyo"}
 		}
 		domain, ok := Regions[strings.ToLower(region)]
 		if !ok {
-			return nil, &Error{Variable: EnvRegion, Reason: fmt.Sprintf("%q is not a region keyword; use china, singapore, seoul, frankfurt, silicon-valley or jakarta", region)}
+			return nil, &Error{Variable: EnvRegion, Reason: fmt.Sprintf("%q is not a region keyword; use china, singapore, seoul, frankfurt, silicon-valley, jakarta or tokyo", region)}
 		}
 		return &url.URL{Scheme: "https", Host: domain}, nil
 	}

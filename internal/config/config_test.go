@@ -124,8 +124,8 @@ func TestLoadReadsOnlyVariables(t *testing.T) {
 			t.Errorf("Load reads %s, which is not in Variables", v)
 		}
 	}
-	if len(config.Variables) != 13 {
-		t.Errorf("len(Variables) = %d, want 13", len(config.Variables))
+	if len(config.Variables) != 16 {
+		t.Errorf("len(Variables) = %d, want 16", len(config.Variables))
 	}
 }
 
@@ -138,6 +138,7 @@ func TestLoadRegions(t *testing.T) {
 		{"seoul", "https://adminapikr.im.qcloud.com"},
 		{"frankfurt", "https://adminapiger.im.qcloud.com"},
 		{"silicon-valley", "https://adminapiusa.im.qcloud.com"},
+		{"tokyo", "https://adminapijpn.im.qcloud.com"},
 		{"jakarta", "https://adminapiidn.im.qcloud.com"},
 		{"Frankfurt", "https://adminapiger.im.qcloud.com"},
 		{"  SEOUL ", "https://adminapikr.im.qcloud.com"},
@@ -299,6 +300,24 @@ func TestLoadValues(t *testing.T) {
 		{"attrs trailing comma", map[string]string{config.EnvAttrs: "sex,"}, nil, config.EnvAttrs},
 		{"attrs only comma", map[string]string{config.EnvAttrs: ","}, nil, config.EnvAttrs},
 		{"attrs blank name", map[string]string{config.EnvAttrs: "sex, ,city"}, nil, config.EnvAttrs},
+
+		{"api default", map[string]string{config.EnvAPI: unset},
+			func(t *testing.T, c config.Config) { eq(t, "API", c.API, config.APIAllMemberPush) }, ""},
+		{"api timpush", map[string]string{config.EnvAPI: "timpush"},
+			func(t *testing.T, c config.Config) { eq(t, "API", c.API, config.APITimPush) }, ""},
+		{"api unknown", map[string]string{config.EnvAPI: "v5"}, nil, config.EnvAPI},
+		{"erase tags", map[string]string{config.EnvEraseTags: "true"},
+			func(t *testing.T, c config.Config) { eq(t, "EraseTags", c.EraseTags, true) }, ""},
+		{"erase tags default", map[string]string{config.EnvEraseTags: unset},
+			func(t *testing.T, c config.Config) { eq(t, "EraseTags", c.EraseTags, false) }, ""},
+		{"erase tags not a bool", map[string]string{config.EnvEraseTags: "yes please"}, nil, config.EnvEraseTags},
+		{"receipt bus name", map[string]string{config.EnvReceiptEventBus: "privacy-receipts"},
+			func(t *testing.T, c config.Config) { eq(t, "ReceiptEventBus", c.ReceiptEventBus, "privacy-receipts") }, ""},
+		{"receipt bus arn", map[string]string{config.EnvReceiptEventBus: "arn:aws:events:eu-west-1:123456789012:event-bus/privacy"},
+			func(t *testing.T, c config.Config) {
+				eq(t, "ReceiptEventBus", c.ReceiptEventBus, "arn:aws:events:eu-west-1:123456789012:event-bus/privacy")
+			}, ""},
+		{"receipt bus bad", map[string]string{config.EnvReceiptEventBus: "no spaces allowed"}, nil, config.EnvReceiptEventBus},
 
 		{"retry schedule", map[string]string{config.EnvRetryBase: "1", config.EnvRetryMax: "43200"},
 			func(t *testing.T, c config.Config) {

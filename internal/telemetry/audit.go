@@ -56,6 +56,11 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 			slog.Int("accounts", len(m.Request.Accounts)),
 			slog.String("outcome", string(m.Outcome)),
 		}
+		if m.Outcome != eraser.Invalid {
+			// Which removals are finished for every account of it: with
+			// tags erased too, a failed message may be half done.
+			attrs = append(attrs, slog.Any("done", nonNil(m.Done)))
+		}
 		if m.Absent > 0 {
 			// Accounts Tencent does not know: erased, as nothing is left.
 			attrs = append(attrs, slog.Int("absent", m.Absent))
@@ -96,6 +101,13 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 		}
 	}
 	l.summary(ctx, report)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // handOffAttrs say what SQS was asked to do with a message not erased.
@@ -150,6 +162,7 @@ func (l *Audit) summary(ctx context.Context, r *eraser.Report) {
 	}
 	l.write(ctx, slog.LevelInfo, "batch processed", []slog.Attr{
 		slog.Int("messages", len(r.Messages)),
+		slog.Any("removes", nonNil(r.Parts)),
 		slog.Int("erased", erased),
 		slog.Int("failed", failed),
 		slog.Int("invalid", invalid),

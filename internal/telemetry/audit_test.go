@@ -500,16 +500,16 @@ func TestAuditHandOff(t *testing.T) {
 		{MessageID: "copy-1", Request: request(accounts("h1", 1)), Outcome: eraser.Erased, Lineage: lineage},
 		{MessageID: "m-2", Request: request(accounts("h2", 1)), Outcome: eraser.Failed, Class: erasure.Deadline, Unreached: true, HandOff: eraser.Requeued, Lineage: eraser.Lineage{OriginalMessageID: "m-2", ReceiveCount: 1}},
 		{MessageID: "m-3", Outcome: eraser.Invalid, Class: erasure.Invalid, HandOff: eraser.DeadLettered, Lineage: eraser.Lineage{OriginalMessageID: "m-3", ReceiveCount: 1}},
-		{MessageID: "m-4", Request: request(accounts("h4", 1)), Outcome: eraser.Failed, Class: erasure.Retryable, HandOff: eraser.Delayed, RetryAfter: 2 * time.Minute, Lineage: eraser.Lineage{OriginalMessageID: "m-4", ReceiveCount: 3}},
+		{MessageID: "m-4", Request: request(accounts("h4", 1)), Outcome: eraser.Failed, Class: erasure.Retryable, HandOff: eraser.Delayed, RetryAfter: 2 * time.Minute, Lineage: eraser.Lineage{OriginalMessageID: "m-4", ReceiveCount: 3}, Done: []string{eraser.PartAttrs}},
 		{MessageID: "m-5", Request: request(accounts("h5", 1)), Outcome: eraser.Failed, Class: erasure.Retryable, HandOffErr: errors.New("sqsq: ChangeMessageVisibilityBatch: AccessDenied"), Lineage: eraser.Lineage{OriginalMessageID: "m-5", ReceiveCount: 1}},
-	}}
+	}, Parts: []string{eraser.PartAttrs, eraser.PartTags}}
 	out := observe(t, keys{key: testKey}, 0, report)
 	lines := decode(t, out)
 	want := map[string]map[string]string{
 		"copy-1": {"originalMessageId": `"orig-1"`, "receiveCount": "3", "requeues": "2"},
 		"m-2":    {"originalMessageId": `"m-2"`, "unreached": "true", "handOff": `"requeued"`},
 		"m-3":    {"handOff": `"dead_lettered"`},
-		"m-4":    {"handOff": `"delayed"`, "retryAfterSeconds": "120", "receiveCount": "3"},
+		"m-4":    {"handOff": `"delayed"`, "retryAfterSeconds": "120", "receiveCount": "3", "done": `["attrs"]`},
 		"m-5":    {"handOffError": `"sqsq: ChangeMessageVisibilityBatch: AccessDenied"`},
 	}
 	for _, l := range lines[:len(lines)-1] {
@@ -521,9 +521,12 @@ func TestAuditHandOff(t *testing.T) {
 		if l.MessageID == "m-5" && l.has("handOff") {
 			t.Errorf("m-5: handOff present although SQS refused it")
 		}
+		if l.MessageID == "m-3" && l.has("done") {
+			t.Errorf("m-3: an invalid message has nothing done or to do")
+		}
 	}
 	summary := lines[len(lines)-1].raw
-	for member, value := range map[string]string{"requeued": "1", "deadLettered": "1", "delayed": "1", "failed": "3", "invalid": "1"} {
+	for member, value := range map[string]string{"requeued": "1", "deadLettered": "1", "delayed": "1", "failed": "3", "invalid": "1", "removes": `["attrs","tags"]`} {
 		if got := string(summary[member]); got != value {
 			t.Errorf("summary %s = %s, want %s", member, got, value)
 		}

@@ -31,10 +31,14 @@ const (
 	// age-of-oldest metric loses a message after its third receive and a
 	// requeued copy's history, so this is what shows an erasure stuck.
 	PendingAge = "PendingAge"
+	// ErasureLatency is, for each erased message with an RFC 3339
+	// occurredAt, how long the erasure took from the upstream event:
+	// GDPR allows a month.
+	ErasureLatency = "ErasureLatency"
 )
 
-// pendingAgesPerLine is EMF's limit of values in one metric array.
-const pendingAgesPerLine = 100
+// valuesPerLine is EMF's limit of values in one metric array.
+const valuesPerLine = 100
 
 // Dimension names.
 const (
@@ -87,6 +91,44 @@ func (d Document) MarshalJSON() ([]byte, error) {
 	maps.Copy(m, d.Values)
 	m["_aws"] = d.AWS
 	return json.Marshal(m)
+}
+
+// valueDocs writes values of one metric in seconds, valuesPerLine a line.
+func (w *Metrics) valueDocs(ts int64, dims []string, metric string, values []float64) []Document {
+	var docs []Document
+	for len(values) > 0 {
+		n := min(len(values), valuesPerLine)
+		v := map[string]any{metric: values[:n]}
+		if w.FunctionName != "" {
+			v[DimFunctionName] = w.FunctionName
+		}
+		docs = append(docs, Document{
+			AWS: Metadata{Timestamp: ts, CloudWatchMetrics: []Directive{{
+				Namespace:  w.Namespace,
+				Dimensions: [][]string{append([]string{}, dims...)},
+				Metrics:    []MetricInfo{{metric, "Seconds"}},
+			}}},
+			Values: v,
+		})
+		values = values[n:]
+	}
+	return docs
+}
+
+// erasureLatencies returns, in seconds, how long each erased message of r
+// took from its occurredAt to now; messages without an RFC 3339
+// occurredAt have none.
+func erasureLatencies(r *eraser.Report, now time.Time) []float64 {
+	var out []float64
+	for _, m := range r.Messages {
+		if m.Outcome != eraser.Erased || !m.Acknowledged() {
+			continue
+		}
+		if t, err := time.Parse(time.RFC3339, m.Request.OccurredAt); err == nil {
+			out = append(out, max(0, now.Sub(t).Seconds()))
+		}
+	}
+	return out
 }
 
 // pendingAges returns, in seconds, how long each pending erasure of r has
@@ -183,23 +225,8 @@ func (w *Metrics) Observe(_ context.Context, r *eraser.Report) {
 			Values: v,
 		})
 	}
-	ages := pendingAges(r, at)
-	for len(ages) > 0 {
-		n := min(len(ages), pendingAgesPerLine)
-		v := map[string]any{PendingAge: ages[:n]}
-		if w.FunctionName != "" {
-			v[DimFunctionName] = w.FunctionName
-		}
-		docs = append(docs, Document{
-			AWS: Metadata{Timestamp: ts, CloudWatchMetrics: []Directive{{
-				Namespace:  w.Namespace,
-				Dimensions: [][]string{append([]string{}, dims...)},
-				Metrics:    []MetricInfo{{PendingAge, "Seconds"}},
-			}}},
-			Values: v,
-		})
-		ages = ages[n:]
-	}
+	docs = append(docs, w.valueDocs(ts, dims, PendingAge, pendingAges(r, at))...)
+	docs = append(docs, w.valueDocs(ts, dims, ErasureLatency, erasureLatencies(r, at))...)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, d := range docs {

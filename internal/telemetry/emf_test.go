@@ -497,3 +497,41 @@ func TestPendingAgeAndHandOffs(t *testing.T) {
 		t.Errorf("ages start %v, want [3600 90 90]", ages[:3])
 	}
 }
+
+// TestErasureLatency: each acknowledged, erased message with an RFC 3339
+// occurredAt reports how long its erasure took; others report nothing.
+func TestErasureLatency(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	erased := func(occurredAt string) eraser.MessageResult {
+		return eraser.MessageResult{MessageID: "m", Outcome: eraser.Erased, Request: erasure.Request{OccurredAt: occurredAt}}
+	}
+	receiptFailed := erased("2026-11-25T09:00:00Z")
+	receiptFailed.ReceiptErr = errors.New("PutEvents failed")
+	notErased := failed(erasure.Retryable)
+	notErased.Request.OccurredAt = "2026-11-25T09:00:00Z"
+	report := &eraser.Report{Messages: []eraser.MessageResult{
+		erased("2026-11-22T10:00:00Z"),      // three days
+		erased("2026-11-25T09:59:30+00:00"), // 30 s
+		erased("yesterday"),                 // not RFC 3339
+		erased(""),
+		receiptFailed, // not done until its receipt is put
+		notErased,
+	}}
+	w := &telemetry.Metrics{Namespace: "AttrEraser", FunctionName: "fn", Now: func() time.Time { return now }}
+	var got []float64
+	for _, d := range observeMetrics(t, w, report) {
+		raw, ok := d.raw[telemetry.ErasureLatency].([]any)
+		if !ok {
+			continue
+		}
+		if names := d.metricNames(); !slices.Equal(names, []string{"ErasureLatency/Seconds"}) || d.raw[telemetry.DimFunctionName] != "fn" {
+			t.Errorf("ErasureLatency line: metrics %v, FunctionName %v", names, d.raw[telemetry.DimFunctionName])
+		}
+		for _, v := range raw {
+			got = append(got, v.(float64))
+		}
+	}
+	if want := []float64{3 * 24 * 3600, 30}; !slices.Equal(got, want) {
+		t.Errorf("ErasureLatency = %v, want %v", got, want)
+	}
+}

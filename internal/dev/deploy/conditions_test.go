@@ -35,24 +35,28 @@ const (
 	exampleEmail     = "oncall@example.com"
 	exampleBus       = "default"
 	exampleKmsKeyArn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	// exampleReceiptBus differs from exampleBus, so that a grant on the
+	// upstream bus instead of the receipt bus shows.
+	exampleReceiptBus = "privacy-receipts"
 )
 
 // combination is one assignment of the optional parameters that drive the
 // template's Conditions.
 type combination struct {
-	name   string
-	params map[string]string // parameter -> value; others take their Default
-	topic  bool              // HasUpstreamTopic
-	bus    bool              // HasUpstreamEventBus
-	alarm  bool              // HasAlarmTopic
-	email  bool              // HasAlarmEmail
-	kms    bool              // HasSigningKeyKmsKey
+	name    string
+	params  map[string]string // parameter -> value; others take their Default
+	topic   bool              // HasUpstreamTopic
+	bus     bool              // HasUpstreamEventBus
+	alarm   bool              // HasAlarmTopic
+	email   bool              // HasAlarmEmail
+	kms     bool              // HasSigningKeyKmsKey
+	receipt bool              // HasReceiptBus
 }
 
 // combinations returns every combination of the optional features that a
 // deployment may use: the SNS subscription off, raw or enveloped; the
-// EventBridge rule and the KMS key on or off; and the alarm destination
-// (AlarmTopicArn, AlarmEmail, or both: the Rules refuse neither).
+// EventBridge rule, the KMS key and the receipt bus on or off; and the alarm
+// destination (AlarmTopicArn, AlarmEmail, or both: the Rules refuse neither).
 func combinations() []combination {
 	return slices.DeleteFunc(allCombinations(), func(c combination) bool { return !c.alarm && !c.email })
 }
@@ -64,8 +68,9 @@ func allCombinations() []combination {
 	for _, topic := range []string{"", "false", "true"} { // "": no topic; else RawMessageDelivery
 		for _, bus := range []bool{false, true} {
 			for _, dest := range []struct{ alarm, email bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
-				for _, kms := range []bool{false, true} {
-					c := combination{params: map[string]string{}, topic: topic != "", bus: bus, alarm: dest.alarm, email: dest.email, kms: kms}
+				for _, kr := range []struct{ kms, receipt bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+					kms := kr.kms
+					c := combination{params: map[string]string{}, topic: topic != "", bus: bus, alarm: dest.alarm, email: dest.email, kms: kms, receipt: kr.receipt}
 					var parts []string
 					if c.topic {
 						c.params["UpstreamTopicArn"] = exampleTopicArn
@@ -87,6 +92,10 @@ func allCombinations() []combination {
 					if kms {
 						c.params["SigningKeyKmsKeyArn"] = exampleKmsKeyArn
 						parts = append(parts, "kms-key")
+					}
+					if c.receipt {
+						c.params["ReceiptEventBusName"] = exampleReceiptBus
+						parts = append(parts, "receipt-bus")
 					}
 					if len(parts) == 0 {
 						parts = []string{"defaults"}
@@ -404,6 +413,7 @@ func TestConditionCombinations(t *testing.T) {
 				"HasAlarmTopic":       c.alarm,
 				"HasAlarmEmail":       c.email,
 				"HasSigningKeyKmsKey": c.kms,
+				"HasReceiptBus":       c.receipt,
 			} {
 				if got, err := r.condition(name); err != nil || got != want {
 					t.Errorf("condition %s = %v (%v), want %v", name, got, err, want)

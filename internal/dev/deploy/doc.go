@@ -2,11 +2,13 @@
 // template (../../template.yaml) and the sample SQS events (../../events)
 // against the invariants the function relies on — runtime and build wiring,
 // the SQS event source, queue timeouts and redrive, the secret policy, the
-// environment variables the config loader reads, Tencent's 100 calls/s
-// budget shared by all concurrent invocations, the log group and the
-// platform REPORT lines, the alarms (queues, pending erasures, function
-// errors and throttles),
-// the optional KMS permission for a secret under a customer managed key, the
+// environment variables the config loader reads (and that it accepts every
+// value the parameters allow, each TimRegion keyword selecting its domain),
+// Tencent's 100 calls/s budget shared by all concurrent invocations, the log
+// group and the platform REPORT lines, the alarms (queues, pending erasures,
+// erasure latency, function errors and throttles), the optional KMS
+// permission for a secret under a customer managed key, the optional
+// events:PutEvents permission on the receipt bus only (receipts_test.go), the
 // queue policies (one per queue: TLS only, plus least-privilege grants for
 // the optional SNS / EventBridge upstreams), the SQS permissions of the
 // event source mapping and the function (no managed SQS policy), the retry

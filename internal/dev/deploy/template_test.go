@@ -30,17 +30,18 @@ const (
 	makefilePath = "../../../Makefile"
 	eventsDir    = "../../../events"
 
-	functionID    = "EraserFunction"
-	functionRole  = functionID + "Role" // the role SAM generates for the function
-	esmID         = "EraserFunctionErasureQueueEvent"
-	queueID       = "ErasureQueue"
-	dlqID         = "ErasureDeadLetterQueue"
-	secretParam   = "SigningKeySecretArn"
-	kmsKeyParam   = "SigningKeyKmsKeyArn"
-	concParam     = "MaxConcurrency"
-	rateMapping   = "RateLimitByConcurrency"
-	rateMapKey    = "PerSecond"
-	tencentBudget = 100 // im_remove_attr calls per second per SDKAppID, whole deployment
+	functionID      = "EraserFunction"
+	functionRole    = functionID + "Role" // the role SAM generates for the function
+	esmID           = "EraserFunctionErasureQueueEvent"
+	queueID         = "ErasureQueue"
+	dlqID           = "ErasureDeadLetterQueue"
+	secretParam     = "SigningKeySecretArn"
+	kmsKeyParam     = "SigningKeyKmsKeyArn"
+	receiptBusParam = "ReceiptEventBusName"
+	concParam       = "MaxConcurrency"
+	rateMapping     = "RateLimitByConcurrency"
+	rateMapKey      = "PerSecond"
+	tencentBudget   = 100 // im_remove_attr calls per second per SDKAppID, whole deployment
 )
 
 // ---------------------------------------------------------------------------
@@ -540,6 +541,9 @@ func TestSigningKeyKmsPolicy(t *testing.T) {
 			if c.kms {
 				want = append(want, wantKms)
 			}
+			if c.receipt {
+				want = append(want, receiptPolicy)
+			}
 			if got, _ := rt.prop(functionID, "Policies").([]any); !reflect.DeepEqual(got, want) {
 				t.Errorf("Policies =\n %v\nwant\n %v", got, want)
 			}
@@ -582,6 +586,9 @@ func TestEnvironmentVariables(t *testing.T) {
 		"TIM_REGION":            ref("TimRegion"),
 		"TIM_BASE_URL":          "",
 		"TIM_ATTRS":             ref("DefaultAttrs"),
+		"TIM_API":               ref("TimApi"),
+		"ERASE_TAGS":            ref("EraseTags"),
+		"RECEIPT_EVENT_BUS":     ref(receiptBusParam),
 		"RATE_LIMIT_PER_SECOND": map[string]any{"Fn::FindInMap": []any{rateMapping, ref(concParam), rateMapKey}},
 		"DRY_RUN":               ref("DryRun"),
 		"LOG_LEVEL":             ref("LogLevel"),
@@ -622,6 +629,9 @@ func TestParameters(t *testing.T) {
 		{"TimRegion", "singapore", slices.Sorted(maps.Keys(config.Regions))},
 		{"AdminIdentifier", config.DefaultIdentifier, nil},
 		{"DefaultAttrs", config.AllAttrs, nil},
+		{"TimApi", config.APIAllMemberPush, slices.Sorted(slices.Values([]string{config.APIAllMemberPush, config.APITimPush}))},
+		{"EraseTags", "false", []string{"false", "true"}},
+		{receiptBusParam, "", nil},
 		{"DryRun", "false", []string{"false", "true"}},
 		{"LogLevel", "info", []string{"debug", "error", "info", "warn"}},
 		{"MetricsNamespace", config.DefaultMetricsNamespace, nil},
@@ -647,6 +657,59 @@ func TestParameters(t *testing.T) {
 	pat, _ := get(tp.param("SdkAppId"), "AllowedPattern").(string)
 	if re, err := regexp.Compile(pat); err != nil || !re.MatchString("1400000000") || re.MatchString("14000abc") {
 		t.Errorf("SdkAppId AllowedPattern %q must accept digits only (%v)", pat, err)
+	}
+}
+
+// TestParameterValuesLoad: every value a parameter wired straight to an
+// environment variable may take (each AllowedValue, else its Default) is one
+// the config loader accepts, and each TimRegion keyword selects its domain.
+func TestParameterValuesLoad(t *testing.T) {
+	tp := loadTemplate(t)
+	vars, _ := tp.prop(functionID, "Environment", "Variables").(map[string]any)
+	base := map[string]string{config.EnvSecretID: "attr-eraser/tim", config.EnvRegion: "singapore"}
+	load := func(name, value string) (config.Config, error) {
+		env := maps.Clone(base)
+		env[name] = value
+		return config.Load(func(k string) string { return env[k] })
+	}
+	checked := 0
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
+		param, _ := get(vars[name], "Ref").(string)
+		p := tp.param(param)
+		if p == nil {
+			continue // a resource, a mapping or a literal
+		}
+		values := stringList(get(p, "AllowedValues"))
+		if len(values) == 0 {
+			d, ok := scalar(get(p, "Default"))
+			if !ok {
+				continue // required, no Default (SigningKeySecretArn)
+			}
+			values = []string{d}
+		}
+		if param == receiptBusParam {
+			values = append(values, "default", exampleReceiptBus)
+		}
+		for _, v := range values {
+			checked++
+			c, err := load(name, v)
+			if err != nil {
+				t.Errorf("%s = %q (parameter %s) is refused by config.Load: %v", name, v, param, err)
+				continue
+			}
+			if name == config.EnvRegion {
+				if got, want := c.BaseURL.Host, config.Regions[v]; got != want || want == "" {
+					t.Errorf("TIM_REGION %q: base URL host %q, want %q", v, got, want)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no parameter value checked")
+	}
+	if !slices.Contains(stringList(get(tp.param("TimRegion"), "AllowedValues")), "tokyo") || config.Regions["tokyo"] != "adminapijpn.im.qcloud.com" {
+		t.Errorf("tokyo: TimRegion AllowedValues %v, config.Regions[tokyo] = %q; want allowed and adminapijpn.im.qcloud.com",
+			get(tp.param("TimRegion"), "AllowedValues"), config.Regions["tokyo"])
 	}
 }
 
@@ -707,6 +770,8 @@ func TestOutputs(t *testing.T) {
 		"DeadLetterQueueAgeAlarmArn":   getAtt(dlqAgeAlarmID, "Arn"),
 		"PendingAgeAlarmName":          ref(pendingAlarmID),
 		"PendingAgeAlarmArn":           getAtt(pendingAlarmID, "Arn"),
+		"ErasureLatencyAlarmName":      ref(latencyAlarmID),
+		"ErasureLatencyAlarmArn":       getAtt(latencyAlarmID, "Arn"),
 		"AlarmEmailTopicArn":           ref(alarmEmailTopicID),
 		"OldestMessageAgeAlarmName":    ref(ageAlarmID),
 		"OldestMessageAgeAlarmArn":     getAtt(ageAlarmID, "Arn"),
@@ -745,6 +810,7 @@ const (
 	dlqAlarmID        = "DeadLetterQueueAlarm"
 	dlqAgeAlarmID     = "DeadLetterQueueAgeAlarm"
 	pendingAlarmID    = "PendingAgeAlarm"
+	latencyAlarmID    = "ErasureLatencyAlarm"
 	alarmEmailTopicID = "AlarmEmailTopic"
 	ageAlarmID        = "OldestMessageAgeAlarm"
 	errorsAlarmID     = "FunctionErrorsAlarm"
@@ -827,6 +893,7 @@ func TestConditionsDefinedAndUsed(t *testing.T) {
 		{"HasUpstreamTopic", "UpstreamTopicArn"},
 		{"HasUpstreamEventBus", "UpstreamEventBusName"},
 		{"HasSigningKeyKmsKey", kmsKeyParam},
+		{"HasReceiptBus", receiptBusParam},
 	}
 	for _, c := range cases {
 		t.Run(c.cond, func(t *testing.T) {
@@ -879,7 +946,7 @@ func TestAlarms(t *testing.T) {
 		{dlqAgeAlarmID, "ApproximateAgeOfOldestMessage", dlqID, dlqAgeThreshold, 300, 1, 1},
 		{ageAlarmID, "ApproximateAgeOfOldestMessage", queueID, ref("OldestMessageAgeAlarmSeconds"), 60, 3, 3},
 	}
-	wantAlarms := slices.Sorted(slices.Values([]string{dlqAlarmID, dlqAgeAlarmID, ageAlarmID, pendingAlarmID, errorsAlarmID, throttlesAlarmID}))
+	wantAlarms := slices.Sorted(slices.Values([]string{dlqAlarmID, dlqAgeAlarmID, ageAlarmID, pendingAlarmID, latencyAlarmID, errorsAlarmID, throttlesAlarmID}))
 	if got := tp.resourcesOfType("AWS::CloudWatch::Alarm"); !slices.Equal(got, wantAlarms) {
 		t.Errorf("alarms = %v, want %v", got, wantAlarms)
 	}

@@ -72,12 +72,15 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 	p := &eraser.Processor{
 		API: &tim.Client{
 			BaseURL:    cfg.BaseURL,
-			HTTPClient: tim.NewHTTPClient(tim.DefaultTimeout, eraser.DefaultMaxInFlight),
+			Family:     tim.Family(cfg.API),
+			// Attribute and tag calls each keep up to MaxInFlight busy.
+			HTTPClient: tim.NewHTTPClient(tim.DefaultTimeout, 2*eraser.DefaultMaxInFlight),
 			Signer:     source,
 		},
 		Credentials:  source,
 		Limits:       ratelimit.NewLimits(cfg.RateLimit, time.Second+cmp.Or(opts.WindowMargin, WindowMargin)),
 		DefaultAttrs: cfg.Attrs,
+		EraseTags:    cfg.EraseTags,
 		DryRun:       cfg.DryRun,
 		Logger:       logger,
 		Tuning:       opts.Tuning,

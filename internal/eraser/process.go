@@ -31,12 +31,7 @@ type invocation struct {
 	cutoff time.Time
 
 	entries []Entry
-	// results[i] is the outcome of entries[i]; its zero value is "not
-	// done", so an account nobody reported on can never count as erased.
-	results []entryResult
-	// started[i] is set once a call holding entries[i] was started. Only
-	// the worker owning the entry writes it.
-	started []bool
+	parts   []*part
 
 	calls, retries, rateLimited, splits atomic.Int64
 }
@@ -61,11 +56,11 @@ func (p *Processor) Process(ctx context.Context, records []events.SQSMessage, fi
 
 	requests := run.parse(ctx, records, report, fifo)
 	run.entries = Plan(requests)
-	run.results = make([]entryResult, len(run.entries))
-	run.started = make([]bool, len(run.entries))
+	run.parts = p.newParts(len(run.entries))
 	calls := Pack(run.entries, erasure.MaxAccountsPerCall)
 	report.Accounts = len(run.entries)
-	report.PlannedCalls = len(calls)
+	report.PlannedCalls = len(calls) * len(run.parts)
+	report.Parts = partNames(run.parts)
 
 	if p.DryRun {
 		run.failAll(erasure.DryRun, errDryRun)
@@ -226,60 +221,100 @@ func (a *attrResolver) checkDefaults() error {
 	return a.defaultsErr
 }
 
-// sendAll sends the planned calls with at most MaxInFlight in flight.
+// sendAll sends the planned calls of every part, each part with at most
+// MaxInFlight calls in flight: the parts have separate rate windows, so one
+// must not wait for the other's slots.
 func (run *invocation) sendAll(ctx context.Context, calls [][]Entry) {
-	work := make(chan []int)
 	var wg sync.WaitGroup
-	for range min(cmp.Or(run.p.Tuning.MaxInFlight, DefaultMaxInFlight), len(calls)) {
+	for _, pt := range run.parts {
+		work := make(chan []int)
+		for range min(cmp.Or(run.p.Tuning.MaxInFlight, DefaultMaxInFlight), len(calls)) {
+			wg.Go(func() {
+				for idx := range work {
+					run.sendRecovering(ctx, pt, idx)
+				}
+			})
+		}
 		wg.Go(func() {
-			for idx := range work {
-				run.sendRecovering(ctx, idx)
+			defer close(work)
+			next := 0
+			for _, call := range calls {
+				idx := make([]int, len(call))
+				for j := range idx {
+					idx[j] = next + j
+				}
+				next += len(call)
+				work <- idx
 			}
 		})
 	}
-	next := 0
-	for _, call := range calls {
-		idx := make([]int, len(call))
-		for j := range idx {
-			idx[j] = next + j
-		}
-		next += len(call)
-		work <- idx
-	}
-	close(work)
 	wg.Wait()
 }
 
-// sendRecovering sends one planned call. A panic fails only the entries of
-// that call not yet decided, and the other workers go on.
-func (run *invocation) sendRecovering(ctx context.Context, idx []int) {
+// sendRecovering sends one planned call of pt. A panic fails only the
+// entries of that call not yet decided, and the other workers go on.
+func (run *invocation) sendRecovering(ctx context.Context, pt *part, idx []int) {
 	defer func() {
 		if v := recover(); v != nil {
 			err := Recovered(ctx, run.p.logger(), "sending a call", v)
 			for _, i := range idx {
-				if res := run.results[i]; !res.erased && res.err == nil {
-					run.results[i] = entryResult{class: erasure.Internal, err: err}
+				if res := pt.results[i]; !res.erased && res.err == nil {
+					pt.results[i] = entryResult{class: erasure.Internal, err: err}
 				}
 			}
 		}
 	}()
-	run.send(ctx, idx, 0)
+	run.send(ctx, pt, idx, 0)
 }
 
-// failAll marks every entry not yet decided as failed.
+// failAll marks every entry not yet decided as failed, in every part.
 func (run *invocation) failAll(class erasure.Class, err error) {
-	for i := range run.results {
-		if !run.results[i].erased && run.results[i].err == nil {
-			run.results[i] = entryResult{class: class, err: err}
+	for _, pt := range run.parts {
+		for i := range pt.results {
+			if !pt.results[i].erased && pt.results[i].err == nil {
+				pt.results[i] = entryResult{class: class, err: err}
+			}
 		}
 	}
+}
+
+// result is entry i's outcome over every part: erased when each part is,
+// else the first part's failure.
+func (run *invocation) result(i int) (res entryResult, started bool) {
+	res = entryResult{erased: true}
+	for _, pt := range run.parts {
+		r := pt.results[i]
+		started = started || pt.started[i]
+		switch {
+		case !r.erased && res.erased:
+			res = r
+		case r.erased && res.erased:
+			res.absent = res.absent || r.absent
+		}
+	}
+	return res, started
 }
 
 // settle maps entry results back to messages.
 func (run *invocation) settle(report *Report, fifo bool) {
 	run.failAll(erasure.Deadline, errNotSent)
+	planned := make([]bool, len(report.Messages))
+	reached := make([]bool, len(report.Messages))
+	undone := make([]map[string]bool, len(report.Messages)) // parts not done, by message
 	for i, e := range run.entries {
-		res := run.results[i]
+		res, started := run.result(i)
+		for _, mi := range e.Messages {
+			planned[mi] = true
+			reached[mi] = reached[mi] || started
+			for _, pt := range run.parts {
+				if !pt.results[i].erased {
+					if undone[mi] == nil {
+						undone[mi] = map[string]bool{}
+					}
+					undone[mi][pt.name] = true
+				}
+			}
+		}
 		if res.erased {
 			report.AccountsErased++
 			if res.absent {
@@ -297,19 +332,18 @@ func (run *invocation) settle(report *Report, fifo bool) {
 			}
 		}
 	}
-	reached := make([]bool, len(report.Messages))
-	for i, e := range run.entries {
-		if run.started[i] {
-			for _, mi := range e.Messages {
-				reached[mi] = true
-			}
-		}
-	}
 	firstFailed := -1
 	for i := range report.Messages {
 		m := &report.Messages[i]
 		if m.Outcome == "" {
 			m.Outcome = Erased
+		}
+		if planned[i] {
+			for _, pt := range run.parts {
+				if !undone[i][pt.name] {
+					m.Done = append(m.Done, pt.name)
+				}
+			}
 		}
 		m.Unreached = m.Outcome == Failed && m.Class == erasure.Deadline && !reached[i]
 		if m.Outcome != Erased && firstFailed < 0 {

@@ -25,6 +25,7 @@ import (
 // (satisfied by *tim.Client).
 type API interface {
 	RemoveAttrs(ctx context.Context, users []tim.UserAttrs) (tim.RemoveResult, error)
+	RemoveAllTags(ctx context.Context, accounts []string) (tim.RemoveResult, error)
 	AttrNames(ctx context.Context) ([]string, error)
 }
 
@@ -56,8 +57,9 @@ const (
 // The APIs the processor calls, each with its own rate window: Tencent
 // counts calls per second per API.
 const (
-	apiRemoveAttr  = tim.PathRemoveAttr
-	apiGetAttrName = tim.PathGetAttrName
+	apiRemoveAttr    = string(tim.OpRemoveAttr)
+	apiGetAttrName   = string(tim.OpGetAttrName)
+	apiRemoveAllTags = string(tim.OpRemoveAllTags)
 )
 
 // Processor handles batches. Configure it once; it is safe for concurrent
@@ -72,7 +74,9 @@ type Processor struct {
 	// DefaultAttrs is removed when a message names none; nil means every
 	// attribute name of the app, read with im_get_attr_name and cached.
 	DefaultAttrs []string
-	DryRun       bool
+	// EraseTags removes every tag of each account as well.
+	EraseTags bool
+	DryRun    bool
 	// Logger receives debug lines about calls; nil discards them.
 	Logger *slog.Logger
 	// Tuning is what production leaves at its defaults.

@@ -50,6 +50,9 @@ type MessageResult struct {
 	// Absent counts the message's accounts Tencent reported do not exist
 	// (70107): nothing to erase, so they count as erased.
 	Absent int
+	// Done names the parts (PartAttrs, PartTags) finished for every
+	// account of a valid message; all of Report.Parts when Erased.
+	Done []string
 	// Unreached: it failed only because no call for any of its accounts
 	// started before the cutoff; the message itself is not at fault.
 	Unreached bool

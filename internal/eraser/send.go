@@ -16,22 +16,22 @@ import (
 
 var errDeadline = errors.New("not enough time left before the Lambda deadline")
 
-// send removes the attributes of the entries idx in one call, retrying what
+// send makes pt's removal for the entries idx in one call, retrying what
 // may be retried and splitting a call whose content Tencent rejects.
 // attempt counts the tries these same entries already had.
-func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
+func (run *invocation) send(ctx context.Context, pt *part, idx []int, attempt int) {
 	users := make([]tim.UserAttrs, len(idx))
 	for j, i := range idx {
 		users[j] = run.entries[i].UserAttrs
 	}
 	var result tim.RemoveResult
-	tries, err := run.withRetries(ctx, apiRemoveAttr, attempt, func(ctx context.Context) error {
+	tries, err := run.withRetries(ctx, pt.api, attempt, func(ctx context.Context) error {
 		run.calls.Add(1)
 		for _, i := range idx {
-			run.started[i] = true
+			pt.started[i] = true
 		}
 		var err error
-		result, err = run.p.API.RemoveAttrs(ctx, users)
+		result, err = pt.remove(ctx, run.p.API, users)
 		return err
 	})
 	attempt += tries
@@ -44,11 +44,11 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 			// had yet.
 			run.splits.Add(1)
 			half := len(idx) / 2
-			run.send(ctx, idx[:half], 0)
-			run.send(ctx, idx[half:], 0)
+			run.send(ctx, pt, idx[:half], 0)
+			run.send(ctx, pt, idx[half:], 0)
 			return
 		}
-		run.fail(idx, err)
+		pt.fail(idx, err)
 		return
 	}
 
@@ -65,22 +65,22 @@ func (run *invocation) send(ctx context.Context, idx []int, attempt int) {
 		class := tim.ClassifyCode(code)
 		switch {
 		case !bad:
-			run.results[i] = entryResult{erased: true, absent: slices.Contains(result.Absent, run.entries[i].Account)}
+			pt.results[i] = entryResult{erased: true, absent: slices.Contains(result.Absent, run.entries[i].Account)}
 		case run.p.Tuning.Retry.CheckRetry(attempt-1, class):
 			again = append(again, i)
 			if class == erasure.RateLimited {
 				wait = class
 			}
 		default:
-			run.fail([]int{i}, &tim.APIError{Op: "im_remove_attr", Code: code})
+			pt.fail([]int{i}, &tim.APIError{Op: pt.api, Code: code})
 		}
 	}
 	if len(again) > 0 {
 		if !run.sleep(ctx, run.p.Tuning.Retry.Backoff(attempt-1, wait)) {
-			run.fail(again, errDeadline)
+			pt.fail(again, errDeadline)
 			return
 		}
-		run.send(ctx, again, attempt)
+		run.send(ctx, pt, again, attempt)
 	}
 }
 
@@ -222,10 +222,10 @@ func (run *invocation) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// fail records err as the outcome of the entries idx.
-func (run *invocation) fail(idx []int, err error) {
+// fail records err as pt's outcome for the entries idx.
+func (pt *part) fail(idx []int, err error) {
 	class := classOf(err)
 	for _, i := range idx {
-		run.results[i] = entryResult{class: class, err: err}
+		pt.results[i] = entryResult{class: class, err: err}
 	}
 }

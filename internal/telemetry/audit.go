@@ -56,11 +56,6 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 			slog.Int("accounts", len(m.Request.Accounts)),
 			slog.String("outcome", string(m.Outcome)),
 		}
-		if m.Outcome != eraser.Invalid {
-			// Which removals are finished for every account of it: with
-			// tags erased too, a failed message may be half done.
-			attrs = append(attrs, slog.Any("done", nonNil(m.Done)))
-		}
 		if m.Absent > 0 {
 			// Accounts Tencent does not know: erased, as nothing is left.
 			attrs = append(attrs, slog.Int("absent", m.Absent))
@@ -70,6 +65,11 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 			if m.Err != nil {
 				attrs = append(attrs, slog.String("reason", m.Err.Error()))
 			}
+		}
+		if m.Outcome != eraser.Invalid {
+			// Which removals are finished for every account of it: with
+			// tags erased too, a failed message may be half done.
+			attrs = append(attrs, slog.Any("done", nonNil(m.Done)))
 		}
 		attrs = append(attrs, handOffAttrs(&m)...)
 		attrs = append(attrs, keyAttrs...)

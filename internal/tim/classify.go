@@ -9,7 +9,7 @@ import (
 
 // codeClasses is the one table of Tencent error codes this function knows.
 var codeClasses = map[int]erasure.Class{
-	// im_remove_attr's own codes.
+	// The push APIs' own codes, the same in both families.
 	90001: erasure.Content,       // JSON parse failed
 	90009: erasure.Configuration, // the identifier is not an app admin
 	90018: erasure.Content,       // too many accounts
@@ -59,6 +59,8 @@ func Classify(err error) erasure.Class {
 		tErr     *TransportError
 		credErr  *CredentialsError
 		decodErr *DecodeError
+		reqErr   *RequestError
+		famErr   *FamilyError
 	)
 	switch {
 	case errors.As(err, &apiErr):
@@ -84,6 +86,12 @@ func Classify(err error) erasure.Class {
 	case errors.As(err, &decodErr):
 		// A garbled answer is most likely a proxy or a truncated response.
 		return erasure.Retryable
+	case errors.As(err, &reqErr):
+		// What Tencent would have answered with 90001 or 90018: a call
+		// of several accounts can be split.
+		return erasure.Content
+	case errors.As(err, &famErr):
+		return erasure.Configuration
 	}
 	return erasure.Unknown
 }

@@ -16,12 +16,6 @@ import (
 	"time"
 )
 
-// API paths, relative to the base URL.
-const (
-	PathRemoveAttr  = "/v4/all_member_push/im_remove_attr"
-	PathGetAttrName = "/v4/all_member_push/im_get_attr_name"
-)
-
 // Defaults of a Client's zero fields.
 const (
 	// DefaultTimeout bounds one request. Tencent's backend gives up after
@@ -60,8 +54,8 @@ type AccountError struct {
 	Code    int    `json:"ErrorCode"`
 }
 
-// RemoveResult is the outcome of an accepted im_remove_attr call. Every
-// account it names was one of the call's.
+// RemoveResult is the outcome of an accepted call removing attributes or
+// tags. Every account it names was one of the call's.
 type RemoveResult struct {
 	// Failed lists the accounts the API reported failed; every account
 	// of the call in neither Failed nor Absent succeeded.
@@ -86,6 +80,8 @@ type Client struct {
 	Random func() uint32
 	// MaxResponseBytes bounds a response body; zero means the default.
 	MaxResponseBytes int64
+	// Family selects the paths of every call; zero means AllMemberPush.
+	Family Family
 }
 
 // NewHTTPClient returns an HTTP client tuned for the API: a request timeout,
@@ -108,8 +104,8 @@ func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLa
 
 var defaultHTTPClient = NewHTTPClient(DefaultTimeout, 32)
 
-// response is the common part of every answer; the ErrorList of the newer
-// v4/timpush family is decoded when present.
+// response is the common part of every answer, with the fields of each
+// operation's answer; ErrorList is decoded when present.
 type response struct {
 	ActionStatus string            `json:"ActionStatus"`
 	ErrorCode    int               `json:"ErrorCode"`
@@ -120,39 +116,63 @@ type response struct {
 
 // RemoveAttrs removes the named attributes of up to 100 accounts in one call.
 func (c *Client) RemoveAttrs(ctx context.Context, users []UserAttrs) (RemoveResult, error) {
+	a, err := c.resolve(OpRemoveAttr)
+	if err != nil {
+		return RemoveResult{}, err
+	}
 	body, err := json.Marshal(struct {
 		UserAttrs []UserAttrs `json:"UserAttrs"`
 	}{users})
 	if err != nil {
-		return RemoveResult{}, fmt.Errorf("tim: encode im_remove_attr request: %w", err)
+		return RemoveResult{}, fmt.Errorf("tim: encode %s request: %w", a.name, err)
 	}
-	resp, err := c.do(ctx, opRemoveAttr, PathRemoveAttr, body)
+	resp, err := c.do(ctx, a, body)
 	if err != nil {
 		return RemoveResult{}, err
 	}
-	return removeResult(users, resp.ErrorList)
+	accounts := make([]string, len(users))
+	for i, u := range users {
+		accounts[i] = u.Account
+	}
+	return removeResult(a.name, accounts, resp.ErrorList)
 }
 
 // AttrNames returns the app's attribute names, in the order of their keys.
 func (c *Client) AttrNames(ctx context.Context) ([]string, error) {
-	resp, err := c.do(ctx, opGetAttrName, PathGetAttrName, []byte("{}"))
+	a, err := c.resolve(OpGetAttrName)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, a, []byte("{}"))
 	if err != nil {
 		return nil, err
 	}
 	return sortedAttrNames(resp.AttrNames), nil
 }
 
-const (
-	opRemoveAttr  = "im_remove_attr"
-	opGetAttrName = "im_get_attr_name"
-)
+// api is one operation of the client's family: where to send it and the
+// name its errors carry.
+type api struct {
+	path, name string
+}
 
-func (c *Client) do(ctx context.Context, op, path string, body []byte) (response, error) {
+// resolve finds op in c.Family; an unknown family fails here, before the
+// signer is asked or anything is sent.
+func (c *Client) resolve(op Operation) (api, error) {
+	path := c.Family.Path(op)
+	if path == "" {
+		return api{}, &FamilyError{Value: string(c.Family)}
+	}
+	return api{path: path, name: c.Family.APIName(op)}, nil
+}
+
+func (c *Client) do(ctx context.Context, a api, body []byte) (response, error) {
+	op := a.name
 	creds, err := c.Signer.Credentials(ctx)
 	if err != nil {
 		return response{}, &CredentialsError{Err: err}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(path, creds), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(a.path, creds), bytes.NewReader(body))
 	if err != nil {
 		return response{}, fmt.Errorf("tim: build %s request", op)
 	}

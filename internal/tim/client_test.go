@@ -393,6 +393,7 @@ func TestTransportErrors(t *testing.T) {
 					return err
 				}},
 				{"im_get_attr_name", func() error { _, err := c.AttrNames(ctx); return err }},
+				{"im_remove_all_tags", func() error { _, err := c.RemoveAllTags(ctx, []string{"u1"}); return err }},
 			} {
 				err := call.fn()
 				var te *TransportError
@@ -435,6 +436,7 @@ func TestSignerError(t *testing.T) {
 			return err
 		},
 		func() error { _, err := c.AttrNames(context.Background()); return err },
+		func() error { _, err := c.RemoveAllTags(context.Background(), []string{"u"}); return err },
 	} {
 		err := call()
 		var ce *CredentialsError
@@ -451,8 +453,8 @@ func TestSignerError(t *testing.T) {
 	if n := len(rec.requests()); n != 0 {
 		t.Errorf("server saw %d requests without credentials", n)
 	}
-	if signer.calls.Load() != 2 {
-		t.Errorf("signer called %d times, want 2", signer.calls.Load())
+	if signer.calls.Load() != 3 {
+		t.Errorf("signer called %d times, want 3", signer.calls.Load())
 	}
 }
 
@@ -589,6 +591,9 @@ func TestClassify(t *testing.T) {
 		{"credentials cancelled", &CredentialsError{Err: context.Canceled}, erasure.Cancelled},
 		{"decode", &DecodeError{Op: opRemoveAttr, Reason: "garbled"}, erasure.Retryable},
 		{"untrusted ErrorList", &DecodeError{Op: opRemoveAttr, Reason: "ErrorList names an account not in the call"}, erasure.Retryable},
+		{"request refused", &RequestError{Op: "clear_all_tags", Reason: "101 accounts"}, erasure.Content},
+		{"unknown family", &FamilyError{Value: "x"}, erasure.Configuration},
+		{"tag removal API error", &APIError{Op: "im_remove_all_tags", Code: 90018}, erasure.Content},
 		{"foreign error", errors.New("something else"), erasure.Unknown},
 	}
 	for _, tt := range tests {

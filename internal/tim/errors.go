@@ -69,6 +69,15 @@ type DecodeError struct {
 
 func (e *DecodeError) Error() string { return fmt.Sprintf("tim: %s: %s", e.Op, e.Reason) }
 
+// RequestError is a call the Client refused to send because the API would
+// reject what it carries, such as too many accounts. Nothing was sent.
+type RequestError struct {
+	Op     string
+	Reason string
+}
+
+func (e *RequestError) Error() string { return fmt.Sprintf("tim: %s: not sent: %s", e.Op, e.Reason) }
+
 // CredentialsError is a failure to produce the request's credentials,
 // usually because the signing key could not be read.
 type CredentialsError struct {

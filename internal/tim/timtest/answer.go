@@ -14,8 +14,9 @@ type outcome struct {
 	fault       FaultKind
 	rej         *rejection // nil for success
 	rateLimited bool       // rej is due to Config.RateLimit
-	accounts    int        // UserAttrs entries, when the body parsed
+	accounts    int        // UserAttrs or To_Account entries, when the body parsed
 	removals    []removal  // validated removals to apply on success
+	clears      []string   // validated accounts whose tags to clear on success
 	errorList   []AccountError
 	injected    int // entries of errorList added by InjectErrorList
 }
@@ -32,16 +33,16 @@ type reply struct {
 
 // answer records o and writes its JSON reply with HTTP 200, as the real API
 // does for every answer that is not a network-level failure.
-func (s *Server) answer(w http.ResponseWriter, path string, o outcome) {
+func (s *Server) answer(w http.ResponseWriter, rt route, o outcome) {
 	o.status = http.StatusOK
-	o = s.record(path, o)
+	o = s.record(rt, o)
 
 	rp := reply{ActionStatus: "OK"}
 	if o.rej != nil {
 		rp = reply{ActionStatus: "FAIL", ErrorCode: o.rej.code, ErrorInfo: o.rej.info}
 	} else {
 		rp.ErrorList = o.errorList
-		if path == PathGetAttrName {
+		if rt.op == OpGetAttrName {
 			rp.AttrNames = s.namesJSON
 		}
 	}
@@ -58,53 +59,50 @@ func (s *Server) answer(w http.ResponseWriter, path string, o outcome) {
 // record applies o to the server's state under one lock, so removals,
 // counters and the call log never disagree, and returns o with ErrorList
 // filled in.
-func (s *Server) record(path string, o outcome) outcome {
+func (s *Server) record(rt route, o outcome) outcome {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
+	ps := s.perPath[rt.path]
 	if o.status != http.StatusOK {
 		s.stats.HTTPStatus[o.status]++
+		if o.status >= 300 && o.status <= 399 {
+			ps.Redirected++
+		}
 	}
 	if o.fault != FaultNone {
 		s.stats.FaultsInjected++
 		s.stats.Faults[o.fault]++
+		ps.Faults++
 	}
 	if o.rateLimited {
 		s.stats.RateLimited++
+		ps.RateLimited++
 	}
 	code := 0
 	if o.rej != nil {
 		code = o.rej.code
 		s.stats.Rejected[code]++
-		s.logf("%s: %d %s", path, code, o.rej.info)
+		ps.Rejected++
+		s.logf("%s: %d %s", rt.path, code, o.rej.info)
 	} else if o.fault != FaultNone {
-		s.logf("%s: injected %s", path, o.fault)
-	}
-
-	succeeded := o.rej == nil && o.status == http.StatusOK
-	if path == PathGetAttrName {
-		if succeeded {
-			s.stats.AttrNameCalls++
-		}
-		return o
+		s.logf("%s: injected %s", rt.path, o.fault)
 	}
 
 	failed := 0
-	if succeeded {
-		o.errorList = s.applyRemovals(o.removals)
-		failed = len(o.errorList)
-		s.stats.RemoveCalls++
-		s.stats.Accounts += len(o.removals) - failed
-		s.stats.AccountErrors += failed
-		s.stats.MaxAccountsPerCall = max(s.stats.MaxAccountsPerCall, o.accounts)
-		// Appended after the genuine entries and counted apart, so the
-		// counters above still say what was really removed.
-		o.errorList = append(o.errorList, s.inject...)
-		o.injected = len(s.inject)
-		s.stats.InjectedErrorEntries += o.injected
+	if o.rej == nil && o.status == http.StatusOK {
+		ps.OK++
+		if rt.op == OpGetAttrName {
+			s.stats.AttrNameCalls++
+		} else {
+			failed = s.applyErasure(rt.op, ps, &o)
+		}
 	}
 	s.logCall(Call{
 		Time:       o.now,
+		Path:       rt.path,
+		Family:     rt.family,
+		Op:         rt.op,
 		Accounts:   o.accounts,
 		HTTPStatus: o.status,
 		ErrorCode:  code,
@@ -113,4 +111,36 @@ func (s *Server) record(path string, o outcome) outcome {
 		Fault:      o.fault,
 	})
 	return o
+}
+
+// applyErasure carries out an accepted call on accounts (op is OpRemoveAttr
+// or OpRemoveAllTags), counts it, fills in o's ErrorList and returns the
+// number of the call's accounts that failed. The caller holds the lock.
+func (s *Server) applyErasure(op Op, ps *PathStats, o *outcome) int {
+	var done int
+	var erased *int // the Stats counter of the op's erased accounts
+	switch op {
+	case OpRemoveAttr:
+		o.errorList, done = s.applyRemovals(o.removals), len(o.removals)
+		s.stats.RemoveCalls++
+		erased = &s.stats.Accounts
+	default:
+		o.errorList, done = s.applyClears(o.clears), len(o.clears)
+		s.stats.RemoveAllTagsCalls++
+		erased = &s.stats.TagAccounts
+	}
+	failed := len(o.errorList)
+	*erased += done - failed
+	ps.Accounts += done - failed
+	s.stats.AccountErrors += failed
+	ps.AccountErrors += failed
+	s.stats.MaxAccountsPerCall = max(s.stats.MaxAccountsPerCall, o.accounts)
+	ps.MaxAccountsPerCall = max(ps.MaxAccountsPerCall, o.accounts)
+	// Appended after the genuine entries and counted apart, so the
+	// counters above still say what was really done.
+	o.errorList = append(o.errorList, s.inject...)
+	o.injected = len(s.inject)
+	s.stats.InjectedErrorEntries += o.injected
+	ps.InjectedErrorEntries += o.injected
+	return failed
 }

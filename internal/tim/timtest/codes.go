@@ -1,13 +1,25 @@
 package timtest
 
-// API paths the stand-in serves. Every other path is answered with HTTP 404,
-// as Tencent's gateway does.
+// API paths the stand-in serves, three per family (see [Family] and [Op]).
+// Every other path is answered with HTTP 404, as Tencent's gateway does.
 const (
 	// PathRemoveAttr removes push attributes of up to 100 accounts.
 	PathRemoveAttr = "/v4/all_member_push/im_remove_attr"
 
 	// PathGetAttrName lists the app's registered attribute names.
 	PathGetAttrName = "/v4/all_member_push/im_get_attr_name"
+
+	// PathRemoveAllTags removes every push tag of up to 100 accounts.
+	PathRemoveAllTags = "/v4/all_member_push/im_remove_all_tags"
+
+	// PathTimPushRemoveAttr is PathRemoveAttr of the timpush family.
+	PathTimPushRemoveAttr = "/v4/timpush/remove_attr"
+
+	// PathTimPushGetAttrName is PathGetAttrName of the timpush family.
+	PathTimPushGetAttrName = "/v4/timpush/get_attr_name"
+
+	// PathTimPushClearAllTags is PathRemoveAllTags of the timpush family.
+	PathTimPushClearAllTags = "/v4/timpush/clear_all_tags"
 )
 
 // ErrorCode values the stand-in answers with. Where Tencent's documentation lists
@@ -58,15 +70,17 @@ const (
 	CodeNoSuchAccount = 70107
 
 	// CodeJSONParse answers a body that is not valid JSON of the expected
-	// shape, is too large, has no UserAttrs, or names an account that is
-	// not 1-32 bytes of printable ASCII.
+	// shape, is too large, has no UserAttrs (no To_Account for a tag
+	// removal, or one that is not an array of strings), or names an
+	// account that is not 1-32 bytes of printable ASCII.
 	CodeJSONParse = 90001
 
 	// CodeNeedsAdmin answers a valid UserSig for an identifier that is not
 	// the app admin (Config.Identifier).
 	CodeNeedsAdmin = 90009
 
-	// CodeTooManyAccounts answers more than MaxAccountsPerCall UserAttrs.
+	// CodeTooManyAccounts answers more than MaxAccountsPerCall UserAttrs,
+	// or To_Account entries of a tag removal.
 	CodeTooManyAccounts = 90018
 
 	// CodeInvalidAttr answers an entry with no Attrs or with an attribute
@@ -80,7 +94,8 @@ const (
 
 // Limits of the real API that the stand-in enforces.
 const (
-	// MaxAccountsPerCall is the most UserAttrs entries one call may carry.
+	// MaxAccountsPerCall is the most UserAttrs entries, or To_Account
+	// entries of a tag removal, one call may carry.
 	MaxAccountsPerCall = 100
 
 	// MaxAccountLen is the longest account (UserID) in bytes.

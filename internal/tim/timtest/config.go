@@ -62,7 +62,7 @@ type Config struct {
 // Faults configures fault injection. Probabilities are per request and
 // mutually exclusive: one uniform draw picks at most one fault, trying them
 // in field order, so each happens with exactly its probability as long as
-// they sum to at most 1. Faults apply to both API paths after routing and
+// they sum to at most 1. Faults apply to every API path after routing and
 // before authentication, as a gateway or overloaded backend would.
 //
 // Draws come from a generator seeded with Seed and always consume the same

@@ -2,14 +2,15 @@ package timtest
 
 import "slices"
 
-// AccountError is one ErrorList element of an im_remove_attr answer.
+// AccountError is one ErrorList element of an answer to a call on accounts
+// (removing attributes or tags).
 type AccountError struct {
 	Account   string `json:"To_Account"`
 	ErrorCode int    `json:"ErrorCode"`
 }
 
-// InjectErrorList makes every later accepted im_remove_attr answer carry
-// entries at the end of its ErrorList, verbatim, whatever accounts the call
+// InjectErrorList makes every later accepted answer removing attributes or
+// tags, in either family, carry entries at the end of its ErrorList, verbatim, whatever accounts the call
 // named; calling it with no entries stops it. The call itself is carried out
 // as usual, so an entry may contradict what was done.
 //

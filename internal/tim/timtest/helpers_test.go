@@ -90,6 +90,12 @@ func post(t *testing.T, s *Server, path string, q url.Values, body string) (resu
 	if err != nil {
 		return result{}, err
 	}
+	return readResult(t, resp)
+}
+
+// readResult reads and closes an answer; a 200 must be JSON.
+func readResult(t *testing.T, resp *http.Response) (result, error) {
+	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {

@@ -11,13 +11,19 @@ import (
 // while a long `make run` cannot grow it without limit.
 const maxCalls = 100_000
 
-// Call is one im_remove_attr request as the stand-in saw it. It carries no
-// account IDs: benchmarks and tests need shapes and outcomes, and the call
-// log should be safe to print.
+// Call is one API request as the stand-in saw it. It carries no account
+// IDs: benchmarks and tests need shapes and outcomes, and the call log
+// should be safe to print.
 type Call struct {
 	// Time is when the request was handled, by Config.Now.
 	Time time.Time
-	// Accounts is the number of UserAttrs entries, or 0 if the body was
+	// Path is the API path called, such as PathTimPushRemoveAttr.
+	Path string
+	// Family and Op say what Path is.
+	Family Family
+	Op     Op
+	// Accounts is the number of UserAttrs entries, or of To_Account
+	// entries of a tag removal; 0 for OpGetAttrName, or if the body was
 	// never read or did not parse.
 	Accounts int
 	// HTTPStatus is the HTTP status answered, or 0 for a reset connection.
@@ -35,24 +41,33 @@ type Call struct {
 	Fault FaultKind
 }
 
-// Stats are counters since the server started or was last Reset.
+// Stats are counters since the server started or was last Reset. The
+// counters of removals and attribute-name calls sum both families; Paths
+// tells them apart.
 type Stats struct {
 	// Requests counts every HTTP request, including 404s and faults.
 	Requests int
-	// RemoveCalls counts im_remove_attr calls answered "OK".
+	// RemoveCalls counts remove_attr calls answered "OK".
 	RemoveCalls int
-	// AttrNameCalls counts im_get_attr_name calls answered "OK".
+	// AttrNameCalls counts get_attr_name calls answered "OK".
 	AttrNameCalls int
+	// RemoveAllTagsCalls counts tag removals (im_remove_all_tags,
+	// clear_all_tags) answered "OK".
+	RemoveAllTagsCalls int
 	// Accounts counts accounts whose attributes were removed, summed over
 	// calls; an account sent twice counts twice.
 	Accounts int
+	// TagAccounts counts accounts whose tags were cleared, summed over
+	// calls like Accounts.
+	TagAccounts int
 	// AccountErrors counts accounts reported in ErrorList by
-	// FailAccounts.
+	// FailAccounts, removing attributes or tags.
 	AccountErrors int
 	// InjectedErrorEntries counts ErrorList entries added by
 	// InjectErrorList, summed over calls.
 	InjectedErrorEntries int
-	// MaxAccountsPerCall is the largest UserAttrs of an accepted call.
+	// MaxAccountsPerCall is the most accounts of an accepted call
+	// removing attributes or tags.
 	MaxAccountsPerCall int
 	// RateLimited counts CodeRateLimited answers caused by
 	// Config.RateLimit (injected ones are in Faults).
@@ -67,6 +82,36 @@ type Stats struct {
 	HTTPStatus map[int]int
 	// CallsDropped counts Call records discarded to bound the log.
 	CallsDropped int
+	// Paths breaks the API requests down by path; it has an entry for
+	// each of the six paths served.
+	Paths map[string]PathStats
+}
+
+// PathStats are the counters of one API path.
+type PathStats struct {
+	// Requests counts POST requests to the path, whatever came of them.
+	Requests int
+	// OK counts calls answered "OK".
+	OK int
+	// Rejected counts "FAIL" answers, whatever the cause.
+	Rejected int
+	// RateLimited counts CodeRateLimited answers caused by
+	// Config.RateLimit.
+	RateLimited int
+	// Faults counts injected faults.
+	Faults int
+	// Redirected counts answers of SetRedirect.
+	Redirected int
+	// Accounts counts accounts whose attributes were removed or whose
+	// tags were cleared, summed over calls.
+	Accounts int
+	// AccountErrors counts accounts reported in ErrorList by FailAccounts.
+	AccountErrors int
+	// InjectedErrorEntries counts ErrorList entries added by
+	// InjectErrorList.
+	InjectedErrorEntries int
+	// MaxAccountsPerCall is the most accounts of an accepted call.
+	MaxAccountsPerCall int
 }
 
 // clone returns a deep copy, so callers cannot race with the server.
@@ -81,11 +126,35 @@ func (s Stats) clone() Stats {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats.clone()
+	st := s.stats.clone()
+	st.Paths = make(map[string]PathStats, len(s.perPath))
+	for path, ps := range s.perPath {
+		st.Paths[path] = *ps
+	}
+	return st
 }
 
-// Calls returns a copy of the im_remove_attr call log, oldest first.
-func (s *Server) Calls() []Call {
+// Calls returns a copy of the remove_attr call log of both families, oldest
+// first: what it always was, so that counting its entries still counts the
+// calls removing attributes.
+func (s *Server) Calls() []Call { return s.CallsOf(OpRemoveAttr) }
+
+// CallsOf returns a copy of the log of op's calls in both families, oldest
+// first.
+func (s *Server) CallsOf(op Op) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if c.Op == op {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// AllCalls returns a copy of the log of every API call, oldest first.
+func (s *Server) AllCalls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.calls)
@@ -111,15 +180,17 @@ func (s *Server) RemovedAccounts() map[string][]string {
 	return out
 }
 
-// Reset forgets removals, counters and the call log, keeping configuration,
-// key, faults, failing accounts, injected ErrorList entries, the redirect
-// and the rate window. Benchmarks call it
-// between rounds.
+// Reset forgets removals, tag removals, counters and the call log, keeping
+// configuration, key, faults, failing accounts, injected ErrorList entries,
+// the redirect, the rate window and the tags accounts still have (set up,
+// like failing accounts, by the test). Benchmarks call it between rounds.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.removed = make(map[string]map[string]struct{})
+	s.cleared = make(map[string]int)
 	s.stats = newStats()
+	s.perPath = newPathStats()
 	s.calls = nil
 }
 
@@ -129,6 +200,14 @@ func newStats() Stats {
 		Rejected:   make(map[int]int),
 		HTTPStatus: make(map[int]int),
 	}
+}
+
+func newPathStats() map[string]*PathStats {
+	m := make(map[string]*PathStats, len(routes))
+	for path := range routes {
+		m[path] = new(PathStats)
+	}
+	return m
 }
 
 // logCall appends c, dropping the oldest half when the log is full so the

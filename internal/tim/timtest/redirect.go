@@ -6,7 +6,7 @@ import "net/http"
 // decodes a 3xx body as the call's result instead of refusing it is caught.
 const redirectBody = `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`
 
-// SetRedirect makes later API requests (both paths, after routing and before
+// SetRedirect makes later API requests (every path, after routing and before
 // faults and authentication) be answered with HTTP status and a Location
 // header of location, as a misconfigured TIM_BASE_URL or proxy would; the
 // real service never redirects. Nothing is removed. Status 0 turns it off;
@@ -30,9 +30,9 @@ type redirect struct {
 
 // answerRedirect records a redirect and writes it. The location is not
 // logged: the stand-in's log lines name outcomes, not request data.
-func (s *Server) answerRedirect(w http.ResponseWriter, path string, rd redirect) {
-	s.record(path, outcome{now: s.cfg.Now(), status: rd.status})
-	s.logf("%s: redirected with HTTP %d", path, rd.status)
+func (s *Server) answerRedirect(w http.ResponseWriter, rt route, rd redirect) {
+	s.record(rt, outcome{now: s.cfg.Now(), status: rd.status})
+	s.logf("%s: redirected with HTTP %d", rt.path, rd.status)
 	if rd.location != "" {
 		w.Header().Set("Location", rd.location)
 	}

@@ -26,10 +26,13 @@ type Server struct {
 	rng      *rand.Rand
 	limiter  limiter
 	failing  map[string]int // account -> per-account ErrorCode
-	inject   []AccountError // appended to every accepted im_remove_attr answer
+	inject   []AccountError // appended to every accepted answer of a call on accounts
 	redirect redirect
 	removed  map[string]map[string]struct{}
+	tags     map[string]map[string]struct{} // account -> tags it still has
+	cleared  map[string]int                 // account -> tag removals that cleared it
 	stats    Stats
+	perPath  map[string]*PathStats
 	calls    []Call
 
 	url       string
@@ -52,7 +55,10 @@ func NewServer(cfg Config) *Server {
 		rng:     newRand(cfg.Faults.Seed),
 		failing: make(map[string]int),
 		removed: make(map[string]map[string]struct{}),
+		tags:    make(map[string]map[string]struct{}),
+		cleared: make(map[string]int),
 		stats:   newStats(),
+		perPath: newPathStats(),
 	}
 	byIndex := make(map[string]string, len(cfg.AttrNames))
 	for i, n := range cfg.AttrNames {
@@ -150,10 +156,11 @@ func (s *Server) SetFaults(f Faults) error {
 	return nil
 }
 
-// FailAccounts makes later calls report accounts in ErrorList with code
-// (for example CodeNoSuchAccount) while the rest of the call succeeds; their
-// attributes are not recorded as removed. This models the per-account
-// failures of the v4/timpush family. Code 0 makes the accounts succeed again.
+// FailAccounts makes later calls on accounts (removing attributes or tags,
+// in either family) report accounts in ErrorList with code (for example
+// CodeNoSuchAccount) while the rest of the call succeeds; their attributes
+// are not recorded as removed and their tags are not cleared. Code 0 makes
+// the accounts succeed again.
 func (s *Server) FailAccounts(code int, accounts ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -173,8 +180,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.stats.Requests++
 	s.mu.Unlock()
 
-	path := r.URL.Path
-	if path != PathRemoveAttr && path != PathGetAttrName {
+	rt, ok := routes[r.URL.Path]
+	if !ok {
 		s.httpError(w, http.StatusNotFound)
 		return
 	}
@@ -185,13 +192,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
+	s.perPath[rt.path].Requests++
 	rd := s.redirect
 	s.mu.Unlock()
 	if rd.status != 0 {
 		// Before the fault draw, like the routing above: a redirect
 		// comes from whatever sits in front of the API, and taking no
 		// draw keeps the faults of a seed the same with or without it.
-		s.answerRedirect(w, path, rd)
+		s.answerRedirect(w, rt, rd)
 		return
 	}
 
@@ -202,7 +210,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the client gave up; there is no one to answer
 	}
 	if fault != FaultNone {
-		s.injectFault(w, path, fault)
+		s.injectFault(w, rt, fault)
 		return
 	}
 
@@ -211,51 +219,55 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key := s.key
 	s.mu.Unlock()
 	if rej := authenticate(r.URL.Query(), s.cfg.SDKAppID, s.cfg.Identifier, key, now); rej != nil {
-		s.answer(w, path, outcome{now: now, rej: rej})
+		s.answer(w, rt, outcome{now: now, rej: rej})
 		return
 	}
 
 	s.mu.Lock()
-	admitted := s.limiter.allow(path, now, s.cfg.RateLimit)
+	// Per path, so each family's API has its own window, as each is its
+	// own API to Tencent.
+	admitted := s.limiter.allow(rt.path, now, s.cfg.RateLimit)
 	s.mu.Unlock()
 	if !admitted {
-		s.answer(w, path, outcome{now: now, rateLimited: true,
+		s.answer(w, rt, outcome{now: now, rateLimited: true,
 			rej: &rejection{CodeRateLimited, "request frequency exceeds the limit"}})
 		return
 	}
 
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
-		s.answer(w, path, outcome{now: now, rej: &rejection{CodeJSONParse, "request body unreadable or too large"}})
+		s.answer(w, rt, outcome{now: now, rej: &rejection{CodeJSONParse, "request body unreadable or too large"}})
 		return
 	}
-	switch path {
-	case PathRemoveAttr:
-		s.answer(w, path, s.removeAttr(body, now))
+	switch rt.op {
+	case OpRemoveAttr:
+		s.answer(w, rt, s.removeAttr(body, now))
+	case OpRemoveAllTags:
+		s.answer(w, rt, s.removeAllTags(body, now))
 	default:
-		s.answer(w, path, s.getAttrName(body, now))
+		s.answer(w, rt, s.getAttrName(body, now))
 	}
 }
 
 // injectFault carries out an injected fault and records it.
-func (s *Server) injectFault(w http.ResponseWriter, path string, fault FaultKind) {
+func (s *Server) injectFault(w http.ResponseWriter, rt route, fault FaultKind) {
 	now := s.cfg.Now()
 	switch fault {
 	case FaultHTTP502:
-		s.record(path, outcome{now: now, status: http.StatusBadGateway, fault: fault})
+		s.record(rt, outcome{now: now, status: http.StatusBadGateway, fault: fault})
 		writeBadGateway(w)
 	case FaultConnReset:
 		// Recorded first: after the reset the client may already be
 		// asking for Stats.
-		s.record(path, outcome{now: now, status: 0, fault: fault})
+		s.record(rt, outcome{now: now, status: 0, fault: fault})
 		if !resetConn(w) {
 			// Not hijackable: a 502 is the nearest thing.
 			writeBadGateway(w)
 		}
 	case FaultInternal:
-		s.answer(w, path, outcome{now: now, fault: fault, rej: &rejection{CodeInternal, "internal server error"}})
+		s.answer(w, rt, outcome{now: now, fault: fault, rej: &rejection{CodeInternal, "internal server error"}})
 	default:
-		s.answer(w, path, outcome{now: now, fault: fault, rej: &rejection{CodeRateLimited, "request frequency exceeds the limit"}})
+		s.answer(w, rt, outcome{now: now, fault: fault, rej: &rejection{CodeRateLimited, "request frequency exceeds the limit"}})
 	}
 }
 

@@ -1,0 +1,109 @@
+package tim
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Family is one of Tencent's two API families serving the same push data
+// with the same query, limits and answers, under different paths. The zero
+// value means AllMemberPush, so a Client that never names one keeps the
+// paths it always used.
+type Family string
+
+// The families.
+const (
+	// AllMemberPush is v4/all_member_push, the default.
+	AllMemberPush Family = "all_member_push"
+	// TimPush is v4/timpush, the newer Push service.
+	TimPush Family = "timpush"
+)
+
+// Operation names what a call does, whatever the family. Its values are the
+// keys of a caller's per-API rate windows: a Client uses exactly one family,
+// so each Operation stands for exactly one of its APIs.
+type Operation string
+
+// The operations.
+const (
+	// OpRemoveAttr removes attributes of up to 100 accounts.
+	OpRemoveAttr Operation = "remove_attr"
+	// OpGetAttrName lists the app's attribute names.
+	OpGetAttrName Operation = "get_attr_name"
+	// OpRemoveAllTags removes every tag of up to 100 accounts.
+	OpRemoveAllTags Operation = "remove_all_tags"
+)
+
+// API paths, relative to the base URL. PathRemoveAttr and PathGetAttrName
+// keep their names from before the families; they are all_member_push's.
+const (
+	PathRemoveAttr    = "/v4/all_member_push/im_remove_attr"
+	PathGetAttrName   = "/v4/all_member_push/im_get_attr_name"
+	PathRemoveAllTags = "/v4/all_member_push/im_remove_all_tags"
+
+	PathTimPushRemoveAttr   = "/v4/timpush/remove_attr"
+	PathTimPushGetAttrName  = "/v4/timpush/get_attr_name"
+	PathTimPushClearAllTags = "/v4/timpush/clear_all_tags"
+)
+
+// paths is the one table of which path serves which operation.
+var paths = map[Family]map[Operation]string{
+	AllMemberPush: {
+		OpRemoveAttr:    PathRemoveAttr,
+		OpGetAttrName:   PathGetAttrName,
+		OpRemoveAllTags: PathRemoveAllTags,
+	},
+	TimPush: {
+		OpRemoveAttr:    PathTimPushRemoveAttr,
+		OpGetAttrName:   PathTimPushGetAttrName,
+		OpRemoveAllTags: PathTimPushClearAllTags,
+	},
+}
+
+// Operations returns every operation, in a fixed order, for a caller that
+// sets up one rate window per API.
+func Operations() []Operation {
+	return []Operation{OpRemoveAttr, OpGetAttrName, OpRemoveAllTags}
+}
+
+// ParseFamily reads a family name, as in configuration. The empty string is
+// the zero Family, AllMemberPush; case is ignored.
+func ParseFamily(s string) (Family, error) {
+	f := Family(strings.ToLower(s)).orDefault()
+	if _, ok := paths[f]; !ok {
+		return "", &FamilyError{Value: s}
+	}
+	return f, nil
+}
+
+// String returns the family's name; the zero Family is "all_member_push".
+func (f Family) String() string { return string(f.orDefault()) }
+
+// Path returns the path of op in f, or "" if f or op is not one of this
+// package's.
+func (f Family) Path(op Operation) string { return paths[f.orDefault()][op] }
+
+// APIName returns the name Tencent gives op in f, such as "im_remove_attr"
+// or "clear_all_tags": the last element of its path, and the Op of the
+// errors of such a call. It is "" where Path is.
+func (f Family) APIName(op Operation) string {
+	p := f.Path(op)
+	return p[strings.LastIndexByte(p, '/')+1:]
+}
+
+func (f Family) orDefault() Family {
+	if f == "" {
+		return AllMemberPush
+	}
+	return f
+}
+
+// FamilyError is a family name that is neither all_member_push nor timpush,
+// from ParseFamily or in Client.Family; no request is made with it.
+type FamilyError struct {
+	Value string
+}
+
+func (e *FamilyError) Error() string {
+	return fmt.Sprintf("tim: API family %q is neither %s nor %s", truncate(e.Value, 32), AllMemberPush, TimPush)
+}

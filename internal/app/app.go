@@ -15,6 +15,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
+	"github.com/attr-eraser/attr-eraser/internal/receipts"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
@@ -94,13 +95,19 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 			metrics,
 		},
 	}
+	if cfg.DeadLetterQueueURL == "" && cfg.ReceiptEventBus == "" {
+		return h
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return unconfigured("cannot create the SQS and EventBridge clients", err)
+	}
 	if cfg.DeadLetterQueueURL != "" {
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-		if err != nil {
-			return unconfigured("cannot create the SQS client", err)
-		}
 		h.Queue = sqsq.New(awsCfg, cfg.DeadLetterQueueURL)
 		h.Backoff = eraser.Backoff{Base: cfg.RetryBase, Max: cfg.RetryMax}
+	}
+	if cfg.ReceiptEventBus != "" {
+		h.Receipts = receipts.New(awsCfg, cfg.ReceiptEventBus, source)
 	}
 	return h
 }

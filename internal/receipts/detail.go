@@ -1,0 +1,160 @@
+package receipts
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
+)
+
+// Source is the Source of every receipt.
+const Source = "attr-eraser"
+
+// The Erased parts when the report names none.
+var defaultParts = []string{"attrs"}
+
+const (
+	// MaxReasonBytes bounds a rejection's reason.
+	MaxReasonBytes = 1024
+	// withheldReason replaces a reason that contains one of the message's
+	// accounts. Errors are built never to hold one; this only makes sure a
+	// receipt cannot carry one when that promise is broken.
+	withheldReason = "[withheld: the reason contained an account of the message]"
+	// unknown stands in for an empty class or reason.
+	unknown = "unknown"
+)
+
+// Detail is the Detail of a receipt, a JSON object; see the package
+// documentation for the meaning of each field. Erased is set on completed
+// receipts only, Class and Reason on rejected ones only.
+type Detail struct {
+	EventID        string   `json:"eventId"`
+	Type           string   `json:"type"`
+	MessageID      string   `json:"messageId"`
+	OccurredAt     string   `json:"occurredAt"`
+	CompletedAt    string   `json:"completedAt"`
+	Accounts       int      `json:"accounts"`
+	AccountsDigest string   `json:"accountsDigest"`
+	AuditKeyID     string   `json:"auditKeyId"`
+	Erased         []string `json:"erased,omitempty"`
+	Class          string   `json:"class,omitempty"`
+	Reason         string   `json:"reason,omitempty"`
+}
+
+// AccountsDigest is a receipt's accountsDigest of accounts under the audit
+// key: the lowercase hex SHA-256 of the accounts' audit hashes
+// (telemetry.Hash), sorted and joined with "\n" (no trailing line break).
+// No accounts give the SHA-256 of the empty string.
+func AccountsDigest(key []byte, accounts []string) string {
+	hashes := make([]string, len(accounts))
+	for i, a := range accounts {
+		hashes[i] = telemetry.Hash(key, a)
+	}
+	slices.Sort(hashes)
+	h := sha256.New()
+	for i, s := range hashes {
+		if i > 0 {
+			h.Write([]byte{'\n'})
+		}
+		h.Write([]byte(s))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// detailType is the DetailType of m's receipt. The caller passes only
+// messages that get one, so anything not erased is a rejection.
+func detailType(m *eraser.MessageResult) string {
+	if m.Outcome == eraser.Erased {
+		return eraser.ReceiptCompleted
+	}
+	return eraser.ReceiptRejected
+}
+
+// detailOf builds the detail of m's receipt.
+func detailOf(m *eraser.MessageResult, parts []string, key []byte, completedAt string) Detail {
+	d := Detail{
+		EventID:        m.Request.EventID,
+		Type:           string(m.Request.Type),
+		MessageID:      cmp.Or(m.Lineage.OriginalMessageID, m.MessageID),
+		OccurredAt:     m.Request.OccurredAt,
+		CompletedAt:    completedAt,
+		Accounts:       len(m.Request.Accounts),
+		AccountsDigest: AccountsDigest(key, m.Request.Accounts),
+		AuditKeyID:     telemetry.KeyID(key),
+	}
+	if m.Outcome == eraser.Erased {
+		d.Erased = slices.Clone(parts)
+		if len(d.Erased) == 0 {
+			d.Erased = slices.Clone(defaultParts)
+		}
+		return d
+	}
+	d.Class = cmp.Or(string(m.Class), string(erasure.Unknown))
+	d.Reason = unknown
+	if m.Err != nil {
+		d.Reason = cmp.Or(reason(m.Err.Error(), m.Request.Accounts), unknown)
+	}
+	return d
+}
+
+// reason is text cut to MaxReasonBytes on a rune boundary, or
+// withheldReason when it holds any of accounts.
+func reason(text string, accounts []string) string {
+	for _, a := range accounts {
+		if a != "" && strings.Contains(text, a) {
+			return withheldReason
+		}
+	}
+	if len(text) <= MaxReasonBytes {
+		return text
+	}
+	cut := MaxReasonBytes
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut]
+}
+
+// entryOf builds the PutEvents entry of m's receipt and its size as
+// EventBridge counts it.
+func (p *Publisher) entryOf(m *eraser.MessageResult, parts []string, key []byte, at time.Time) (types.PutEventsRequestEntry, int, error) {
+	d := detailOf(m, parts, key, at.Format(time.RFC3339Nano))
+	body, err := json.Marshal(d)
+	if err != nil {
+		return types.PutEventsRequestEntry{}, 0, err
+	}
+	e := types.PutEventsRequestEntry{
+		EventBusName: aws.String(p.EventBus),
+		Source:       aws.String(Source),
+		DetailType:   aws.String(detailType(m)),
+		Detail:       aws.String(string(body)),
+		Time:         aws.Time(at),
+	}
+	return e, entrySize(e), nil
+}
+
+// entrySize is the size EventBridge charges an entry against its limits:
+// 14 bytes for a Time, then the UTF-8 bytes of Source, DetailType, Detail
+// and every resource.
+func entrySize(e types.PutEventsRequestEntry) int {
+	n := 0
+	if e.Time != nil {
+		n += 14
+	}
+	n += len(aws.ToString(e.Source)) + len(aws.ToString(e.DetailType)) + len(aws.ToString(e.Detail))
+	for _, r := range e.Resources {
+		n += len(r)
+	}
+	return n
+}

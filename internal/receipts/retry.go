@@ -1,0 +1,69 @@
+package receipts
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+)
+
+// The retry policy beside deliver's loop, in the manner of
+// hashicorp/go-retryablehttp: checkRetry and retryableEntry decide whether
+// a failure is worth another call, backoff how long to wait first.
+
+// retryables is the SDK's own verdict on a failed call: throttling, 5xx
+// answers, connection errors and timeouts are retried.
+var retryables = retry.IsErrorRetryables(retry.DefaultRetryables)
+
+// checkRetry tells whether a failed PutEvents call is worth another one.
+// It never is once ctx is done, for a call that ran out of time, or after
+// a panic.
+func checkRetry(ctx context.Context, err error) bool {
+	var p *panicError
+	switch {
+	case ctx.Err() != nil,
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, &p):
+		return false
+	}
+	return retryables.IsErrorRetryable(err) == aws.TrueTernary
+}
+
+// retryableEntry tells whether an entry that failed with code may succeed
+// when put again: EventBridge names InternalFailure and ThrottlingException
+// retryable; its other entry codes (AccessDeniedException,
+// InvalidArgument, MalformedDetail, NotAuthorizedFor...) are not.
+func retryableEntry(code string) bool {
+	return code == "InternalFailure" || code == "ThrottlingException"
+}
+
+// backoff is the wait before retry n (n >= 1): "full jitter", random in
+// [0, min(maxDelay, base·2^(n-1))], so that callers failing together do
+// not retry together.
+func backoff(base, maxDelay time.Duration, n int) time.Duration {
+	ceiling := maxDelay
+	if n <= 62 {
+		if d := base << (n - 1); d > 0 && d < maxDelay && d>>(n-1) == base {
+			ceiling = d
+		}
+	}
+	if ceiling <= 0 {
+		return 0
+	}
+	return rand.N(ceiling + 1)
+}
+
+// sleep waits d, or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -13,8 +13,10 @@
 // the optional SNS / EventBridge upstreams), the SQS permissions of the
 // event source mapping and the function (no managed SQS policy), the retry
 // schedule and the README's table of it, the DLQ retention against its age
-// alarm (retry_test.go). Conditions are evaluated for every combination of
-// the optional parameters (conditions_test.go), which can also write each
-// rendered template for cfn-lint (-render DIR); the Rules, which refuse a
-// deployment without an alarm destination, are evaluated too (rules_test.go).
+// alarm (retry_test.go), the dashboard against the metrics the telemetry
+// package writes and against the alarms (dashboard_test.go). Conditions are
+// evaluated for every combination of the optional parameters
+// (conditions_test.go), which can also write each rendered template for
+// cfn-lint (-render DIR); the Rules, which refuse a deployment without an
+// alarm destination, are evaluated too (rules_test.go).
 package deploy

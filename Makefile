@@ -32,8 +32,12 @@ run: bin/local/bootstrap bin/aws-lambda-rie
 
 ## tencent-standin: the Tencent Chat stand-in alone, for `sam local invoke` (KEY_FILE=path [PORT=n])
 PORT ?= 0
-tencent-standin:
-	$(GO) run ./internal/cmd/tencent-standin -addr 127.0.0.1:$(PORT) -key-file $(KEY_FILE)
+# Built, then run directly: `go run` turns Ctrl-C into exit status 1.
+tencent-standin: bin/tencent-standin
+	@bin/tencent-standin -addr 127.0.0.1:$(PORT) -key-file $(KEY_FILE)
+
+bin/tencent-standin: FORCE
+	$(GO) build -o $@ ./internal/cmd/tencent-standin
 
 ## test: formatting, vet, and every test (unit, integration, emulator end-to-end)
 test: fmt-check vet

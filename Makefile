@@ -41,6 +41,7 @@ bin/tencent-standin: FORCE
 
 ## test: formatting, vet, and every test (unit, integration, emulator end-to-end)
 test: fmt-check vet
+	@command -v moto_server >/dev/null || echo "=== SKIPPED: the real-AWS-semantics tier (internal/dev/awstier): moto_server not found on PATH; pip install 'moto[server]==5.2.1' (CI=true fails instead)" >&2
 	$(GO) test -race -count=1 -timeout 10m ./...
 
 fmt-check:

@@ -1,7 +1,9 @@
 // Package localrun runs the built function under the AWS Lambda Runtime
 // Interface Emulator, wired to the project's stand-ins for Tencent Chat and
 // Secrets Manager: what `make run` shows and what the end-to-end tests
-// drive. Nothing in it needs Docker or an AWS account.
+// drive. Nothing in it needs Docker or an AWS account. The real-AWS-semantics
+// tier (internal/dev/awstier) runs several stacks against one shared
+// Tencent stand-in and moto_server instead (Options.SharedTencent, AWS).
 package localrun
 
 import (
@@ -41,15 +43,40 @@ type Options struct {
 	// Output, when set, receives everything the emulator and the function
 	// print, as they print it.
 	Output io.Writer
+
+	// SharedTencent, when set, is a running Tencent Chat stand-in used
+	// instead of one started from Tencent, so that several stacks can share
+	// it as the instances of one deployment share Tencent's rate limit.
+	// Tencent.Key must then be the key it verifies (the secret stand-in
+	// holds it) unless AWS is set. Close leaves it running.
+	SharedTencent *timtest.Server
+	// AWS, when set, replaces the Secrets Manager stand-in with AWS
+	// services the caller runs (a moto_server, say). Close leaves them
+	// running.
+	AWS *AWS
+}
+
+// AWS names the AWS services a Stack's function uses instead of the
+// Secrets Manager stand-in.
+type AWS struct {
+	// SecretID is the signing-key secret (SECRET_ID).
+	SecretID string
+	// Env configures the SDK's default chain ("KEY=value"): region,
+	// credentials, AWS_ENDPOINT_URL.
+	Env []string
 }
 
 // Stack is a running emulator with its stand-ins.
 type Stack struct {
-	Tencent   *timtest.Server
+	Tencent *timtest.Server
+	// Secrets is nil when Options.AWS is set.
 	Secrets   *secretstest.Server
 	SecretARN string
-	// Key is the signing key the stand-ins share.
+	// Key is the signing key the stand-ins share; nil when both are
+	// provided by the caller (Options.SharedTencent and Options.AWS).
 	Key []byte
+
+	ownTencent bool
 
 	invokeURL string
 	cmd       *exec.Cmd
@@ -67,22 +94,35 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if tcfg.Identifier == "" {
 		tcfg.Identifier = timtest.DefaultIdentifier
 	}
-	if tcfg.Key == nil {
+	if tcfg.Key == nil && opts.SharedTencent == nil {
 		tcfg.Key = timtest.NewKey()
 	}
 	if tcfg.AttrNames == nil {
 		tcfg.AttrNames = timtest.DefaultAttrNames
 	}
+	if opts.SharedTencent != nil && opts.AWS == nil && tcfg.Key == nil {
+		return nil, errors.New("localrun: SharedTencent without AWS needs Tencent.Key for the secret stand-in")
+	}
 	s := &Stack{Key: tcfg.Key, output: &capture.Buffer{Tee: opts.Output}, exited: make(chan struct{})}
 	var err error
-	if s.Tencent, err = timtest.Start(tcfg); err != nil {
-		return nil, fmt.Errorf("start Tencent Chat stand-in: %w", err)
+	if s.Tencent = opts.SharedTencent; s.Tencent == nil {
+		if s.Tencent, err = timtest.Start(tcfg); err != nil {
+			return nil, fmt.Errorf("start Tencent Chat stand-in: %w", err)
+		}
+		s.ownTencent = true
 	}
-	if s.Secrets, err = secretstest.Start(); err != nil {
-		s.Tencent.Close()
-		return nil, fmt.Errorf("start Secrets Manager stand-in: %w", err)
+	var awsEnv []string
+	if opts.AWS != nil {
+		s.SecretARN = opts.AWS.SecretID
+		awsEnv = opts.AWS.Env
+	} else {
+		if s.Secrets, err = secretstest.Start(); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("start Secrets Manager stand-in: %w", err)
+		}
+		s.SecretARN = s.Secrets.Put(SecretName, fmt.Sprintf(`{"key":%q,"sdkAppId":%d}`, tcfg.Key, tcfg.SDKAppID))
+		awsEnv = s.Secrets.Env()
 	}
-	s.SecretARN = s.Secrets.Put(SecretName, fmt.Sprintf(`{"key":%q,"sdkAppId":%d}`, tcfg.Key, tcfg.SDKAppID))
 
 	invokeAddr, err := freeAddr()
 	if err != nil {
@@ -102,7 +142,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		"--runtime-interface-emulator-address", invokeAddr,
 		"--runtime-api-address", runtimeAddr,
 		opts.Bootstrap)
-	s.cmd.Env = append(os.Environ(), s.Secrets.Env()...)
+	s.cmd.Env = append(os.Environ(), awsEnv...)
 	s.cmd.Env = append(s.cmd.Env,
 		"SECRET_ID="+s.SecretARN,
 		"TIM_BASE_URL="+s.Tencent.URL(),
@@ -132,29 +172,52 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 // Invoke sends one event to the function and returns its raw response: the
 // handler's JSON result, or Lambda's {"errorMessage":...} object.
 func (s *Stack) Invoke(ctx context.Context, event []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.invokeURL, bytes.NewReader(event))
+	res, err := s.InvokeRaw(ctx, event)
 	if err != nil {
 		return nil, err
 	}
+	if res.Status != http.StatusOK {
+		return res.Payload, fmt.Errorf("invoke: HTTP %d: %s", res.Status, res.Payload)
+	}
+	return res.Payload, nil
+}
+
+// Response is the emulator's whole answer to one invocation.
+type Response struct {
+	// Status is the HTTP status.
+	Status int
+	// FunctionError is the X-Amz-Function-Error header Lambda's Invoke
+	// API sets on a function error. The emulator leaves it out and only
+	// answers with the {"errorMessage","errorType"} payload, so callers
+	// must look at both.
+	FunctionError string
+	// Payload is the handler's result or the error object.
+	Payload []byte
+}
+
+// InvokeRaw sends one event and returns the answer whatever its status;
+// the error is for a failed exchange only.
+func (s *Stack) InvokeRaw(ctx context.Context, event []byte) (Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.invokeURL, bytes.NewReader(event))
+	if err != nil {
+		return Response{}, err
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("invoke: %w", err)
+		return Response{}, fmt.Errorf("invoke: %w", err)
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, 6<<20))
 	if err != nil {
-		return nil, fmt.Errorf("invoke: read response: %w", err)
+		return Response{}, fmt.Errorf("invoke: read response: %w", err)
 	}
-	if res.StatusCode != http.StatusOK {
-		return body, fmt.Errorf("invoke: HTTP %d: %s", res.StatusCode, body)
-	}
-	return body, nil
+	return Response{Status: res.StatusCode, FunctionError: res.Header.Get("X-Amz-Function-Error"), Payload: body}, nil
 }
 
 // Output returns everything the emulator and the function printed so far.
 func (s *Stack) Output() string { return s.output.String() }
 
-// Close stops the emulator and the stand-ins.
+// Close stops the emulator and the stand-ins it started.
 func (s *Stack) Close() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		// SIGTERM first, as Lambda would, so the function can say goodbye.
@@ -169,7 +232,7 @@ func (s *Stack) Close() {
 	if s.Secrets != nil {
 		s.Secrets.Close()
 	}
-	if s.Tencent != nil {
+	if s.Tencent != nil && s.ownTencent {
 		s.Tencent.Close()
 	}
 }

@@ -1,0 +1,170 @@
+package awstier
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// Deployment is one scenario's copy of the template's AWS resources in
+// moto: the two queues, the signing-key secret, and the optional upstreams
+// (an SNS topic per RawMessageDelivery setting, an EventBridge bus and
+// rule), all with names of their own so scenarios can run side by side.
+type Deployment struct {
+	Name                         string
+	QueueURL, QueueARN           string
+	DeadLetterURL, DeadLetterARN string
+	SecretARN                    string
+	// Topics maps RawMessageDelivery to the topic subscribed with it.
+	Topics map[bool]string
+	// Bus is the EventBridge bus whose rule targets the queue; DetailTypes
+	// are the detail-type values it matches.
+	Bus         string
+	DetailTypes []string
+}
+
+// SecretValue is the secret's JSON form (see signingkey.Parse).
+func SecretValue(key []byte, sdkAppID uint64) string {
+	b, _ := json.Marshal(map[string]any{"key": string(key), "sdkAppId": sdkAppID})
+	return string(b)
+}
+
+// Deploy creates the resources of a deployment named name with the scaled
+// settings sc. detailTypes are the EventBridge rule's (Settings.DetailTypes).
+func Deploy(ctx context.Context, c *Clients, name string, sc Scaled, detailTypes []string, secret string) (*Deployment, error) {
+	d := &Deployment{Name: name, Topics: map[bool]string{}, DetailTypes: detailTypes}
+	var err error
+	d.DeadLetterURL, d.DeadLetterARN, err = createQueue(ctx, c, name+"-dlq", map[string]string{
+		"MessageRetentionPeriod": seconds(sc.DeadLetterRetention),
+	})
+	if err != nil {
+		return nil, err
+	}
+	attrs := map[string]string{
+		"VisibilityTimeout":      seconds(sc.VisibilityTimeout),
+		"MessageRetentionPeriod": seconds(sc.MessageRetention),
+	}
+	if sc.MaxReceiveCount > 0 {
+		policy, _ := json.Marshal(map[string]any{"deadLetterTargetArn": d.DeadLetterARN, "maxReceiveCount": sc.MaxReceiveCount})
+		attrs["RedrivePolicy"] = string(policy)
+	}
+	if d.QueueURL, d.QueueARN, err = createQueue(ctx, c, name, attrs); err != nil {
+		return nil, err
+	}
+
+	out, err := c.Secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:         aws.String(name + "/signing-key"),
+		SecretString: aws.String(secret),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create secret: %w", err)
+	}
+	d.SecretARN = aws.ToString(out.ARN)
+
+	for _, raw := range []bool{true, false} {
+		topic, err := c.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(fmt.Sprintf("%s-raw-%t", name, raw))})
+		if err != nil {
+			return nil, fmt.Errorf("create topic: %w", err)
+		}
+		d.Topics[raw] = aws.ToString(topic.TopicArn)
+		if _, err := c.SNS.Subscribe(ctx, &sns.SubscribeInput{
+			TopicArn:   topic.TopicArn,
+			Protocol:   aws.String("sqs"),
+			Endpoint:   aws.String(d.QueueARN),
+			Attributes: map[string]string{"RawMessageDelivery": strconv.FormatBool(raw)},
+		}); err != nil {
+			return nil, fmt.Errorf("subscribe the queue: %w", err)
+		}
+	}
+
+	if len(detailTypes) > 0 {
+		d.Bus = name + "-bus"
+		if _, err := c.Events.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(d.Bus)}); err != nil {
+			return nil, fmt.Errorf("create event bus: %w", err)
+		}
+		pattern, _ := json.Marshal(map[string]any{"detail-type": detailTypes})
+		rule := aws.String(name + "-rule")
+		if _, err := c.Events.PutRule(ctx, &eventbridge.PutRuleInput{
+			Name: rule, EventBusName: aws.String(d.Bus), EventPattern: aws.String(string(pattern)),
+		}); err != nil {
+			return nil, fmt.Errorf("put rule: %w", err)
+		}
+		if _, err := c.Events.PutTargets(ctx, &eventbridge.PutTargetsInput{
+			Rule: rule, EventBusName: aws.String(d.Bus),
+			Targets: []ebtypes.Target{{Id: aws.String("ErasureQueue"), Arn: aws.String(d.QueueARN)}},
+		}); err != nil {
+			return nil, fmt.Errorf("put targets: %w", err)
+		}
+	}
+	return d, nil
+}
+
+func createQueue(ctx context.Context, c *Clients, name string, attrs map[string]string) (url, arn string, err error) {
+	out, err := c.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+	if err != nil {
+		return "", "", fmt.Errorf("create queue %s: %w", name, err)
+	}
+	got, err := c.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("queue %s ARN: %w", name, err)
+	}
+	return aws.ToString(out.QueueUrl), got.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], nil
+}
+
+func seconds(d time.Duration) string { return strconv.Itoa(int(d / time.Second)) }
+
+// RotateSecret stores a new secret value, which Secrets Manager makes
+// AWSCURRENT (the old one becomes AWSPREVIOUS), and returns its version.
+func (d *Deployment) RotateSecret(ctx context.Context, c *Clients, secret string) (string, error) {
+	out, err := c.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+		SecretId: aws.String(d.SecretARN), SecretString: aws.String(secret),
+	})
+	if err != nil {
+		return "", fmt.Errorf("put secret value: %w", err)
+	}
+	return aws.ToString(out.VersionId), nil
+}
+
+// SecretStages maps each version of the secret to its staging labels.
+func (d *Deployment) SecretStages(ctx context.Context, c *Clients) (map[string][]string, error) {
+	out, err := c.Secrets.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(d.SecretARN)})
+	if err != nil {
+		return nil, err
+	}
+	stages := map[string][]string{}
+	for _, v := range out.Versions {
+		stages[aws.ToString(v.VersionId)] = v.VersionStages
+	}
+	return stages, nil
+}
+
+// QueueDepth is a queue's visible, in-flight and delayed message counts.
+func QueueDepth(ctx context.Context, c *Clients, url string) (visible, inFlight, delayed int, err error) {
+	out, err := c.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(url),
+		AttributeNames: []sqstypes.QueueAttributeName{
+			sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
+		},
+	})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	n := func(a sqstypes.QueueAttributeName) int { v, _ := strconv.Atoi(out.Attributes[string(a)]); return v }
+	return n(sqstypes.QueueAttributeNameApproximateNumberOfMessages),
+		n(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible),
+		n(sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed), nil
+}

@@ -26,6 +26,8 @@ type AuditLine struct {
 	HandOffError      string `json:"handOffError"`
 	// Part is set when a large message's hashes span several lines.
 	Part int `json:"part"`
+	// AuditKeyID names the key of the line's account hashes (telemetry.KeyID).
+	AuditKeyID string `json:"auditKeyId"`
 }
 
 // ParseAudit returns the audit lines in what an instance printed, one per

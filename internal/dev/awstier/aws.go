@@ -47,8 +47,8 @@ func NewClients(url string) *Clients {
 }
 
 // FunctionEnv is the environment that points the function's SDK default
-// chain (Secrets Manager, SQS) at the same endpoint, and away from any
-// profile, credentials file or instance metadata of this machine.
+// chain (Secrets Manager, SQS, EventBridge) at the same endpoint, and away
+// from any profile, credentials file or instance metadata of this machine.
 func (c *Clients) FunctionEnv() []string {
 	return []string{
 		"AWS_ENDPOINT_URL=" + c.Endpoint,
@@ -56,6 +56,7 @@ func (c *Clients) FunctionEnv() []string {
 		// too, in case the developer's environment has one.
 		"AWS_ENDPOINT_URL_SQS=" + c.Endpoint,
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + c.Endpoint,
+		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + c.Endpoint, // receipts
 		"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false",
 		"AWS_REGION=" + Region,
 		"AWS_DEFAULT_REGION=" + Region,

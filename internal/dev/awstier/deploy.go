@@ -39,6 +39,14 @@ func SecretValue(key []byte, sdkAppID uint64) string {
 	return string(b)
 }
 
+// SecretValueWithAuditKey is SecretValue with an "auditKey": the key of the
+// audit lines' account hashes and of receipts' accountsDigest, which is
+// otherwise derived from the signing key.
+func SecretValueWithAuditKey(key []byte, sdkAppID uint64, auditKey string) string {
+	b, _ := json.Marshal(map[string]any{"key": string(key), "sdkAppId": sdkAppID, "auditKey": auditKey})
+	return string(b)
+}
+
 // Deploy creates the resources of a deployment named name with the scaled
 // settings sc. detailTypes are the EventBridge rule's (Settings.DetailTypes).
 func Deploy(ctx context.Context, c *Clients, name string, sc Scaled, detailTypes []string, secret string) (*Deployment, error) {

@@ -2,6 +2,7 @@ package awstier_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -57,6 +58,21 @@ type pendingAccount struct {
 // first batch to see a backlog.
 func newScenario(t *testing.T, name string) *scenario {
 	t.Helper()
+	return newScenarioWith(t, name, scenarioOptions{})
+}
+
+// scenarioOptions change what newScenarioWith deploys.
+type scenarioOptions struct {
+	// env overrides variables the template sets (TIM_API, ERASE_TAGS,
+	// RECEIPT_EVENT_BUS...), as the template's parameters would.
+	env map[string]string
+	// auditKey, when set, is the secret's auditKey.
+	auditKey string
+}
+
+// newScenarioWith is newScenario with options.
+func newScenarioWith(t *testing.T, name string, o scenarioOptions) *scenario {
+	t.Helper()
 	needTier(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
@@ -68,11 +84,20 @@ func newScenario(t *testing.T, name string) *scenario {
 	}
 	t.Cleanup(s.tencent.Close)
 	sc := tier.scaled
-	s.dep, err = awstier.Deploy(ctx, tier.clients, name, sc, tier.settings.DetailTypes, awstier.SecretValue(s.key, timtest.DefaultSDKAppID))
+	secret := awstier.SecretValue(s.key, timtest.DefaultSDKAppID)
+	if o.auditKey != "" {
+		secret = awstier.SecretValueWithAuditKey(s.key, timtest.DefaultSDKAppID, o.auditKey)
+	}
+	s.dep, err = awstier.Deploy(ctx, tier.clients, name, sc, tier.settings.DetailTypes, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := awstier.FunctionEnv(tier.settings, sc, s.dep, s.tencent.URL())
+	settings := tier.settings
+	if len(o.env) > 0 {
+		settings.Env = maps.Clone(settings.Env)
+		maps.Copy(settings.Env, o.env)
+	}
+	env, err := awstier.FunctionEnv(settings, sc, s.dep, s.tencent.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,13 +147,16 @@ func newScenario(t *testing.T, name string) *scenario {
 // publish sends body by route; seq picks the EventBridge detail-type.
 // valid says whether the function must erase it (some bodies parse but
 // name what the app lacks).
-func (s *scenario) publish(r awstier.Route, body []byte, seq int, valid bool) {
+// It returns the id the route's service gave the message
+// (Deployment.PublishID).
+func (s *scenario) publish(r awstier.Route, body []byte, seq int, valid bool) string {
 	s.t.Helper()
-	if err := s.dep.Publish(s.ctx, tier.clients, r, body, seq); err != nil {
+	id, err := s.dep.PublishID(s.ctx, tier.clients, r, body, seq)
+	if err != nil {
 		s.t.Fatal(err)
 	}
 	if !valid {
-		return
+		return id
 	}
 	req, err := erasure.Parse(string(body))
 	if err != nil {
@@ -144,6 +172,7 @@ func (s *scenario) publish(r awstier.Route, body []byte, seq int, valid bool) {
 		s.pending = append(s.pending, pendingAccount{a, want})
 	}
 	s.mu.Unlock()
+	return id
 }
 
 // publishAll publishes valid messages, spreading them over every route.

@@ -26,7 +26,7 @@ const (
 )
 
 // scenarios is the number of scenario tests (each calls t.Parallel).
-const scenarios = 4
+const scenarios = 5
 
 // tier is what every scenario shares: one moto_server, the built binaries,
 // and the template's settings at the tier's scale.

@@ -41,19 +41,37 @@ func (r Route) String() string {
 // Publish sends body (an erasure message) to the deployment's queue by
 // route. seq picks the EventBridge detail-type among the rule's.
 func (d *Deployment) Publish(ctx context.Context, c *Clients, r Route, body []byte, seq int) error {
+	_, err := d.PublishID(ctx, c, r, body, seq)
+	return err
+}
+
+// PublishID is Publish, returning the id the route's service gave the
+// message: the SQS message id for Direct, the SNS message id, or the
+// EventBridge event id (SQS assigns the queue's message id of the last
+// two only when it takes the delivery, so only a receive tells it).
+func (d *Deployment) PublishID(ctx context.Context, c *Clients, r Route, body []byte, seq int) (string, error) {
 	var err error
+	var id *string
 	switch r {
 	case Direct:
-		_, err = c.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(d.QueueURL), MessageBody: aws.String(string(body))})
+		var out *sqs.SendMessageOutput
+		out, err = c.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(d.QueueURL), MessageBody: aws.String(string(body))})
+		if err == nil {
+			id = out.MessageId
+		}
 	case SNSRaw, SNSEnvelope:
-		_, err = c.SNS.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(d.Topics[r == SNSRaw]), Message: aws.String(string(body))})
+		var out *sns.PublishOutput
+		out, err = c.SNS.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(d.Topics[r == SNSRaw]), Message: aws.String(string(body))})
+		if err == nil {
+			id = out.MessageId
+		}
 	case EventBridge:
 		if d.Bus == "" {
-			return fmt.Errorf("publish by %v: the template has no EventBridge rule for the queue", r)
+			return "", fmt.Errorf("publish by %v: the template has no EventBridge rule for the queue", r)
 		}
 		if !json.Valid(body) || body[0] != '{' {
 			// EventBridge only takes a JSON object as detail.
-			return fmt.Errorf("publish by %v: the body is not a JSON object", r)
+			return "", fmt.Errorf("publish by %v: the body is not a JSON object", r)
 		}
 		var out *eventbridge.PutEventsOutput
 		out, err = c.Events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
@@ -65,13 +83,16 @@ func (d *Deployment) Publish(ctx context.Context, c *Clients, r Route, body []by
 		if err == nil && out.FailedEntryCount > 0 {
 			err = fmt.Errorf("%d entries failed: %s", out.FailedEntryCount, aws.ToString(out.Entries[0].ErrorMessage))
 		}
+		if err == nil && len(out.Entries) > 0 {
+			id = out.Entries[0].EventId
+		}
 	default:
-		return fmt.Errorf("unknown route %d", r)
+		return "", fmt.Errorf("unknown route %d", r)
 	}
 	if err != nil {
-		return fmt.Errorf("publish by %v: %w", r, err)
+		return "", fmt.Errorf("publish by %v: %w", r, err)
 	}
-	return nil
+	return aws.ToString(id), nil
 }
 
 // Erasure is an erasure message of the README's contract.
@@ -80,6 +101,8 @@ type Erasure struct {
 	Accounts []string `json:"accounts"`
 	Attrs    []string `json:"attrs,omitempty"`
 	EventID  string   `json:"eventId"`
+	// OccurredAt is sent when set (receipts carry it back as sent).
+	OccurredAt string `json:"occurredAt,omitempty"`
 }
 
 // JSON is the message body.

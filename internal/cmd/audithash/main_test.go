@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
@@ -213,5 +214,20 @@ func TestUsage(t *testing.T) {
 				t.Errorf("stderr echoes the account: %s", r.stderr)
 			}
 		})
+	}
+}
+
+// TestMakeRunDevSecret: the command `make run` prints recomputes the
+// hashes of its audit lines from the development secret in the repository.
+func TestMakeRunDevSecret(t *testing.T) {
+	// Computed independently with Python's hmac and hashlib from the
+	// secret's auditKey.
+	const user1001 = "60defdfe8d264fc836cdb8056f45b1f7  a99f2c7b\n"
+	r := runCmd(t, "", "-key-file", filepath.Join("../../..", localrun.DevSecretFile), "-derive", "user-1001")
+	if r.code != 0 || r.stdout != user1001 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s\nwant:\n%s", r.code, r.stdout, r.stderr, user1001)
+	}
+	if got := want(signingkey.AuditKey(localrun.DevKey()), "user-1001"); got != user1001 {
+		t.Errorf("localrun.DevKey gives %s", got)
 	}
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
+	"github.com/attr-eraser/attr-eraser/internal/signingkey"
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
@@ -222,5 +224,48 @@ func TestDeadlineUnderTheEmulator(t *testing.T) {
 	}
 	if !strings.Contains(stack.Output(), `"class":"deadline"`) {
 		t.Error("no audit line names the deadline")
+	}
+}
+
+// TestDevSecret: the embedded development secret is the file audithash is
+// pointed at, parses as the function parses it, and with Options.Secret
+// the function hashes accounts with its audit key.
+func TestDevSecret(t *testing.T) {
+	file, err := os.ReadFile(filepath.Join("../../..", localrun.DevSecretFile))
+	if err != nil || string(file) != localrun.DevSecret {
+		t.Fatalf("%s differs from DevSecret (%v)", localrun.DevSecretFile, err)
+	}
+	dev := localrun.DevKey()
+	if len(dev.Secret) == 0 || len(dev.AuditKey) == 0 || dev.SDKAppID != timtest.DefaultSDKAppID {
+		t.Fatalf("development secret lacks a field: key %d bytes, auditKey %d bytes, sdkAppId %d", len(dev.Secret), len(dev.AuditKey), dev.SDKAppID)
+	}
+	for _, k := range [][]byte{dev.Secret, dev.AuditKey} {
+		if !strings.Contains(string(k), "not-for-production") {
+			t.Errorf("development key %q does not say it is not for production", k)
+		}
+	}
+
+	stack := start(t, localrun.Options{Secret: localrun.DevSecret})
+	if string(stack.Key) != string(dev.Secret) || string(stack.AuditKey) != string(dev.AuditKey) {
+		t.Fatalf("stack keys %q %q, want the development secret's", stack.Key, stack.AuditKey)
+	}
+	raw, _ := readEvent(t, "sqs-gdpr-erasure.json")
+	invoke(t, stack, raw)
+	out := stack.Output()
+	if want := `"auditKeyId":"` + telemetry.KeyID(dev.AuditKey) + `"`; !strings.Contains(out, want) {
+		t.Errorf("output lacks %s:\n%s", want, out)
+	}
+	if want := `"` + telemetry.Hash(dev.AuditKey, "user-1001") + `"`; !strings.Contains(out, want) {
+		t.Errorf("output lacks the hash of user-1001 %s:\n%s", want, out)
+	}
+
+	// Without Secret, the secret stand-in holds the stack's own key, and
+	// AuditKey is derived from it.
+	other := start(t, localrun.Options{})
+	if string(other.AuditKey) != string(signingkey.AuditKey(signingkey.Key{Secret: other.Key})) {
+		t.Error("AuditKey is not derived from the random key")
+	}
+	if _, err := localrun.Start(context.Background(), localrun.Options{Bootstrap: bootstrap, RIE: rie, Secret: "{broken"}); err == nil {
+		t.Error("a broken Secret was accepted")
 	}
 }

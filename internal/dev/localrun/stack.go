@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
+	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
@@ -36,6 +37,12 @@ type Options struct {
 	// Tencent configures the Tencent Chat stand-in; its zero SDKAppID,
 	// Identifier, Key and AttrNames are filled with local defaults.
 	Tencent timtest.Config
+	// Secret, when set, is the value the Secrets Manager stand-in holds
+	// (the bare signing key or the secret's JSON, as in production; see
+	// DevSecret). Its key also becomes Tencent.Key when that is nil. Empty
+	// means {"key":<Tencent.Key>,"sdkAppId":<Tencent.SDKAppID>}. It does
+	// not apply with AWS.
+	Secret string
 	// Env adds or overrides the function's environment ("KEY=value").
 	Env []string
 	// Timeout is the function timeout the emulator enforces; zero means 60 s.
@@ -72,9 +79,14 @@ type Stack struct {
 	// Secrets is nil when Options.AWS is set.
 	Secrets   *secretstest.Server
 	SecretARN string
-	// Key is the signing key the stand-ins share; nil when both are
-	// provided by the caller (Options.SharedTencent and Options.AWS).
+	// Key is the signing key the stand-ins share (the Tencent stand-in's,
+	// when Options.Secret holds another); nil when both are provided by
+	// the caller (Options.SharedTencent and Options.AWS).
 	Key []byte
+	// AuditKey is the key of the audit lines' account hashes, as the
+	// function derives it from the secret stand-in (signingkey.AuditKey);
+	// nil with Options.AWS.
+	AuditKey []byte
 
 	ownTencent bool
 
@@ -93,6 +105,16 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	if tcfg.Identifier == "" {
 		tcfg.Identifier = timtest.DefaultIdentifier
+	}
+	var secret signingkey.Key
+	if opts.Secret != "" && opts.AWS == nil {
+		var err error
+		if secret, err = signingkey.Parse(opts.Secret); err != nil {
+			return nil, fmt.Errorf("localrun: Options.Secret: %w", err)
+		}
+		if tcfg.Key == nil {
+			tcfg.Key = secret.Secret
+		}
 	}
 	if tcfg.Key == nil && opts.SharedTencent == nil {
 		tcfg.Key = timtest.NewKey()
@@ -120,7 +142,13 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 			s.Close()
 			return nil, fmt.Errorf("start Secrets Manager stand-in: %w", err)
 		}
-		s.SecretARN = s.Secrets.Put(SecretName, fmt.Sprintf(`{"key":%q,"sdkAppId":%d}`, tcfg.Key, tcfg.SDKAppID))
+		value := opts.Secret
+		if value == "" {
+			value = fmt.Sprintf(`{"key":%q,"sdkAppId":%d}`, tcfg.Key, tcfg.SDKAppID)
+			secret = signingkey.Key{Secret: tcfg.Key}
+		}
+		s.SecretARN = s.Secrets.Put(SecretName, value)
+		s.AuditKey = signingkey.AuditKey(secret)
 		awsEnv = s.Secrets.Env()
 	}
 

@@ -7,7 +7,7 @@ EVENT ?= events/sqs-gdpr-erasure.json
 RELEASE_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 RELEASE_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: build build-EraserFunction run tencent-standin test vet fmt-check bench fuzz lint clean
+.PHONY: build build-EraserFunction run stack tencent-standin test vet fmt-check bench fuzz lint clean
 
 ## build: the arm64 release binary, bin/bootstrap
 build:
@@ -26,9 +26,19 @@ bin/local/bootstrap: FORCE
 bin/aws-lambda-rie: go.mod go.sum
 	CGO_ENABLED=0 $(GO) build -o $@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 
-## run: invoke the function under the emulator with $(EVENT), against local stand-ins
+## run: invoke the function under the emulator with $(EVENT), against local stand-ins, and print its own output; RAW=1 prints the emulator's too, FAULT=rate-limit|flaky|signature|content|outage makes the Tencent stand-in fail, and the function's variables pass through (make run DRY_RUN=true LOG_LEVEL=debug)
+# Make exports its command-line variables to the recipe's environment, where
+# internal/cmd/run takes the function's variables (internal/config) from.
 run: bin/local/bootstrap bin/aws-lambda-rie
-	$(GO) run ./internal/cmd/run -bootstrap bin/local/bootstrap -rie bin/aws-lambda-rie -event $(EVENT)
+	$(GO) run ./internal/cmd/run -bootstrap bin/local/bootstrap -rie bin/aws-lambda-rie -event $(EVENT)$(if $(FAULT), -fault $(FAULT))$(if $(filter-out 0 false,$(RAW)), -raw)
+
+## stack: the deployed system on this machine, on moto_server, for trying by hand; Ctrl-C shows what happened (STACK_FLAGS='-v -scale 0.1')
+# Built, then run directly: `go run` turns Ctrl-C into exit status 1.
+stack: bin/local/bootstrap bin/aws-lambda-rie bin/stack
+	@bin/stack -template template.yaml -bootstrap bin/local/bootstrap -rie bin/aws-lambda-rie $(STACK_FLAGS)
+
+bin/stack: FORCE
+	$(GO) build -o $@ ./internal/cmd/stack
 
 ## tencent-standin: the Tencent Chat stand-in alone, for `sam local invoke` (KEY_FILE=path [PORT=n])
 PORT ?= 0

@@ -55,6 +55,11 @@ func (p *Processor) Process(ctx context.Context, records []events.SQSMessage, fi
 	}
 
 	requests := run.parse(ctx, records, report, fifo)
+	accounts := 0
+	for _, m := range report.Messages {
+		accounts += len(m.Request.Accounts)
+	}
+	run.reserveFor(accounts)
 	run.entries = Plan(requests)
 	run.parts = p.newParts(len(run.entries))
 	calls := Pack(run.entries, erasure.MaxAccountsPerCall)

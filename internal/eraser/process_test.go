@@ -437,3 +437,24 @@ func TestProcessNeverAcknowledgesWithoutAnswer(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestProcessReservesTimeForReporting: the cutoff moves earlier with the
+// batch's accounts, so hashing them for the audit lines and receipts after
+// the last call still ends before Lambda's deadline.
+func TestProcessReservesTimeForReporting(t *testing.T) {
+	f := newFixture(t, timtest.Config{})
+	f.p.Tuning.ReservePerAccount = time.Second // 5 accounts: 5 s, more than the invocation has
+	var records []events.SQSMessage
+	for i := range 5 {
+		records = append(records, message(fmt.Sprintf("m%d", i), erasureBody(fmt.Sprintf("r%d", i))))
+	}
+	r := f.p.Process(withDeadline(t, 3*time.Second), records, false)
+	if n := removeCalls(f.stub); n != 0 {
+		t.Errorf("%d calls started although no time was left for reporting", n)
+	}
+	for _, m := range r.Messages {
+		if !m.Unreached {
+			t.Errorf("%s: %s/%s, want unreached", m.MessageID, m.Outcome, m.Class)
+		}
+	}
+}

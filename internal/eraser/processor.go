@@ -49,6 +49,12 @@ const (
 	// the Lambda deadline, for reporting and logging.
 	DefaultSafetyMargin   = time.Second
 	DefaultMarginFraction = 0.05
+	// DefaultReservePerAccount is kept back before the cutoff for each
+	// account of the batch: after the last call, every account is hashed
+	// for its audit line and its receipt's digest, and a 6 MB batch holds
+	// some 400,000 accounts. Measured at about 2 µs an account; 5 µs
+	// leaves room for a busy host.
+	DefaultReservePerAccount = 5 * time.Microsecond
 	// DefaultAttrNamesTTL bounds the age of the app's attribute names, so an
 	// attribute added in the console is erased from a minute later on.
 	DefaultAttrNamesTTL = time.Minute
@@ -95,10 +101,11 @@ type Tuning struct {
 	MaxInFlight int
 	Retry       RetryPolicy
 	// Deadline handling.
-	MinCallBudget  time.Duration
-	SafetyMargin   time.Duration
-	MarginFraction float64
-	AttrNamesTTL   time.Duration
+	MinCallBudget     time.Duration
+	SafetyMargin      time.Duration
+	MarginFraction    float64
+	ReservePerAccount time.Duration
+	AttrNamesTTL      time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -118,7 +125,8 @@ func (p *Processor) logger() *slog.Logger {
 
 // cutoff is the time after which no call may still be running: the
 // invocation deadline minus max(SafetyMargin, MarginFraction of the time
-// the invocation had). The zero time means no deadline.
+// the invocation had); reserveFor moves it earlier once the batch's size is
+// known. The zero time means no deadline.
 func (p *Processor) cutoff(ctx context.Context, start time.Time) time.Time {
 	deadline, ok := ctx.Deadline()
 	if !ok {
@@ -127,6 +135,16 @@ func (p *Processor) cutoff(ctx context.Context, start time.Time) time.Time {
 	fraction := cmp.Or(p.Tuning.MarginFraction, DefaultMarginFraction)
 	margin := max(cmp.Or(p.Tuning.SafetyMargin, DefaultSafetyMargin), time.Duration(fraction*float64(deadline.Sub(start))))
 	return deadline.Add(-margin)
+}
+
+// reserveFor moves the cutoff earlier by the time reporting on accounts
+// accounts takes.
+func (run *invocation) reserveFor(accounts int) {
+	if run.cutoff.IsZero() {
+		return
+	}
+	per := cmp.Or(run.p.Tuning.ReservePerAccount, DefaultReservePerAccount)
+	run.cutoff = run.cutoff.Add(-time.Duration(accounts) * per)
 }
 
 // attrNameCache remembers the app's attribute names; they change only when

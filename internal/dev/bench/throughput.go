@@ -80,6 +80,9 @@ type Throughput struct {
 	// Invocations is the number of batches handled back to back after the
 	// warm-up; their total wall time is what is measured.
 	Invocations int
+	// EraseTags sets ERASE_TAGS: every account's tags are removed too, in
+	// calls with their own 100 calls/s window.
+	EraseTags bool
 	// Options are handed to app.New (experiments only; zero for the table).
 	Options app.Options
 }
@@ -93,6 +96,9 @@ type ThroughputResult struct {
 	Accounts    int
 	// Erased counts accounts the stand-in recorded as removed.
 	Erased int
+	// TagsCleared and TagCalls count accounts whose tags the stand-in
+	// cleared and the tag calls it answered OK (EraseTags only).
+	TagsCleared, TagCalls int
 	// FailedMessages sums batchItemFailures over the invocations.
 	FailedMessages int
 	WallSeconds    float64
@@ -160,6 +166,7 @@ func (h *Harness) RunThroughput(ctx context.Context, t Throughput) (ThroughputRe
 		config.EnvBaseURL:   srv.URL(),
 		config.EnvSecretID:  h.ARN,
 		config.EnvRateLimit: strconv.Itoa(RateLimit),
+		config.EnvEraseTags: strconv.FormatBool(t.EraseTags),
 	}
 	cfg, cfgErr := config.Load(func(k string) string { return env[k] })
 	if cfgErr != nil {
@@ -213,6 +220,7 @@ func (h *Harness) RunThroughput(ctx context.Context, t Throughput) (ThroughputRe
 	calls := srv.Calls()
 	res.Accounts = t.Invocations * t.Shape.Accounts()
 	res.Erased = st.Accounts
+	res.TagsCleared, res.TagCalls = st.TagAccounts, st.RemoveAllTagsCalls
 	res.WallSeconds = wall.Seconds()
 	res.AccountsPerS = float64(res.Erased) / wall.Seconds()
 	res.Efficiency = res.AccountsPerS / Ceiling

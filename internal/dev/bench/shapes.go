@@ -1,12 +1,3 @@
-// Package bench is the performance suite of issue 4: throughput at Tencent's
-// ceiling against the stand-in, a naive baseline in the same run, the CPU
-// and memory cost of parsing and planning, cold start under the Runtime
-// Interface Emulator, and the release binary's size and peak RSS.
-//
-// `make bench` runs the command in ./run, which prints one table. The
-// parse+plan benchmark is also a regular Go benchmark:
-//
-//	go test -run '^$' -bench ParsePlan -benchmem ./internal/bench
 package bench
 
 import (

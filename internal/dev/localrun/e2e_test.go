@@ -64,6 +64,15 @@ func invoke(t *testing.T, stack *localrun.Stack, event []byte) []byte {
 	return resp
 }
 
+// settle waits, up to a few seconds, until done says the function's output
+// is all there: the emulator relays it through a pipe, so the last lines may
+// arrive after the response.
+func settle(done func() bool) {
+	for deadline := time.Now().Add(5 * time.Second); !done() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func readEvent(t *testing.T, name string) ([]byte, events.SQSEvent) {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("../../../events", name))
@@ -147,7 +156,9 @@ func TestUnconfigured(t *testing.T) {
 		t.Errorf("configuration error not logged:\n%s", stack.Output())
 	}
 	// Every message is still accounted for in the audit trail.
-	if n := strings.Count(stack.Output(), `"outcome":"failed","class":"configuration"`); n != len(ev.Records) {
+	count := func() int { return strings.Count(stack.Output(), `"outcome":"failed","class":"configuration"`) }
+	settle(func() bool { return count() >= len(ev.Records) })
+	if n := count(); n != len(ev.Records) {
 		t.Errorf("%d audit lines of unconfigured messages, want %d", n, len(ev.Records))
 	}
 }
@@ -156,6 +167,7 @@ func TestUnconfigured(t *testing.T) {
 // key, a UserSig, a request URL or a raw account ID.
 func checkNoLeaks(t *testing.T, stack *localrun.Stack) {
 	t.Helper()
+	settle(func() bool { return strings.Contains(stack.Output(), `"msg":"audit"`) })
 	out := stack.Output()
 	if !strings.Contains(out, `"msg":"audit"`) {
 		t.Fatalf("no audit lines in the output; the leak check would be vacuous:\n%s", out)
@@ -222,6 +234,7 @@ func TestDeadlineUnderTheEmulator(t *testing.T) {
 			t.Errorf("message %s acknowledged but not removed", rec.MessageId)
 		}
 	}
+	settle(func() bool { return strings.Contains(stack.Output(), `"class":"deadline"`) })
 	if !strings.Contains(stack.Output(), `"class":"deadline"`) {
 		t.Error("no audit line names the deadline")
 	}

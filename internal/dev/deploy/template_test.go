@@ -270,7 +270,7 @@ func TestFunctionProperties(t *testing.T) {
 		{[]string{"Handler"}, "bootstrap"},
 		{[]string{"CodeUri"}, "."},
 		{[]string{"MemorySize"}, 128},
-		{[]string{"Timeout"}, 60},
+		{[]string{"Timeout"}, 120},
 		{[]string{"LoggingConfig", "LogFormat"}, "JSON"},
 	}
 	for _, c := range cases {
@@ -636,7 +636,7 @@ func TestParameters(t *testing.T) {
 		{"LogLevel", "info", []string{"debug", "error", "info", "warn"}},
 		{"MetricsNamespace", config.DefaultMetricsNamespace, nil},
 		{concParam, "2", nil},
-		{"BatchSize", "100", nil},
+		{"BatchSize", "1000", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

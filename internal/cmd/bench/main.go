@@ -3,6 +3,7 @@
 // by how each number was measured.
 //
 //	go run ./internal/bench/run [-invocations 5] [-json out.json]
+//	go run ./internal/cmd/bench -only drain [-batch-size N] [-max-concurrency N] [-timeout D] [-window D] [-drain-shapes single,hundred,largest]
 package main
 
 import (
@@ -35,6 +36,7 @@ type Results struct {
 	ColdStarts  []bench.ColdStart
 	BinaryBytes int64
 	RSS         bench.PeakRSS
+	Drain       []bench.DrainResult
 	Experiment  string `json:",omitempty"`
 }
 
@@ -46,10 +48,21 @@ func main() {
 		sampleB     = flag.Int("baseline-sample-b", 300, "messages of shape (b) the baseline sends")
 		coldStarts  = flag.Int("cold-starts", 5, "fresh emulators for the cold-start median")
 		jsonOut     = flag.String("json", "", "also write the raw results to this file")
-		only        = flag.String("only", "", "comma-separated subset: throughput,baseline,lookup,parse,lambda (default all)")
+		only        = flag.String("only", "", "comma-separated subset: throughput,baseline,lookup,parse,lambda,drain (default all)")
 		lookupRuns  = flag.Int("lookup-runs", 3, "timed batches of each kind in the lookup row")
 		expMargin   = flag.Duration("exp-window-margin", 0, "EXPERIMENT: the rate limiter's window is 1 s + this instead of 1 s + app.WindowMargin")
 		expInFlight = flag.Int("exp-max-in-flight", 0, "EXPERIMENT: Processor.MaxInFlight")
+
+		// Row 7 reads the deployment's parameters from the template; these
+		// replace them to explore other defaults.
+		templatePath  = flag.String("template", "template.yaml", "drain: the SAM template its parameters are read from")
+		batchSize     = flag.Int("batch-size", 0, "drain: event source mapping BatchSize (0: the template's)")
+		maxConc       = flag.Int("max-concurrency", 0, "drain: ScalingConfig.MaximumConcurrency, the instances (0: the template's)")
+		timeout       = flag.Duration("timeout", 0, "drain: function Timeout, whole seconds (0: the template's)")
+		window        = flag.Duration("window", -time.Second, "drain: MaximumBatchingWindowInSeconds, whole seconds (negative: the template's)")
+		drainShapes   = flag.String("drain-shapes", "single,hundred", "drain: backlogs, comma-separated: single (1 acc/msg), hundred (100), largest (10,000; one batch per instance)")
+		drainAccounts = flag.Int("drain-accounts", 60_000, "drain: least accounts of a backlog, rounded up to whole rounds of full batches")
+		drainLimit    = flag.Duration("drain-limit", 15*time.Minute, "drain: give up on a drain that has not emptied the queue after this long")
 	)
 	flag.Parse()
 	ctx := context.Background()
@@ -66,6 +79,20 @@ func main() {
 	opts := app.Options{WindowMargin: *expMargin, Tuning: eraser.Tuning{MaxInFlight: *expInFlight}}
 	if *expMargin > 0 || *expInFlight > 0 {
 		res.Experiment = fmt.Sprintf("window margin %v, MaxInFlight %d (0 = unchanged)", *expMargin, *expInFlight)
+	}
+	// The drain's parameters and shapes are checked before anything runs:
+	// a typo should not cost the other rows' minutes.
+	var drainParams bench.DrainParams
+	var drains []bench.Drain
+	if run("drain") {
+		over := bench.DrainOverrides{BatchSize: *batchSize, MaxConcurrency: *maxConc, Timeout: *timeout, Window: *window}
+		var err error
+		if drainParams, err = bench.ReadDrainParams(*templatePath, over); err != nil {
+			fail("drain parameters", err)
+		}
+		if drains, err = drainPlan(drainParams, *drainShapes, *drainAccounts, *drainLimit); err != nil {
+			fail("drain shapes", err)
+		}
 	}
 	latencies := []time.Duration{30 * time.Millisecond, 100 * time.Millisecond}
 	shapes := []bench.Shape{bench.ShapeA, bench.ShapeB}
@@ -151,6 +178,13 @@ func main() {
 		}
 	}
 
+	if run("drain") {
+		var err error
+		if res.Drain, err = runDrains(ctx, drainParams, drains); err != nil {
+			fail("drain", err)
+		}
+	}
+
 	printTable(os.Stdout, res, *invocations, *sampleA, *sampleB)
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
@@ -158,6 +192,44 @@ func main() {
 			fail("write json", err)
 		}
 	}
+}
+
+// drainPlan is one drain per shape named in shapes.
+func drainPlan(p bench.DrainParams, shapes string, minAccounts int, limit time.Duration) ([]bench.Drain, error) {
+	var drains []bench.Drain
+	for name := range strings.SplitSeq(shapes, ",") {
+		s, ok := bench.DrainShapes[strings.TrimSpace(name)]
+		if !ok {
+			return nil, fmt.Errorf("unknown shape %q (single, hundred, largest)", name)
+		}
+		drains = append(drains, bench.Drain{Shape: s, Params: p, MinAccounts: minAccounts, Limit: limit})
+	}
+	return drains, nil
+}
+
+// runDrains runs the drains with their own Secrets Manager stand-in.
+func runDrains(ctx context.Context, p bench.DrainParams, drains []bench.Drain) ([]bench.DrainResult, error) {
+	h, err := bench.NewHarness()
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	var out []bench.DrainResult
+	for _, d := range drains {
+		progress("drain %s: %s", d.Shape.Name, drainSettings(p))
+		r, err := h.RunDrain(ctx, d)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// drainSettings names the parameters a drain ran with.
+func drainSettings(p bench.DrainParams) string {
+	return fmt.Sprintf("MaxConcurrency %d × %d calls/s, BatchSize %d, window %.0f s, Timeout %.0f s",
+		p.MaxConcurrency, p.RatePerInstance, p.BatchSize, p.Window.Seconds(), p.Timeout.Seconds())
 }
 
 func progress(format string, args ...any) {
@@ -263,7 +335,13 @@ func printTable(w io.Writer, res Results, invocations, sampleA, sampleB int) {
 		}
 		row("6", fmt.Sprintf("300 calls + 1 attribute-name lookup, %.0f ms", l.LatencyMs), value, "≤ +5 %", verdict(ok))
 	}
+	for _, d := range res.Drain {
+		drainRow(row, d)
+	}
 	fmt.Fprintf(w, "\nMachine: %s.\n\n", res.Machine)
+	if notes := drainNotes(res.Drain); notes != "" {
+		fmt.Fprintf(w, "Drain parameters not from the template: %s.\n\n", notes)
+	}
 	fmt.Fprintf(w, `How: (1) the real handler (app.New + config.Load: RATE_LIMIT_PER_SECOND=100, secret from the
 Secrets Manager stand-in via the AWS SDK) in process, against the Tencent stand-in enforcing 100 calls/s
 (sliding 1 s window, 60018 above it) with the added latency shown. One warm-up invocation (secret, UserSig,
@@ -283,7 +361,60 @@ emulator after one 10,000-message batch (30 ms latency). (6) The real handler ag
 (100 calls/s, latency shown), warm (one small invocation) and idle 1.1 s, then one batch of 3 messages x
 10,000 accounts (300 calls); "with lookup" handlers let the app's attribute names expire at once, so the
 batch reads them first (im_get_attr_name has its own rate window); the kinds alternate; medians.
-`, invocations, invocations, sampleA, sampleB)
+(7) A backlog drained at the template's parameters (or the flags'), in an in-process queue: moto cannot
+move thousands of messages a second on 2 cores. It plays SQS and the event source mapping: MaxConcurrency
+pollers, each with its own instance (app.New with the template's behaviour variables and
+RATE_LIMIT_PER_SECOND = floor(100/N)), receive up to BatchSize messages and at most %d bytes of event
+JSON (records as Lambda builds them, %d-byte receipt handles), wait at most the batching window for a
+batch to fill, invoke with the function's Timeout as deadline, and delete what the function acknowledged.
+The hand-off goes to the same queue (requeue: a new message at the back with its lineage; dead letter:
+the DLQ; delay: invisible until then); other failed messages come back after the visibility timeout; the
+redrive policy applies. All instances share one Tencent stand-in (100 calls/s, %v latency). The timed
+backlog is at least -drain-accounts in whole rounds of full batches (one per instance), between an
+untimed primer and trailer of the same shape (each >= 10,000 accounts in whole rounds) that keep every
+instance at its rate: the clock runs from the backlog's first receive to the end of the last invocation
+holding its first receives; accounts/s = accounts the stand-in removed in that time / that time. So it
+is the steady rate of a long backlog: from idle a drain's first second is free (+20 %% on 6 s), a 6
+MB-capped last batch would wait out the window, and requeued copies and delayed messages come back
+later (work not done in the span); every message still has to be erased before the run ends. The
+10,000-account shape times one round (one full batch per instance) and passes when each batch fits one
+invocation. Not modelled: the latency of SQS and Lambda calls (ReceiveMessage, DeleteMessageBatch,
+Invoke), decoding the event in a 128 MB function, and the event source mapping's own scaling.
+`, invocations, invocations, sampleA, sampleB, bench.MaxEventBytes, bench.ReceiptHandleBytes, bench.DrainLatency)
+}
+
+// drainRow prints row 7 for one drain. A rate shape must reach 0.90 of
+// the ceiling; the largest messages must fit one batch in one invocation.
+func drainRow(row func(n, what, value, target, result string), d bench.DrainResult) {
+	clean := d.RateLimited == 0 && d.DLQ == 0 && d.Left == 0 && d.Erased == d.Accounts
+	what := fmt.Sprintf("drain %s, backlog %s acc in %s msgs (+ %s untimed; in-process queue); %s; full batch %s msgs, %.2f MB",
+		d.Shape, thousands(float64(d.Accounts)), thousands(float64(d.Messages)), thousands(float64(d.UntimedAccounts)),
+		drainSettings(d.Params), thousands(float64(d.BatchMessages)), float64(d.MaxEventBytes)/1e6)
+	value := fmt.Sprintf("%s acc/s (%.1f s), efficiency %.3f; %d rejected (60018); %d invocations (longest %.1f s), %d requeued, %d delayed, DLQ %d",
+		thousands(d.AccountsPerS), d.WallSeconds, d.Efficiency, d.RateLimited, d.Invocations, d.InvocationMaxS, d.Requeued, d.Delayed, d.DLQ)
+	if d.FailedInvocations > 0 || d.Left > 0 || d.Erased != d.Accounts || d.Repeated > 0 {
+		value += fmt.Sprintf("; %d invocations failed, %d messages left, %d/%d accounts erased, %d erased again",
+			d.FailedInvocations, d.Left, d.Erased, d.Accounts, d.Repeated)
+	}
+	if d.OneRound {
+		fits := d.Requeued == 0 && d.Delayed == 0 && d.FailedInvocations == 0
+		row("7", what, value, "batch fits 1 invocation, 0 rejected, DLQ 0", verdict(clean && fits))
+		return
+	}
+	row("7", what, value, "≥ 0.90, 0 rejected, DLQ 0", verdict(clean && d.Efficiency >= 0.9))
+}
+
+// drainNotes are the drains' parameter notes, once each.
+func drainNotes(drains []bench.DrainResult) string {
+	var notes []string
+	for _, d := range drains {
+		for _, n := range d.Params.Notes {
+			if !slices.Contains(notes, n) {
+				notes = append(notes, n)
+			}
+		}
+	}
+	return strings.Join(notes, "; ")
 }
 
 func short(shape string) string {

@@ -135,6 +135,9 @@ func erasureLatencies(r *eraser.Report, now time.Time) []float64 {
 // waited at now; a message with neither an RFC 3339 occurredAt nor a known
 // first receive has no age.
 func pendingAges(r *eraser.Report, now time.Time) []float64 {
+	if r.DryRun {
+		return nil // nothing is meant to be erased: no erasure is stuck
+	}
 	var ages []float64
 	for _, m := range r.Messages {
 		if !m.Pending() {

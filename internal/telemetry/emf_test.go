@@ -496,6 +496,12 @@ func TestPendingAgeAndHandOffs(t *testing.T) {
 	if ages[0] != 3600 || ages[1] != 90 || ages[2] != 90 {
 		t.Errorf("ages start %v, want [3600 90 90]", ages[:3])
 	}
+	// A dry run erases nothing on purpose: it must not raise PendingAgeAlarm.
+	for _, d := range observeMetrics(t, w, &eraser.Report{Messages: messages, DryRun: true}) {
+		if _, ok := d.raw[telemetry.PendingAge]; ok {
+			t.Fatal("a dry run reported PendingAge")
+		}
+	}
 }
 
 // TestErasureLatency: each acknowledged, erased message with an RFC 3339

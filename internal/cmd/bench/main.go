@@ -91,7 +91,7 @@ func main() {
 		if drainParams, err = bench.ReadDrainParams(*templatePath, over); err != nil {
 			fail("drain parameters", err)
 		}
-		if drains, err = drainPlan(drainParams, *drainShapes, *drainAccounts, *drainLimit); err != nil {
+		if drains, err = drainPlan(drainParams, *drainShapes, *drainAccounts, *drainLimit, opts); err != nil {
 			fail("drain shapes", err)
 		}
 	}
@@ -213,14 +213,14 @@ func main() {
 }
 
 // drainPlan is one drain per shape named in shapes.
-func drainPlan(p bench.DrainParams, shapes string, minAccounts int, limit time.Duration) ([]bench.Drain, error) {
+func drainPlan(p bench.DrainParams, shapes string, minAccounts int, limit time.Duration, opts app.Options) ([]bench.Drain, error) {
 	var drains []bench.Drain
 	for name := range strings.SplitSeq(shapes, ",") {
 		s, ok := bench.DrainShapes[strings.TrimSpace(name)]
 		if !ok {
 			return nil, fmt.Errorf("unknown shape %q (single, hundred, largest)", name)
 		}
-		drains = append(drains, bench.Drain{Shape: s, Params: p, MinAccounts: minAccounts, Limit: limit})
+		drains = append(drains, bench.Drain{Shape: s, Params: p, MinAccounts: minAccounts, Limit: limit, Options: opts})
 	}
 	return drains, nil
 }

@@ -1049,6 +1049,8 @@ type Drain struct {
 	// Limit stops a drain that does not end: a failed invocation's
 	// messages come back only after the visibility timeout.
 	Limit time.Duration
+	// Options are handed to app.New (experiments only; zero for the table).
+	Options app.Options
 }
 
 // DrainResult is what one drain measured. Counts cover the whole run,
@@ -1131,7 +1133,7 @@ func (h *Harness) RunDrain(ctx context.Context, d Drain) (DrainResult, error) {
 	run := &drainRun{q: q, p: p}
 	var handlers []*eraser.Handler
 	for range p.MaxConcurrency {
-		handler, err := h.drainHandler(ctx, srv.URL(), p, q, out)
+		handler, err := h.drainHandler(ctx, srv.URL(), d, q, out)
 		if err != nil {
 			return res, err
 		}
@@ -1183,7 +1185,8 @@ func fillBacklog(q *memQueue, d Drain) (untimed, messages, perBatch int) {
 
 // drainHandler builds one instance as main does, with the template's
 // environment, and wires its hand-off to q.
-func (h *Harness) drainHandler(ctx context.Context, baseURL string, p DrainParams, q eraser.Queue, out io.Writer) (*eraser.Handler, error) {
+func (h *Harness) drainHandler(ctx context.Context, baseURL string, d Drain, q eraser.Queue, out io.Writer) (*eraser.Handler, error) {
+	p := d.Params
 	env := maps.Clone(p.Env)
 	if env == nil {
 		env = map[string]string{}
@@ -1197,7 +1200,7 @@ func (h *Harness) drainHandler(ctx context.Context, baseURL string, p DrainParam
 	if err != nil {
 		return nil, err
 	}
-	handler := app.New(ctx, cfg, nil, out, app.Options{})
+	handler := app.New(ctx, cfg, nil, out, d.Options)
 	handler.Queue = q
 	handler.Backoff = eraser.Backoff{Base: cfg.RetryBase, Max: cfg.RetryMax}
 	return handler, nil

@@ -58,7 +58,13 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 	if cfgErr != nil {
 		return unconfigured("invalid configuration", cfgErr)
 	}
-	keys, err := signingkey.NewFromConfig(ctx, cfg.SecretID)
+	// One AWS configuration (credentials, Region, endpoints) for every
+	// client: Secrets Manager, and SQS and EventBridge when configured.
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return unconfigured("cannot load the AWS configuration", err)
+	}
+	keys, err := signingkey.New(awsCfg, cfg.SecretID)
 	if err != nil {
 		return unconfigured("cannot create the Secrets Manager client", err)
 	}
@@ -94,13 +100,6 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 			&telemetry.Audit{Logger: logger, Keys: source},
 			metrics,
 		},
-	}
-	if cfg.DeadLetterQueueURL == "" && cfg.ReceiptEventBus == "" {
-		return h
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return unconfigured("cannot create the SQS and EventBridge clients", err)
 	}
 	if cfg.DeadLetterQueueURL != "" {
 		h.Queue = sqsq.New(awsCfg, cfg.DeadLetterQueueURL)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
@@ -23,6 +24,15 @@ func NewFromConfig(ctx context.Context, secretID string, optFns ...func(*config.
 	cfg, err := config.LoadDefaultConfig(ctx, optFns...)
 	if err != nil {
 		return nil, &Error{SecretID: secretID, Op: OpConfig, Err: err}
+	}
+	return New(cfg, secretID)
+}
+
+// New builds a Provider for secretID on a Secrets Manager client from cfg,
+// for a caller that shares one AWS configuration among its clients.
+func New(cfg aws.Config, secretID string) (*Provider, error) {
+	if secretID == "" {
+		return nil, &Error{Op: OpConfig, Err: errors.New("secret id is empty (set SECRET_ID)")}
 	}
 	return &Provider{
 		Client:   secretsmanager.NewFromConfig(cfg),

@@ -21,7 +21,7 @@ func main() {
 		// Logs and metrics are written unbuffered to stdout, so there is
 		// nothing to flush. Lambda sends SIGTERM only between invocations;
 		// exiting at once spares it the wait before SIGKILL.
-		h.Logger.Info("SIGTERM received; shutting down")
+		h.Eraser.Logger.Info("SIGTERM received; shutting down")
 		os.Exit(0)
 	}))
 }

@@ -44,16 +44,16 @@ type Options struct {
 // configuration or setup error does not stop the function: it is logged
 // once here, and every invocation then reports all its messages failed, in
 // the response, the audit lines and the metrics, so nothing is acknowledged.
-func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, opts Options) *eraser.Handler {
+func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, opts Options) *sqsq.Handler {
 	logger := telemetry.NewLogger(out, cfg.LogLevel)
 	metrics := &telemetry.Metrics{Out: out, Namespace: cfg.MetricsNamespace, FunctionName: lambdacontext.FunctionName}
-	unconfigured := func(msg string, err error) *eraser.Handler {
+	unconfigured := func(msg string, err error) *sqsq.Handler {
 		logger.ErrorContext(ctx, msg+"; every message will be reported failed", "error", err)
-		return &eraser.Handler{
+		return &sqsq.Handler{Eraser: &eraser.Handler{
 			Logger:    logger,
 			ConfigErr: err,
 			Observers: []eraser.Observer{&telemetry.Audit{Logger: logger, Keys: noAuditKey{err}}, metrics},
-		}
+		}}
 	}
 	if cfgErr != nil {
 		return unconfigured("invalid configuration", cfgErr)
@@ -84,13 +84,14 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 			HTTPClient: tim.NewHTTPClient(tim.DefaultTimeout, 2*eraser.DefaultMaxInFlight),
 			Signer:     source,
 		},
-		Credentials:  source,
-		Limits:       ratelimit.NewLimits(cfg.RateLimit, time.Second+cmp.Or(opts.WindowMargin, WindowMargin)),
-		DefaultAttrs: cfg.Attrs,
-		EraseTags:    cfg.EraseTags,
-		DryRun:       cfg.DryRun,
-		Logger:       logger,
-		Tuning:       opts.Tuning,
+		Credentials:         source,
+		Limits:              ratelimit.NewLimits(cfg.RateLimit, time.Second+cmp.Or(opts.WindowMargin, WindowMargin)),
+		DefaultAttrs:        cfg.Attrs,
+		DefaultAttrsSetting: config.EnvAttrs,
+		EraseTags:           cfg.EraseTags,
+		DryRun:              cfg.DryRun,
+		Logger:              logger,
+		Tuning:              opts.Tuning,
 	}
 
 	h := &eraser.Handler{
@@ -101,14 +102,15 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 			metrics,
 		},
 	}
+	lambdaHandler := &sqsq.Handler{Eraser: h}
 	if cfg.DeadLetterQueueURL != "" {
-		h.Queue = sqsq.New(awsCfg, cfg.DeadLetterQueueURL)
+		lambdaHandler.Queue = sqsq.New(awsCfg, cfg.DeadLetterQueueURL)
 		h.Backoff = eraser.Backoff{Base: cfg.RetryBase, Max: cfg.RetryMax}
 	}
 	if cfg.ReceiptEventBus != "" {
 		h.Receipts = receipts.New(awsCfg, cfg.ReceiptEventBus, source)
 	}
-	return h
+	return lambdaHandler
 }
 
 // noAuditKey stands in for the key source when the function cannot run:

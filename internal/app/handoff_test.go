@@ -12,8 +12,8 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
-	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
+	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 	"github.com/attr-eraser/attr-eraser/internal/sqsq/sqstest"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
@@ -96,8 +96,8 @@ func TestSQSHandOffWiring(t *testing.T) {
 				t.Fatalf("dead letters %+v, want the invalid message", dead)
 			}
 			attrs := dead[0].Attributes
-			if attrs[eraser.AttrClass].StringValue != "invalid" || !strings.Contains(attrs[eraser.AttrReason].StringValue, "type") ||
-				attrs[eraser.AttrOriginalMessageID].StringValue != records[2].MessageId {
+			if attrs[sqsq.AttrClass].StringValue != "invalid" || !strings.Contains(attrs[sqsq.AttrReason].StringValue, "type") ||
+				attrs[sqsq.AttrOriginalMessageID].StringValue != records[2].MessageId {
 				t.Errorf("dead letter attributes %+v", attrs)
 			}
 			if !delayed || seconds != 7 {

@@ -14,6 +14,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
+	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
@@ -30,7 +31,7 @@ const (
 type rotFixture struct {
 	tencent *timtest.Server
 	secrets *secretstest.Server
-	h       *eraser.Handler
+	h       *sqsq.Handler
 	out     *capture.Buffer
 }
 

@@ -7,8 +7,8 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
-	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
+	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
@@ -19,7 +19,7 @@ type inProcess struct {
 	tencent   *timtest.Server
 	secrets   *secretstest.Server
 	secretARN string
-	h         *eraser.Handler
+	h         *sqsq.Handler
 	out       *capture.Buffer
 }
 

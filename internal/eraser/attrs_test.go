@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/dev/fakeclock"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
@@ -27,7 +25,7 @@ func TestProcessChecksConfiguredAttrs(t *testing.T) {
 	tests := []struct {
 		name      string
 		defaults  []string
-		records   []events.SQSMessage
+		msgs      []eraser.Message
 		want      map[string]eraser.Outcome
 		wantClass erasure.Class
 		systemic  bool
@@ -36,7 +34,7 @@ func TestProcessChecksConfiguredAttrs(t *testing.T) {
 		{
 			name:      "typo fails every message using the set",
 			defaults:  []string{"sex", "nope"},
-			records:   []events.SQSMessage{message("a", erasureBody("u1")), message("b", erasureBody("u2", "u3"))},
+			msgs:      []eraser.Message{message("a", erasureBody("u1")), message("b", erasureBody("u2", "u3"))},
 			want:      map[string]eraser.Outcome{"a": eraser.Failed, "b": eraser.Failed},
 			wantClass: "configuration",
 			systemic:  true,
@@ -45,7 +43,7 @@ func TestProcessChecksConfiguredAttrs(t *testing.T) {
 		{
 			name:     "messages naming their own attrs still go",
 			defaults: []string{"nope"},
-			records: []events.SQSMessage{
+			msgs: []eraser.Message{
 				message("a", erasureBody("u1")),
 				message("own", `{"type":"gdpr.erasure","accounts":["u4"],"attrs":["city"]}`),
 			},
@@ -56,7 +54,7 @@ func TestProcessChecksConfiguredAttrs(t *testing.T) {
 		{
 			name:     "known names are used as configured",
 			defaults: []string{"sex", "city"},
-			records:  []events.SQSMessage{message("a", erasureBody("u1"))},
+			msgs:     []eraser.Message{message("a", erasureBody("u1"))},
 			want:     map[string]eraser.Outcome{"a": eraser.Erased},
 			calls:    1,
 		},
@@ -66,8 +64,8 @@ func TestProcessChecksConfiguredAttrs(t *testing.T) {
 			f := newFixture(t, timtest.Config{})
 			var logs capture.Buffer
 			f.p.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
-			f.p.DefaultAttrs = tt.defaults
-			r := f.p.Process(context.Background(), tt.records, false)
+			f.p.DefaultAttrs, f.p.DefaultAttrsSetting = tt.defaults, "TIM_ATTRS"
+			r := f.p.Process(context.Background(), eraser.Batch{Messages: tt.msgs})
 			if got := outcomes(r); !maps.Equal(got, tt.want) {
 				t.Fatalf("outcomes = %v, want %v", got, tt.want)
 			}
@@ -122,7 +120,7 @@ func TestProcessAttrNamesAreAtMostAMinuteOld(t *testing.T) {
 	f.p.API = names
 	erase := func(account string) {
 		t.Helper()
-		r := f.p.Process(context.Background(), []events.SQSMessage{message("m", erasureBody(account))}, false)
+		r := f.p.Process(context.Background(), eraser.Batch{Messages: []eraser.Message{message("m", erasureBody(account))}})
 		if failed := r.FailedMessages(); len(failed) != 0 {
 			t.Fatalf("failed: %+v", r.Messages)
 		}
@@ -174,7 +172,7 @@ func TestProcessWaitForSharedLookupHonoursOwnDeadline(t *testing.T) {
 
 	first := make(chan *eraser.Report)
 	go func() {
-		first <- f.p.Process(context.Background(), []events.SQSMessage{message("first", erasureBody("u1"))}, false)
+		first <- f.p.Process(context.Background(), eraser.Batch{Messages: []eraser.Message{message("first", erasureBody("u1"))}})
 	}()
 	<-names.started
 
@@ -182,7 +180,7 @@ func TestProcessWaitForSharedLookupHonoursOwnDeadline(t *testing.T) {
 	defer cancel()
 	second := make(chan *eraser.Report)
 	go func() {
-		second <- f.p.Process(ctx, []events.SQSMessage{message("second", erasureBody("u2"))}, false)
+		second <- f.p.Process(ctx, eraser.Batch{Messages: []eraser.Message{message("second", erasureBody("u2"))}})
 	}()
 	select {
 	case r := <-second:
@@ -205,7 +203,7 @@ func TestProcessLookupHasItsOwnRateWindow(t *testing.T) {
 	f.p.Limits = ratelimit.NewLimits(1, time.Hour)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	r := f.p.Process(ctx, []events.SQSMessage{message("m", erasureBody("u1"))}, false)
+	r := f.p.Process(ctx, eraser.Batch{Messages: []eraser.Message{message("m", erasureBody("u1"))}})
 	if failed := r.FailedMessages(); len(failed) != 0 {
 		t.Fatalf("failed: %v (%v)", failed, r.Messages[0].Err)
 	}
@@ -228,12 +226,12 @@ func TestProcessLookupOutlivesItsLeader(t *testing.T) {
 	defer cancel()
 	leader := make(chan *eraser.Report)
 	go func() {
-		leader <- f.p.Process(ctx, []events.SQSMessage{message("leader", erasureBody("u1"))}, false)
+		leader <- f.p.Process(ctx, eraser.Batch{Messages: []eraser.Message{message("leader", erasureBody("u1"))}})
 	}()
 	<-names.started
 	waiter := make(chan *eraser.Report)
 	go func() {
-		waiter <- f.p.Process(context.Background(), []events.SQSMessage{message("waiter", erasureBody("u2"))}, false)
+		waiter <- f.p.Process(context.Background(), eraser.Batch{Messages: []eraser.Message{message("waiter", erasureBody("u2"))}})
 	}()
 	if r := <-leader; r.Messages[0].Class != erasure.Deadline {
 		t.Errorf("leader: class %q, want deadline", r.Messages[0].Class)

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
@@ -41,7 +39,7 @@ func chaosFaults(seed int64, total float64) timtest.Faults {
 
 // chaosBatch is a generated batch and what the generator knows about it.
 type chaosBatch struct {
-	records []events.SQSMessage
+	messages []eraser.Message
 	// invalid holds the IDs of messages built to fail validation.
 	invalid map[string]bool
 }
@@ -52,16 +50,11 @@ type chaosBatchOptions struct {
 	maxAccounts int // each message has 1..maxAccounts accounts
 	pool        int // accounts are drawn from a pool this big, so they overlap
 	invalid     int // messages built to fail validation
-	fifo        bool
 }
 
 // newChaosBatch builds a reproducible random batch from seed.
 func newChaosBatch(seed uint64, o chaosBatchOptions) chaosBatch {
 	rng := rand.New(rand.NewPCG(seed, 0xc4a05))
-	arn := "arn:aws:sqs:us-east-1:123456789012:erasure"
-	if o.fifo {
-		arn += ".fifo"
-	}
 	b := chaosBatch{invalid: map[string]bool{}}
 	bad := map[int]bool{}
 	for len(bad) < o.invalid {
@@ -94,25 +87,23 @@ func newChaosBatch(seed uint64, o chaosBatchOptions) chaosBatch {
 		if err != nil {
 			panic(err)
 		}
-		b.records = append(b.records, events.SQSMessage{
-			MessageId: id, Body: string(raw), EventSource: "aws:sqs", EventSourceARN: arn,
-		})
+		b.messages = append(b.messages, message(id, string(raw)))
 	}
 	return b
 }
 
 // checkChaosInvariants checks what must hold after every invocation,
 // whatever the faults did.
-func checkChaosInvariants(t *testing.T, stub *timtest.Server, records []events.SQSMessage, invalid map[string]bool, r *eraser.Report, fifo bool) {
+func checkChaosInvariants(t *testing.T, stub *timtest.Server, msgs []eraser.Message, invalid map[string]bool, r *eraser.Report, fifo bool) {
 	t.Helper()
-	if len(r.Messages) != len(records) {
-		t.Fatalf("report has %d messages for a batch of %d", len(r.Messages), len(records))
+	if len(r.Messages) != len(msgs) {
+		t.Fatalf("report has %d messages for a batch of %d", len(r.Messages), len(msgs))
 	}
 	inBatch := map[string]bool{}
-	for i, rec := range records {
-		inBatch[rec.MessageId] = true
-		if r.Messages[i].MessageID != rec.MessageId {
-			t.Errorf("report message %d is %q, batch has %q", i, r.Messages[i].MessageID, rec.MessageId)
+	for i, msg := range msgs {
+		inBatch[msg.ID] = true
+		if r.Messages[i].MessageID != msg.ID {
+			t.Errorf("report message %d is %q, batch has %q", i, r.Messages[i].MessageID, msg.ID)
 		}
 	}
 
@@ -192,13 +183,13 @@ func checkChaosInvariants(t *testing.T, stub *timtest.Server, records []events.S
 // It returns the number of redelivery rounds needed.
 func redeliver(t *testing.T, f *fixture, b chaosBatch, first *eraser.Report, fifo bool, maxRounds int) int {
 	t.Helper()
-	byID := map[string]events.SQSMessage{}
-	for _, rec := range b.records {
-		byID[rec.MessageId] = rec
+	byID := map[string]eraser.Message{}
+	for _, msg := range b.messages {
+		byID[msg.ID] = msg
 	}
 	r := first
 	for round := 1; ; round++ {
-		var again []events.SQSMessage
+		var again []eraser.Message
 		for _, id := range r.FailedMessages() {
 			if !b.invalid[id] { // invalid messages go to the DLQ
 				again = append(again, byID[id])
@@ -209,9 +200,9 @@ func redeliver(t *testing.T, f *fixture, b chaosBatch, first *eraser.Report, fif
 		}
 		if round > maxRounds {
 			t.Fatalf("redelivery did not converge in %d rounds: %d messages still failing: %v",
-				maxRounds, len(again), r.FailuresByClass())
+				maxRounds, len(again), r.Tally().FailedByClass)
 		}
-		r = f.p.Process(context.Background(), again, fifo)
+		r = f.p.Process(context.Background(), eraser.Batch{Messages: again, Ordered: fifo})
 		checkChaosInvariants(t, f.stub, again, b.invalid, r, fifo)
 	}
 }
@@ -255,10 +246,10 @@ func chaosRuns(t *testing.T, seeds []uint64, rates []float64, attempts []int, fa
 						t.Parallel()
 						f := newFixture(t, timtest.Config{Faults: chaosFaults(int64(seed), total)})
 						f.p.Tuning.Retry.MaxAttempts = tries
-						b := newChaosBatch(seed, chaosBatchOptions{messages: 40, maxAccounts: 60, pool: 800, invalid: 3, fifo: fifo})
-						r := f.p.Process(context.Background(), b.records, fifo)
-						checkChaosInvariants(t, f.stub, b.records, b.invalid, r, fifo)
-						valid := len(b.records) - len(b.invalid)
+						b := newChaosBatch(seed, chaosBatchOptions{messages: 40, maxAccounts: 60, pool: 800, invalid: 3})
+						r := f.p.Process(context.Background(), eraser.Batch{Messages: b.messages, Ordered: fifo})
+						checkChaosInvariants(t, f.stub, b.messages, b.invalid, r, fifo)
+						valid := len(b.messages) - len(b.invalid)
 						ack := acknowledged(r)
 						for _, m := range r.Messages {
 							if m.Outcome == eraser.Failed && m.Class != erasure.FIFOBlocked {
@@ -301,29 +292,22 @@ func TestChaosAcceptance(t *testing.T) {
 				// the production policy of 6 tries a call fails for good
 				// with probability 0.3^6; TestChaos covers concurrency.)
 				f.p.Tuning.MaxInFlight = 1
-				arn := "arn:aws:sqs:us-east-1:123456789012:erasure"
-				if fifo {
-					arn += ".fifo"
-				}
 				b := chaosBatch{invalid: map[string]bool{}}
 				for i := range 40 {
 					accounts := make([]string, 25)
 					for j := range accounts {
 						accounts[j] = fmt.Sprintf("acc-%d-%02d-%02d", seed, i, j)
 					}
-					b.records = append(b.records, events.SQSMessage{
-						MessageId: fmt.Sprintf("acc-%d-%02d", seed, i), Body: erasureBody(accounts...),
-						EventSource: "aws:sqs", EventSourceARN: arn,
-					})
+					b.messages = append(b.messages, message(fmt.Sprintf("acc-%d-%02d", seed, i), erasureBody(accounts...)))
 				}
-				r := f.p.Process(context.Background(), b.records, fifo)
-				checkChaosInvariants(t, f.stub, b.records, b.invalid, r, fifo)
+				r := f.p.Process(context.Background(), eraser.Batch{Messages: b.messages, Ordered: fifo})
+				checkChaosInvariants(t, f.stub, b.messages, b.invalid, r, fifo)
 				if r.Accounts != 1000 {
 					t.Fatalf("planned %d accounts, want 1000", r.Accounts)
 				}
 				ack := acknowledged(r)
-				if ack*10 < 9*len(b.records) {
-					t.Errorf("acknowledged %d of %d messages at 30%% faults; want at least 90%% (failures %v)", ack, len(b.records), r.FailuresByClass())
+				if ack*10 < 9*len(b.messages) {
+					t.Errorf("acknowledged %d of %d messages at 30%% faults; want at least 90%% (failures %v)", ack, len(b.messages), r.Tally().FailedByClass)
 				}
 				rounds := redeliver(t, f, b, r, fifo, 5)
 				if got := len(f.stub.RemovedAccounts()); got != 1000 {
@@ -347,8 +331,8 @@ func TestChaosRateLimited(t *testing.T) {
 	f := newFixture(t, timtest.Config{RateLimit: stubRate})
 	f.p.Limits = ratelimit.NewLimits(stubRate, time.Second+app.WindowMargin)
 	b := newChaosBatch(77, chaosBatchOptions{messages: 60, maxAccounts: 100, pool: 1_000_000})
-	r := f.p.Process(context.Background(), b.records, false)
-	checkChaosInvariants(t, f.stub, b.records, b.invalid, r, false)
+	r := f.p.Process(context.Background(), eraser.Batch{Messages: b.messages})
+	checkChaosInvariants(t, f.stub, b.messages, b.invalid, r, false)
 	rounds := redeliver(t, f, b, r, false, 5)
 	st := f.stub.Stats()
 	if st.RateLimited != 0 {

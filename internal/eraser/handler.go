@@ -1,5 +1,6 @@
-// The Lambda-facing side: take an SQS event, process it, report what
-// happened, and answer with the partial batch response.
+// The pipeline of one batch: process it, put its receipts, hand on what was
+// not erased, then report. A source's adapter (package sqsq for SQS) calls
+// Handle and answers its source from the Report.
 
 package eraser
 
@@ -9,17 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
-// BatchProcessor handles the records of one batch (satisfied by
+// BatchProcessor handles the messages of one batch (satisfied by
 // *Processor).
 type BatchProcessor interface {
-	Process(ctx context.Context, records []events.SQSMessage, fifo bool) *Report
+	Process(ctx context.Context, batch Batch) *Report
 }
 
 // Observer is told the outcome of every batch: audit lines, metrics.
@@ -28,20 +26,13 @@ type Observer interface {
 }
 
 // ErrSystemic is returned when every message of a batch failed for the same
-// systemic reason, so that Lambda backs off its poller instead of spinning.
+// systemic reason, so that the source backs off instead of spinning.
 var ErrSystemic = errors.New("every message failed for a systemic reason (signing key, signature or configuration); see the log")
 
-// ErrMissingMessageID is returned when a message to be retried has no
-// messageId: only failing the whole batch keeps it from being lost.
-var ErrMissingMessageID = errors.New("a failed message has no messageId; failing the whole batch so that none is lost")
-
-// Handler handles SQS events. It is safe for concurrent use.
+// Handler runs batches through the pipeline. It is safe for concurrent use.
 type Handler struct {
 	Processor BatchProcessor
-	// Queue, when set, hands on the messages that were not erased (see
-	// handOff); nil leaves every one of them to SQS's redelivery.
-	Queue Queue
-	// Backoff is the visibility schedule of failed messages, with a Queue.
+	// Backoff is the delay schedule of failed messages, with a Queue.
 	Backoff Backoff
 	// Receipts, when set, puts a receipt for every finished message before
 	// it is acknowledged.
@@ -49,58 +40,54 @@ type Handler struct {
 	Observers []Observer
 	Logger    *slog.Logger
 	// ConfigErr, when set, is the reason the function cannot run: every
-	// message fails and the invocation returns an error.
+	// message fails and Handle returns an error.
 	ConfigErr error
 }
 
-// Handle processes one SQS event and returns the messages SQS must deliver
-// again.
-func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQSEventResponse, error) {
+// Handle runs one batch. queue hands on the messages that were not erased
+// (see handOff); nil leaves every one of them to the source's redelivery.
+// The error is set when the source should back off: the function is not
+// configured, or the failure was systemic.
+func (h *Handler) Handle(ctx context.Context, batch Batch, queue Queue) (*Report, error) {
 	var report *Report
 	if h.ConfigErr != nil {
-		report = failAll(event.Records, erasure.Configuration, h.ConfigErr)
+		report = failAll(batch.Messages, erasure.Configuration, h.ConfigErr)
 		report.Systemic = true
 	} else {
-		report = h.process(ctx, event.Records)
+		report = h.process(ctx, batch)
 	}
-	if h.Receipts != nil && !report.DryRun {
-		h.putReceipts(ctx, report)
-	}
-	if h.Queue != nil && !report.DryRun {
-		h.handOff(ctx, event.Records, report)
+	if !report.DryRun {
+		if h.Receipts != nil {
+			h.putReceipts(ctx, report, queue != nil)
+		}
+		if queue != nil {
+			h.handOff(ctx, queue, batch.Ordered, report)
+		}
 	}
 	if !h.observe(ctx, report) {
 		// An audit line may be missing: delivered again, each message is
 		// audited again (erasure is idempotent), so the evidence is whole.
-		report = failAll(event.Records, erasure.Internal, errObserverPanicked)
-	}
-
-	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
-	for _, id := range report.FailedMessages() {
-		if id == "" {
-			return resp, ErrMissingMessageID
-		}
-		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+		report = failAll(batch.Messages, erasure.Internal, errObserverPanicked)
 	}
 	switch {
 	case h.ConfigErr != nil:
-		return resp, fmt.Errorf("function is not configured: %w", h.ConfigErr)
+		return report, fmt.Errorf("function is not configured: %w", h.ConfigErr)
 	case report.Systemic:
-		return resp, ErrSystemic
+		return report, ErrSystemic
 	}
-	return resp, nil
+	return report, nil
 }
 
 // process runs the processor. The processor recovers its own panics where
 // it can tell which messages they touched; one that escapes it fails the
 // whole batch, class internal, and the process keeps serving.
-func (h *Handler) process(ctx context.Context, records []events.SQSMessage) (report *Report) {
+func (h *Handler) process(ctx context.Context, batch Batch) (report *Report) {
 	defer func() {
 		if v := recover(); v != nil {
-			report = failAll(records, erasure.Internal, Recovered(ctx, h.logger(), "processing a batch", v))
+			report = failAll(batch.Messages, erasure.Internal, Recovered(ctx, h.logger(), "processing a batch", v))
 		}
 	}()
-	return h.Processor.Process(ctx, records, isFIFO(records))
+	return h.Processor.Process(ctx, batch)
 }
 
 var errObserverPanicked = errors.New("internal error: writing the audit lines or metrics panicked")
@@ -129,21 +116,10 @@ func (h *Handler) logger() *slog.Logger {
 
 // failAll reports every message failed with class for cause, so the audit
 // trail and metrics still account for each of them.
-func failAll(records []events.SQSMessage, class erasure.Class, cause error) *Report {
-	report := &Report{Messages: make([]MessageResult, len(records))}
-	for i, r := range records {
-		report.Messages[i] = MessageResult{MessageID: r.MessageId, Lineage: LineageOf(r), Outcome: Failed, Class: class, Err: cause}
+func failAll(messages []Message, class erasure.Class, cause error) *Report {
+	report := &Report{Messages: make([]MessageResult, len(messages))}
+	for i, msg := range messages {
+		report.Messages[i] = MessageResult{MessageID: msg.ID, Lineage: msg.Lineage, Outcome: Failed, Class: class, Err: cause}
 	}
 	return report
-}
-
-// isFIFO tells whether the batch comes from a FIFO queue, whose ARN ends in
-// ".fifo". A batch comes from one queue; any record decides.
-func isFIFO(records []events.SQSMessage) bool {
-	for _, r := range records {
-		if strings.HasSuffix(r.EventSourceARN, ".fifo") {
-			return true
-		}
-	}
-	return false
 }

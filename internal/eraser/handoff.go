@@ -1,5 +1,5 @@
-// Hand-off: what SQS does with the messages that were not erased, so that a
-// receive means a real failure. A message never reached is requeued as a
+// Hand-off: what the queue does with the messages that were not erased, so
+// that a receive means a real failure. A message never reached is requeued as a
 // new copy, one that can never succeed is dead-lettered with its reason, and
 // every other failure comes back after an exponentially growing delay.
 
@@ -12,42 +12,42 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
-// Queue carries out SQS orders for the records of one batch (satisfied by
-// *sqsq.Queue). HandOff returns one error per order, nil when SQS took it.
+// Queue carries out hand-off orders for the messages of one batch
+// (satisfied by the batch's binding in package sqsq). HandOff returns one
+// error per order, nil when the queue took it.
 type Queue interface {
 	HandOff(ctx context.Context, orders []Order) []error
 }
 
-// Action is what an Order asks of SQS.
+// Action is what an Order asks of the queue.
 type Action int
 
 // The actions of an Order.
 const (
-	// Requeue sends a copy of the record, with its lineage, to the queue
+	// Requeue sends a copy of the message, with its lineage, to the queue
 	// it came from.
 	Requeue Action = iota + 1
 	// DeadLetter sends a copy, with its lineage, class and reason, to the
 	// dead-letter queue.
 	DeadLetter
-	// Delay sets the record's visibility timeout to Delay.
+	// Delay makes the message come back after Delay.
 	Delay
 )
 
-// Order is one request to SQS about one record of the batch.
+// Order is one request to the queue about one message of the batch.
 type Order struct {
-	Record events.SQSMessage
-	Action Action
-	// Lineage goes into the copy's attributes (Requeue, DeadLetter).
+	// Message is the message's index in the batch.
+	Message int
+	Action  Action
+	// Lineage goes into the copy (Requeue, DeadLetter).
 	Lineage Lineage
 	// Class and Reason say why a dead-lettered message can never succeed.
 	Class  erasure.Class
 	Reason string
-	// Delay is the visibility timeout to set (Delay).
+	// Delay is how long the message stays away (Delay).
 	Delay time.Duration
 }
 
@@ -86,55 +86,51 @@ func (b Backoff) Delay(receiveCount int) time.Duration {
 	return min(d, ceiling)
 }
 
-// handOff sends SQS the orders for every message not erased and records
-// the outcome in report. Requeues and dead letters go first: a message SQS
-// did not take is then delayed like any other failure, and still fails.
-func (h *Handler) handOff(ctx context.Context, records []events.SQSMessage, report *Report) {
-	fifo := isFIFO(records)
+// handOff sends the queue the orders for every message not erased and
+// records the outcome in report. Requeues and dead letters go first: a
+// message the queue did not take is then delayed like any other failure,
+// and still fails.
+func (h *Handler) handOff(ctx context.Context, queue Queue, ordered bool, report *Report) {
 	var first []Order
-	var firstIdx []int
 	for i := range report.Messages {
 		m := &report.Messages[i]
-		if m.Outcome == Erased || report.Systemic || m.ReceiptErr != nil {
-			continue // a systemic batch is only delayed, all of it
+		s := m.Status()
+		// A systemic batch is only delayed, all of it; a message whose
+		// receipt was not put must come back for it, not as a copy.
+		if s.Outcome == Erased || report.Systemic || m.ReceiptErr != nil {
+			continue
 		}
 		switch {
-		case neverSucceeds(m):
-			first = append(first, Order{Record: records[i], Action: DeadLetter, Lineage: m.Lineage, Class: m.Class, Reason: reason(m.Err)})
-		case m.Unreached && !fifo && m.Lineage.Requeues < MaxRequeues:
+		case neverSucceeds(s):
+			first = append(first, Order{Message: i, Action: DeadLetter, Lineage: m.Lineage, Class: s.Class, Reason: reason(s.Err)})
+		case m.Unreached && !ordered && m.Lineage.Requeues < MaxRequeues:
 			l := m.Lineage
 			l.Requeues++
-			first = append(first, Order{Record: records[i], Action: Requeue, Lineage: l})
-		default:
-			continue
+			first = append(first, Order{Message: i, Action: Requeue, Lineage: l})
 		}
-		firstIdx = append(firstIdx, i)
 	}
-	for j, err := range h.run(ctx, first) {
-		m := &report.Messages[firstIdx[j]]
-		if err != nil {
+	for j, err := range h.run(ctx, queue, first) {
+		m := &report.Messages[first[j].Message]
+		switch {
+		case err != nil:
 			m.HandOffErr = err
-			continue
-		}
-		if first[j].Action == Requeue {
+		case first[j].Action == Requeue:
 			m.HandOff = Requeued
-		} else {
+		default:
 			m.HandOff = DeadLettered
 		}
 	}
 
 	var delays []Order
-	var delayIdx []int
 	for i := range report.Messages {
 		m := &report.Messages[i]
-		if m.Acknowledged() || (!report.Systemic && !atFault(m)) {
+		if m.Status().Acknowledged || (!report.Systemic && !atFault(m)) {
 			continue
 		}
-		delays = append(delays, Order{Record: records[i], Action: Delay, Delay: h.Backoff.Delay(m.Lineage.ReceiveCount)})
-		delayIdx = append(delayIdx, i)
+		delays = append(delays, Order{Message: i, Action: Delay, Delay: h.Backoff.Delay(m.Lineage.ReceiveCount)})
 	}
-	for j, err := range h.run(ctx, delays) {
-		m := &report.Messages[delayIdx[j]]
+	for j, err := range h.run(ctx, queue, delays) {
+		m := &report.Messages[delays[j].Message]
 		if err != nil {
 			m.HandOffErr = errors.Join(m.HandOffErr, err)
 			continue
@@ -153,18 +149,18 @@ func atFault(m *MessageResult) bool {
 	return !m.Unreached || m.Lineage.Requeues >= MaxRequeues
 }
 
-// run hands orders to the Queue. A panic in it fails every order: SQS may
-// not have taken them, so their messages must come back.
-func (h *Handler) run(ctx context.Context, orders []Order) (errs []error) {
+// run hands orders to queue. A panic in it fails every order: the queue
+// may not have taken them, so their messages must come back.
+func (h *Handler) run(ctx context.Context, queue Queue, orders []Order) (errs []error) {
 	if len(orders) == 0 {
 		return nil
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			errs = repeat(Recovered(ctx, h.logger(), "handing messages to SQS", v), len(orders))
+			errs = repeat(Recovered(ctx, h.logger(), "handing messages to the queue", v), len(orders))
 		}
 	}()
-	errs = h.Queue.HandOff(ctx, orders)
+	errs = queue.HandOff(ctx, orders)
 	if len(errs) != len(orders) {
 		errs = repeat(fmt.Errorf("internal error: the queue answered %d of %d orders", len(errs), len(orders)), len(orders))
 	}

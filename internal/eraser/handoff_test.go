@@ -10,19 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // recordingQueue takes every order except those fail picks, and remembers
-// them.
+// them. messages is the batch the orders' indexes refer to.
 type recordingQueue struct {
-	mu     sync.Mutex
-	orders []eraser.Order
-	fail   func(eraser.Order) error
-	panics bool
+	mu       sync.Mutex
+	messages []eraser.Message
+	orders   []eraser.Order
+	fail     func(eraser.Order) error
+	panics   bool
 }
 
 func (q *recordingQueue) HandOff(_ context.Context, orders []eraser.Order) []error {
@@ -45,20 +44,20 @@ func (q *recordingQueue) HandOff(_ context.Context, orders []eraser.Order) []err
 func (q *recordingQueue) summary() []string {
 	var out []string
 	for _, o := range q.orders {
+		id := q.messages[o.Message].ID
 		switch o.Action {
 		case eraser.Requeue:
-			out = append(out, fmt.Sprintf("%s:requeue:%d", o.Record.MessageId, o.Lineage.Requeues))
+			out = append(out, fmt.Sprintf("%s:requeue:%d", id, o.Lineage.Requeues))
 		case eraser.DeadLetter:
-			out = append(out, fmt.Sprintf("%s:dead-letter:%s", o.Record.MessageId, o.Class))
+			out = append(out, fmt.Sprintf("%s:dead-letter:%s", id, o.Class))
 		case eraser.Delay:
-			out = append(out, fmt.Sprintf("%s:delay:%s", o.Record.MessageId, o.Delay))
+			out = append(out, fmt.Sprintf("%s:delay:%s", id, o.Delay))
 		}
 	}
 	return out
 }
 
 func TestHandOff(t *testing.T) {
-	const standard, fifo = "arn:aws:sqs:us-east-1:123456789012:erasure", "arn:aws:sqs:us-east-1:123456789012:erasure.fifo"
 	failed := func(id string, class erasure.Class, receives int) eraser.MessageResult {
 		return eraser.MessageResult{MessageID: id, Outcome: eraser.Failed, Class: class, Err: errors.New(string(class)), Lineage: eraser.Lineage{OriginalMessageID: id, ReceiveCount: receives}}
 	}
@@ -77,7 +76,7 @@ func TestHandOff(t *testing.T) {
 	}
 	tests := []struct {
 		name       string
-		arn        string
+		ordered    bool
 		results    []eraser.MessageResult
 		systemic   bool
 		dryRun     bool
@@ -87,95 +86,93 @@ func TestHandOff(t *testing.T) {
 		wantFailed []string
 		wantErr    error
 	}{
-		{name: "erased: nothing to hand on", arn: standard, results: []eraser.MessageResult{erased}, wantFailed: []string{}},
+		{name: "erased: nothing to hand on", results: []eraser.MessageResult{erased}, wantFailed: []string{}},
 		{
-			name: "invalid and content are dead-lettered on their first receive and acknowledged", arn: standard,
+			name:       "invalid and content are dead-lettered on their first receive and acknowledged",
 			results:    []eraser.MessageResult{erased, invalid, failed("c", erasure.Content, 1)},
 			wantOrders: []string{"bad:dead-letter:invalid", "c:dead-letter:content"},
 			wantFailed: []string{},
 		},
 		{
-			name: "unreached is requeued and acknowledged", arn: standard,
+			name:       "unreached is requeued and acknowledged",
 			results:    []eraser.MessageResult{unreached("u", 0), unreached("v", 3)},
 			wantOrders: []string{"u:requeue:1", "v:requeue:4"},
 			wantFailed: []string{},
 		},
 		{
-			name: "requeues are bounded: past the bound an unreached message is delayed", arn: standard,
+			name:       "requeues are bounded: past the bound an unreached message is delayed",
 			results:    []eraser.MessageResult{unreached("u", eraser.MaxRequeues)},
 			wantOrders: []string{"u:delay:30s"},
 			wantFailed: []string{"u"},
 		},
 		{
-			name: "failures come back after min(base*2^(n-1), max)", arn: standard,
+			name:       "failures come back after min(base*2^(n-1), max)",
 			results:    []eraser.MessageResult{failed("a", erasure.Retryable, 1), failed("b", erasure.RateLimited, 3), failed("c", erasure.Deadline, 9)},
 			wantOrders: []string{"a:delay:30s", "b:delay:2m0s", "c:delay:1h0m0s"},
 			wantFailed: []string{"a", "b", "c"},
 		},
 		{
-			name: "FIFO: unreached and blocked messages fail without a backoff, order first", arn: fifo,
+			name: "FIFO: unreached and blocked messages fail without a backoff, order first", ordered: true,
 			results:    []eraser.MessageResult{failed("a", erasure.Retryable, 2), unreached("u", 0), failed("b", erasure.FIFOBlocked, 1)},
 			wantOrders: []string{"a:delay:1m0s"},
 			wantFailed: []string{"a", "u", "b"},
 		},
 		{
-			name: "a dead letter SQS refused fails and is delayed", arn: standard,
+			name:    "a dead letter SQS refused fails and is delayed",
 			results: []eraser.MessageResult{invalid}, fail: dlqDown,
 			wantOrders: []string{"bad:dead-letter:invalid", "bad:delay:30s"},
 			wantFailed: []string{"bad"},
 		},
 		{
-			name: "a refused requeue fails without a backoff", arn: standard,
+			name:    "a refused requeue fails without a backoff",
 			results: []eraser.MessageResult{unreached("u", 0)}, fail: func(eraser.Order) error { return errors.New("throttled") },
 			wantOrders: []string{"u:requeue:1"},
 			wantFailed: []string{"u"},
 		},
 		{
-			name: "systemic: every message is delayed, none handed on", arn: standard, systemic: true,
+			name: "systemic: every message is delayed, none handed on", systemic: true,
 			results:    []eraser.MessageResult{failed("a", erasure.Signature, 1), failed("b", erasure.Signature, 2), invalid},
 			wantOrders: []string{"a:delay:30s", "b:delay:1m0s", "bad:delay:30s"},
 			wantFailed: []string{"a", "b", "bad"},
 			wantErr:    eraser.ErrSystemic,
 		},
 		{
-			name: "dry run: nothing is sent to SQS", arn: standard, dryRun: true,
+			name: "dry run: nothing is sent to SQS", dryRun: true,
 			results:    []eraser.MessageResult{failed("a", erasure.DryRun, 1), invalid},
 			wantFailed: []string{"a", "bad"},
 		},
 		{
-			name: "a panicking queue fails what it was given", arn: standard, panics: true,
+			name: "a panicking queue fails what it was given", panics: true,
 			results:    []eraser.MessageResult{erased, invalid, unreached("u", 0)},
 			wantFailed: []string{"bad", "u"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			records := make([]events.SQSMessage, len(tt.results))
+			batch := eraser.Batch{Messages: make([]eraser.Message, len(tt.results)), Ordered: tt.ordered}
 			for i, r := range tt.results {
-				records[i] = events.SQSMessage{MessageId: r.MessageID, ReceiptHandle: "rh-" + r.MessageID, EventSourceARN: tt.arn}
+				batch.Messages[i] = eraser.Message{ID: r.MessageID, Lineage: r.Lineage}
 			}
 			report := &eraser.Report{Messages: slices.Clone(tt.results), Systemic: tt.systemic, DryRun: tt.dryRun}
-			q := &recordingQueue{fail: tt.fail, panics: tt.panics}
-			h := &eraser.Handler{Processor: &cannedProcessor{report: report}, Queue: q}
-			resp, err := h.Handle(context.Background(), events.SQSEvent{Records: records})
+			q := &recordingQueue{messages: batch.Messages, fail: tt.fail, panics: tt.panics}
+			h := &eraser.Handler{Processor: &cannedProcessor{report: report}}
+			out, err := h.Handle(context.Background(), batch, q)
 			if !errors.Is(err, tt.wantErr) {
 				t.Errorf("err = %v, want %v", err, tt.wantErr)
 			}
 			if got := q.summary(); !slices.Equal(got, tt.wantOrders) {
 				t.Errorf("orders\n %q\nwant\n %q", got, tt.wantOrders)
 			}
-			got := []string{}
-			for _, f := range resp.BatchItemFailures {
-				got = append(got, f.ItemIdentifier)
-			}
-			if !slices.Equal(got, tt.wantFailed) {
-				t.Errorf("batchItemFailures %q, want %q", got, tt.wantFailed)
+			failed := out.FailedMessages()
+			if !slices.Equal(failed, tt.wantFailed) {
+				t.Errorf("failed messages %q, want %q", failed, tt.wantFailed)
 			}
 			for _, m := range report.Messages {
-				if m.Acknowledged() == slices.Contains(got, m.MessageID) {
-					t.Errorf("%s: acknowledged %v but listed as failed %v", m.MessageID, m.Acknowledged(), !m.Acknowledged())
+				ack := m.Status().Acknowledged
+				if ack == slices.Contains(failed, m.MessageID) {
+					t.Errorf("%s: acknowledged %v but listed as failed %v", m.MessageID, ack, !ack)
 				}
-				if (tt.fail != nil || tt.panics) && !m.Acknowledged() && m.HandOffErr == nil {
+				if (tt.fail != nil || tt.panics) && !ack && m.HandOffErr == nil {
 					t.Errorf("%s: SQS refused it but no HandOffErr was recorded", m.MessageID)
 				}
 			}
@@ -183,18 +180,28 @@ func TestHandOff(t *testing.T) {
 	}
 }
 
-func TestHandOffOrdersCarryTheRecordAndReason(t *testing.T) {
-	rec := events.SQSMessage{MessageId: "bad", ReceiptHandle: "rh", Body: "{", EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:erasure"}
+// TestHandOffOrdersCarryTheMessageAndReason: a dead-letter order names its
+// message by index and carries its lineage, class and reason. (That the
+// queue gets the record's body and receipt handle is sqsq's to test.)
+func TestHandOffOrdersCarryTheMessageAndReason(t *testing.T) {
+	lineage := eraser.Lineage{OriginalMessageID: "orig", ReceiveCount: 1}
+	batch := eraser.Batch{Messages: []eraser.Message{message("ok", erasureBody("u1")), {ID: "bad", Body: "{", Lineage: lineage}}}
 	long := &erasure.Error{Field: "accounts", Reason: strings.Repeat("x", 5000)}
-	report := &eraser.Report{Messages: []eraser.MessageResult{{MessageID: "bad", Outcome: eraser.Invalid, Class: erasure.Invalid, Err: long, Lineage: eraser.Lineage{OriginalMessageID: "orig", ReceiveCount: 1}}}}
-	q := &recordingQueue{}
-	h := &eraser.Handler{Processor: &cannedProcessor{report: report}, Queue: q}
-	if _, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec}}); err != nil {
+	report := &eraser.Report{Messages: []eraser.MessageResult{
+		{MessageID: "ok", Outcome: eraser.Erased, Lineage: batch.Messages[0].Lineage},
+		{MessageID: "bad", Outcome: eraser.Invalid, Class: erasure.Invalid, Err: long, Lineage: lineage},
+	}}
+	q := &recordingQueue{messages: batch.Messages}
+	h := &eraser.Handler{Processor: &cannedProcessor{report: report}}
+	if _, err := h.Handle(context.Background(), batch, q); err != nil {
 		t.Fatal(err)
 	}
+	if len(q.orders) != 1 {
+		t.Fatalf("orders %+v, want one dead letter", q.orders)
+	}
 	o := q.orders[0]
-	if o.Record.Body != "{" || o.Record.ReceiptHandle != "rh" || o.Lineage.OriginalMessageID != "orig" {
-		t.Errorf("order lost the record or lineage: %+v", o)
+	if o.Message != 1 || q.messages[o.Message].Body != "{" || o.Lineage.OriginalMessageID != "orig" || o.Class != erasure.Invalid {
+		t.Errorf("order lost the message, lineage or class: %+v", o)
 	}
 	if !strings.HasPrefix(o.Reason, "invalid message: accounts") || len(o.Reason) > 1100 {
 		t.Errorf("reason %d bytes: %.60q", len(o.Reason), o.Reason)

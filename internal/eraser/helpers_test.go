@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -72,9 +71,10 @@ func newFixture(t *testing.T, cfg timtest.Config) *fixture {
 	return &fixture{stub: stub, secrets: secrets, p: p}
 }
 
-// message builds an SQS record.
-func message(id, body string) events.SQSMessage {
-	return events.SQSMessage{MessageId: id, Body: body, EventSource: "aws:sqs", EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:erasure"}
+// message builds a message on its first receive, with the lineage of a
+// message as first published.
+func message(id, body string) eraser.Message {
+	return eraser.Message{ID: id, Body: body, Lineage: eraser.Lineage{OriginalMessageID: id, ReceiveCount: 1}}
 }
 
 func erasureBody(accounts ...string) string {

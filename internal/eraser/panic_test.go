@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
@@ -67,11 +65,11 @@ func TestProcessPanicFailsOnlyWhatItTouched(t *testing.T) {
 			var logs capture.Buffer
 			f.p.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 			tt.inject(f)
-			var records []events.SQSMessage
+			var msgs []eraser.Message
 			for i := range 120 {
-				records = append(records, message(fmt.Sprintf("m-%03d", i), erasureBody(fmt.Sprintf("acct-%03d", i))))
+				msgs = append(msgs, message(fmt.Sprintf("m-%03d", i), erasureBody(fmt.Sprintf("acct-%03d", i))))
 			}
-			r := f.p.Process(context.Background(), records, false)
+			r := f.p.Process(context.Background(), eraser.Batch{Messages: msgs})
 			if got := r.FailedMessages(); !slices.Equal(got, tt.wantFailed) {
 				t.Fatalf("failed = %v, want %v", got, tt.wantFailed)
 			}
@@ -92,7 +90,7 @@ func TestProcessPanicFailsOnlyWhatItTouched(t *testing.T) {
 			}
 			checkPromise(t, f.stub, r)
 			// The processor keeps serving.
-			again := f.p.Process(context.Background(), records[:1], false)
+			again := f.p.Process(context.Background(), eraser.Batch{Messages: msgs[:1]})
 			if len(again.FailedMessages()) != 0 {
 				t.Errorf("next batch failed: %+v", again.Messages)
 			}

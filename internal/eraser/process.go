@@ -12,9 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
@@ -43,18 +40,18 @@ type entryResult struct {
 	err    error
 }
 
-// Process handles the records of one SQS batch. fifo applies AWS's rule for
-// FIFO sources: after the first failed message, every later one fails too.
-func (p *Processor) Process(ctx context.Context, records []events.SQSMessage, fifo bool) *Report {
+// Process handles the messages of one batch. An ordered batch fails every
+// message after the first that failed, as a FIFO source requires.
+func (p *Processor) Process(ctx context.Context, batch Batch) *Report {
 	start := p.now()
 	run := &invocation{p: p, cutoff: p.cutoff(ctx, start)}
-	report := &Report{Messages: make([]MessageResult, len(records)), DryRun: p.DryRun}
-	for i, rec := range records {
-		report.Messages[i].MessageID = rec.MessageId
-		report.Messages[i].Lineage = LineageOf(rec)
+	report := &Report{Messages: make([]MessageResult, len(batch.Messages)), DryRun: p.DryRun}
+	for i, msg := range batch.Messages {
+		report.Messages[i].MessageID = msg.ID
+		report.Messages[i].Lineage = msg.Lineage
 	}
 
-	requests := run.parse(ctx, records, report, fifo)
+	requests := run.parse(ctx, batch, report)
 	accounts := 0
 	for _, m := range report.Messages {
 		accounts += len(m.Request.Accounts)
@@ -74,7 +71,7 @@ func (p *Processor) Process(ctx context.Context, records []events.SQSMessage, fi
 		run.sendAll(ctx, calls)
 	}
 
-	run.settle(report, fifo)
+	run.settle(report, batch.Ordered)
 	report.Calls = int(run.calls.Load())
 	report.Retries = int(run.retries.Load())
 	report.RateLimited = int(run.rateLimited.Load())
@@ -83,21 +80,21 @@ func (p *Processor) Process(ctx context.Context, records []events.SQSMessage, fi
 	return report
 }
 
-// parse validates every record and resolves its attribute set. Failures are
-// written into report; the requests to send are returned indexed by
+// parse validates every message and resolves its attribute set. Failures
+// are written into report; the requests to send are returned indexed by
 // message, with their attributes resolved (a failed message has none).
-func (run *invocation) parse(ctx context.Context, records []events.SQSMessage, report *Report, fifo bool) []erasure.Request {
-	requests := make([]erasure.Request, len(records))
+func (run *invocation) parse(ctx context.Context, batch Batch, report *Report) []erasure.Request {
+	requests := make([]erasure.Request, len(batch.Messages))
 	attrs := attrResolver{run: run, ctx: ctx}
 	blocked := false
-	for i, rec := range records {
+	for i, msg := range batch.Messages {
 		m := &report.Messages[i]
 		if blocked {
-			m.Request, _, _ = run.parseOne(ctx, rec.Body, nil) // for the audit line
+			m.Request, _, _ = run.parseOne(ctx, msg.Body, nil) // for the audit line
 			m.Outcome, m.Class, m.Err = Failed, erasure.FIFOBlocked, errFIFOBlocked
 			continue
 		}
-		req, set, err := run.parseOne(ctx, rec.Body, &attrs)
+		req, set, err := run.parseOne(ctx, msg.Body, &attrs)
 		m.Request = req // on error, the audit fields that could be read
 		if err != nil {
 			var invalid *erasure.Error
@@ -107,7 +104,7 @@ func (run *invocation) parse(ctx context.Context, records []events.SQSMessage, r
 				m.Outcome, m.Class = Failed, classOf(err)
 			}
 			m.Err = err
-			blocked = fifo
+			blocked = batch.Ordered
 			continue
 		}
 		req.Attrs = set
@@ -207,7 +204,7 @@ func (a *attrResolver) checkDefaults() error {
 	a.defaultsChecked = true
 	known, err := a.names()
 	if err != nil {
-		a.defaultsErr = fmt.Errorf("read the app's attribute names to check %s: %w", config.EnvAttrs, err)
+		a.defaultsErr = fmt.Errorf("read the app's attribute names to check %s: %w", a.run.p.defaultAttrsSetting(), err)
 		return a.defaultsErr
 	}
 	var unknown []string
@@ -219,9 +216,10 @@ func (a *attrResolver) checkDefaults() error {
 	if len(unknown) > 0 {
 		// Attribute names are the app's schema, not personal data: naming
 		// them tells the operator what to fix.
-		a.defaultsErr = &ConfigError{Variable: config.EnvAttrs, Reason: fmt.Sprintf("names attributes the app does not have: %s", strings.Join(unknown, ","))}
+		setting := a.run.p.defaultAttrsSetting()
+		a.defaultsErr = &ConfigError{Variable: setting, Reason: fmt.Sprintf("names attributes the app does not have: %s", strings.Join(unknown, ","))}
 		a.run.p.logger().ErrorContext(a.ctx, "invalid configuration: messages without attrs fail until it is fixed",
-			"variable", config.EnvAttrs, "error", a.defaultsErr)
+			"variable", setting, "error", a.defaultsErr)
 	}
 	return a.defaultsErr
 }
@@ -301,7 +299,7 @@ func (run *invocation) result(i int) (res entryResult, started bool) {
 }
 
 // settle maps entry results back to messages.
-func (run *invocation) settle(report *Report, fifo bool) {
+func (run *invocation) settle(report *Report, ordered bool) {
 	run.failAll(erasure.Deadline, errNotSent)
 	planned := make([]bool, len(report.Messages))
 	reached := make([]bool, len(report.Messages))
@@ -355,7 +353,7 @@ func (run *invocation) settle(report *Report, fifo bool) {
 			firstFailed = i
 		}
 	}
-	if fifo && firstFailed >= 0 {
+	if ordered && firstFailed >= 0 {
 		for i := firstFailed + 1; i < len(report.Messages); i++ {
 			if m := &report.Messages[i]; m.Outcome == Erased {
 				m.Outcome, m.Class, m.Err = Failed, erasure.FIFOBlocked, errFIFOBlocked

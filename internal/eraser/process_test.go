@@ -26,11 +26,11 @@ import (
 
 func TestProcessPacksSingleAccountMessages(t *testing.T) {
 	f := newFixture(t, timtest.Config{})
-	var records []events.SQSMessage
+	var msgs []eraser.Message
 	for i := range 250 {
-		records = append(records, message(fmt.Sprintf("m-%03d", i), erasureBody(fmt.Sprintf("user-%03d", i))))
+		msgs = append(msgs, message(fmt.Sprintf("m-%03d", i), erasureBody(fmt.Sprintf("user-%03d", i))))
 	}
-	r := f.p.Process(context.Background(), records, false)
+	r := f.p.Process(context.Background(), eraser.Batch{Messages: msgs})
 	if failed := r.FailedMessages(); len(failed) != 0 {
 		t.Fatalf("failed messages: %v", failed)
 	}
@@ -45,11 +45,11 @@ func TestProcessPacksSingleAccountMessages(t *testing.T) {
 
 func TestProcessMergesAccountsAcrossMessages(t *testing.T) {
 	f := newFixture(t, timtest.Config{})
-	records := []events.SQSMessage{
+	msgs := []eraser.Message{
 		message("a", `{"type":"gdpr.erasure","accounts":["u1","u2"],"attrs":["sex"]}`),
 		message("b", `{"type":"user.deleted","accounts":["u2","u3","u2"],"attrs":["city"]}`),
 	}
-	r := f.p.Process(context.Background(), records, false)
+	r := f.p.Process(context.Background(), eraser.Batch{Messages: msgs})
 	if len(r.FailedMessages()) != 0 {
 		t.Fatalf("failed: %+v", r.Messages)
 	}
@@ -74,8 +74,12 @@ func TestProcessMixedBatch(t *testing.T) {
 	if err := json.Unmarshal(raw, &event); err != nil {
 		t.Fatal(err)
 	}
+	var msgs []eraser.Message
+	for _, rec := range event.Records {
+		msgs = append(msgs, message(rec.MessageId, rec.Body))
+	}
 	f := newFixture(t, timtest.Config{})
-	r := f.p.Process(context.Background(), event.Records, false)
+	r := f.p.Process(context.Background(), eraser.Batch{Messages: msgs})
 	for _, m := range r.Messages {
 		bad := strings.HasPrefix(m.MessageID, "bad-")
 		switch {
@@ -115,16 +119,16 @@ func TestProcessSplitsRejectedCalls(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, timtest.Config{Faults: tt.faults})
 			f.p.API = namesOverride{API: f.p.API, names: []string{"sex", "city", "ghost"}}
-			var records []events.SQSMessage
+			var msgs []eraser.Message
 			for i := range 40 {
 				attrs := `["sex"]`
 				if i == 17 {
 					attrs = `["ghost"]`
 				}
-				records = append(records, message(fmt.Sprintf("m-%02d", i),
+				msgs = append(msgs, message(fmt.Sprintf("m-%02d", i),
 					fmt.Sprintf(`{"type":"gdpr.erasure","accounts":["u%02d"],"attrs":%s}`, i, attrs)))
 			}
-			r := f.p.Process(context.Background(), records, false)
+			r := f.p.Process(context.Background(), eraser.Batch{Messages: msgs})
 			if failed := r.FailedMessages(); !slices.Equal(failed, []string{"m-17"}) {
 				t.Fatalf("failed = %v, want [m-17]", failed)
 			}
@@ -182,11 +186,11 @@ func TestProcessErrorList(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, timtest.Config{})
 			tt.setup(f.stub)
-			records := []events.SQSMessage{
+			msgs := []eraser.Message{
 				message("ok", erasureBody("u1", "u2")),
 				message("listed", erasureBody("u3", "odd-user")),
 			}
-			r := f.p.Process(context.Background(), records, false)
+			r := f.p.Process(context.Background(), eraser.Batch{Messages: msgs})
 			if got := outcomes(r); !maps.Equal(got, tt.want) {
 				t.Fatalf("outcomes = %v, want %v", got, tt.want)
 			}
@@ -234,12 +238,12 @@ func TestProcessNeverFollowsRedirects(t *testing.T) {
 			if err := f.stub.SetRedirect(status, elsewhere.URL+"/v4/all_member_push/im_remove_attr"); err != nil {
 				t.Fatal(err)
 			}
-			records := []events.SQSMessage{
+			msgs := []eraser.Message{
 				message("a", erasureBody("u1")),
 				message("b", `{"type":"gdpr.erasure","accounts":["u2"],"attrs":["sex"]}`),
 			}
-			r := f.p.Process(context.Background(), records, false)
-			if failed := r.FailedMessages(); len(failed) != len(records) {
+			r := f.p.Process(context.Background(), eraser.Batch{Messages: msgs})
+			if failed := r.FailedMessages(); len(failed) != len(msgs) {
 				t.Errorf("failed = %v, want every message", failed)
 			}
 			for _, m := range r.Messages {
@@ -259,13 +263,13 @@ func TestProcessNeverFollowsRedirects(t *testing.T) {
 
 func TestProcessFIFOFailsEverythingAfterTheFirstFailure(t *testing.T) {
 	f := newFixture(t, timtest.Config{})
-	records := []events.SQSMessage{
+	msgs := []eraser.Message{
 		message("1", erasureBody("f1")),
 		message("2", erasureBody("f2")),
 		message("3", `{"type":"nope","accounts":["f3"]}`),
 		message("4", erasureBody("f4")),
 	}
-	r := f.p.Process(context.Background(), records, true)
+	r := f.p.Process(context.Background(), eraser.Batch{Messages: msgs, Ordered: true})
 	want := []string{"3", "4"}
 	if got := r.FailedMessages(); !slices.Equal(got, want) {
 		t.Fatalf("failed = %v, want %v", got, want)
@@ -282,9 +286,9 @@ func TestProcessFIFOFailsEverythingAfterTheFirstFailure(t *testing.T) {
 func TestProcessWrongKeyIsSystemic(t *testing.T) {
 	f := newFixture(t, timtest.Config{Key: []byte("a-different-key")})
 	// One invalid message must not hide the systemic failure of the others.
-	records := []events.SQSMessage{message("1", erasureBody("k1")), message("2", erasureBody("k2")), message("bad", "{")}
+	msgs := []eraser.Message{message("1", erasureBody("k1")), message("2", erasureBody("k2")), message("bad", "{")}
 	reads := f.secrets.Calls()
-	r := f.p.Process(context.Background(), records, false)
+	r := f.p.Process(context.Background(), eraser.Batch{Messages: msgs})
 	if !r.Systemic {
 		t.Fatalf("Systemic = false; messages %+v", r.Messages)
 	}
@@ -301,18 +305,18 @@ func TestProcessWrongKeyIsSystemic(t *testing.T) {
 
 func TestProcessKeyRotationMidRun(t *testing.T) {
 	f := newFixture(t, timtest.Config{})
-	var records []events.SQSMessage
+	var msgs []eraser.Message
 	for i := range 30 {
-		records = append(records, message(fmt.Sprintf("m%d", i), erasureBody(fmt.Sprintf("r%d", i))))
+		msgs = append(msgs, message(fmt.Sprintf("m%d", i), erasureBody(fmt.Sprintf("r%d", i))))
 	}
 	// The first batch signs with the old key; then the key rotates in both
 	// Tencent and Secrets Manager, as an operator's rotation would.
-	if r := f.p.Process(context.Background(), records[:10], false); len(r.FailedMessages()) != 0 {
+	if r := f.p.Process(context.Background(), eraser.Batch{Messages: msgs[:10]}); len(r.FailedMessages()) != 0 {
 		t.Fatalf("before rotation: %v", r.FailedMessages())
 	}
 	f.stub.SetKey([]byte("rotated-key-rotated-key"))
 	f.secrets.Put(secretName, "rotated-key-rotated-key")
-	r := f.p.Process(context.Background(), records[10:], false)
+	r := f.p.Process(context.Background(), eraser.Batch{Messages: msgs[10:]})
 	if failed := r.FailedMessages(); len(failed) != 0 {
 		t.Fatalf("after rotation: failed %v", failed)
 	}
@@ -324,25 +328,25 @@ func TestProcessDeadline(t *testing.T) {
 	f.p.Tuning.MaxInFlight = 1
 	f.p.Tuning.SafetyMargin = 300 * time.Millisecond
 	f.p.Tuning.MinCallBudget = 50 * time.Millisecond
-	var records []events.SQSMessage
+	var msgs []eraser.Message
 	for i := range 10 {
 		// 100 accounts a message: ten sequential calls of 400 ms each.
 		accounts := make([]string, 100)
 		for j := range accounts {
 			accounts[j] = fmt.Sprintf("d%d-%d", i, j)
 		}
-		records = append(records, message(fmt.Sprintf("m%d", i), erasureBody(accounts...)))
+		msgs = append(msgs, message(fmt.Sprintf("m%d", i), erasureBody(accounts...)))
 	}
 	const budget = 1500 * time.Millisecond
 	ctx := withDeadline(t, budget)
 	deadline, _ := ctx.Deadline()
-	r := f.p.Process(ctx, records, false)
+	r := f.p.Process(ctx, eraser.Batch{Messages: msgs})
 	if late := time.Since(deadline); late > -200*time.Millisecond {
 		t.Errorf("Process returned %v before the deadline; want at least the safety margin", -late)
 	}
 	failed := r.FailedMessages()
-	if len(failed) == 0 || len(failed) == len(records) {
-		t.Fatalf("failed %d of %d messages; want some done and some left", len(failed), len(records))
+	if len(failed) == 0 || len(failed) == len(msgs) {
+		t.Fatalf("failed %d of %d messages; want some done and some left", len(failed), len(msgs))
 	}
 	unreached := 0
 	for _, m := range r.Messages {
@@ -373,7 +377,7 @@ func TestProcessDeadline(t *testing.T) {
 func TestProcessDryRunSendsNothing(t *testing.T) {
 	f := newFixture(t, timtest.Config{})
 	f.p.DryRun = true
-	r := f.p.Process(context.Background(), []events.SQSMessage{message("1", erasureBody("x"))}, false)
+	r := f.p.Process(context.Background(), eraser.Batch{Messages: []eraser.Message{message("1", erasureBody("x"))}})
 	if n := removeCalls(f.stub); n != 0 {
 		t.Errorf("dry run sent %d calls", n)
 	}
@@ -391,11 +395,11 @@ func TestProcessConcurrentInvocations(t *testing.T) {
 	reports := make([]*eraser.Report, 4)
 	for g := range reports {
 		wg.Go(func() {
-			var records []events.SQSMessage
+			var msgs []eraser.Message
 			for i := range 120 {
-				records = append(records, message(fmt.Sprintf("g%d-%d", g, i), erasureBody(fmt.Sprintf("c%d-%d", g, i))))
+				msgs = append(msgs, message(fmt.Sprintf("g%d-%d", g, i), erasureBody(fmt.Sprintf("c%d-%d", g, i))))
 			}
-			reports[g] = f.p.Process(context.Background(), records, false)
+			reports[g] = f.p.Process(context.Background(), eraser.Batch{Messages: msgs})
 		})
 	}
 	wg.Wait()
@@ -410,7 +414,7 @@ func TestProcessConcurrentInvocations(t *testing.T) {
 func TestProcessAttrNamesAreCached(t *testing.T) {
 	f := newFixture(t, timtest.Config{})
 	for i := range 3 {
-		r := f.p.Process(context.Background(), []events.SQSMessage{message("1", erasureBody(fmt.Sprintf("n%d", i)))}, false)
+		r := f.p.Process(context.Background(), eraser.Batch{Messages: []eraser.Message{message("1", erasureBody(fmt.Sprintf("n%d", i)))}})
 		if len(r.FailedMessages()) != 0 {
 			t.Fatalf("failed: %+v", r.Messages)
 		}
@@ -426,7 +430,7 @@ func TestProcessAttrNamesAreCached(t *testing.T) {
 func TestProcessNeverAcknowledgesWithoutAnswer(t *testing.T) {
 	f := newFixture(t, timtest.Config{})
 	f.stub.Close() // every call fails to connect
-	r := f.p.Process(context.Background(), []events.SQSMessage{message("1", erasureBody("x"))}, false)
+	r := f.p.Process(context.Background(), eraser.Batch{Messages: []eraser.Message{message("1", erasureBody("x"))}})
 	if r.Messages[0].Outcome != eraser.Failed {
 		t.Fatalf("outcome %s, want failed", r.Messages[0].Outcome)
 	}
@@ -444,11 +448,11 @@ func TestProcessNeverAcknowledgesWithoutAnswer(t *testing.T) {
 func TestProcessReservesTimeForReporting(t *testing.T) {
 	f := newFixture(t, timtest.Config{})
 	f.p.Tuning.ReservePerAccount = time.Second // 5 accounts: 5 s, more than the invocation has
-	var records []events.SQSMessage
+	var msgs []eraser.Message
 	for i := range 5 {
-		records = append(records, message(fmt.Sprintf("m%d", i), erasureBody(fmt.Sprintf("r%d", i))))
+		msgs = append(msgs, message(fmt.Sprintf("m%d", i), erasureBody(fmt.Sprintf("r%d", i))))
 	}
-	r := f.p.Process(withDeadline(t, 3*time.Second), records, false)
+	r := f.p.Process(withDeadline(t, 3*time.Second), eraser.Batch{Messages: msgs})
 	if n := removeCalls(f.stub); n != 0 {
 		t.Errorf("%d calls started although no time was left for reporting", n)
 	}

@@ -1,10 +1,14 @@
-// Package eraser turns a batch of queue messages into Tencent Chat
-// im_remove_attr calls and reports, message by message, what was done.
+// Package eraser is the core of the function: it turns a batch of erasure
+// requests, from whatever source, into Tencent Chat removal calls (push
+// attributes, and tags when they are erased too), puts receipts, hands on
+// what was not erased through a Queue, and reports, message by message,
+// what became of each (Status).
 //
-// The one promise: a message is Erased only when every one of its accounts
-// had its attributes removed. Every other path — invalid input, API errors,
-// an approaching deadline — leaves it Failed or Invalid so SQS delivers it
-// again.
+// The one promise: a message is Erased only when every part was removed for
+// every one of its accounts. Every other path — invalid input, API errors,
+// an approaching deadline — leaves it Failed or Invalid so that its source
+// delivers it again, or hands it on durably (a requeued or dead-lettered
+// copy).
 package eraser
 
 import (
@@ -80,6 +84,9 @@ type Processor struct {
 	// DefaultAttrs is removed when a message names none; nil means every
 	// attribute name of the app, read with im_get_attr_name and cached.
 	DefaultAttrs []string
+	// DefaultAttrsSetting names where DefaultAttrs came from (TIM_ATTRS),
+	// so that an error about them tells the operator what to fix.
+	DefaultAttrsSetting string
 	// EraseTags removes every tag of each account as well.
 	EraseTags bool
 	DryRun    bool
@@ -121,6 +128,10 @@ var discard = slog.New(slog.DiscardHandler)
 
 func (p *Processor) logger() *slog.Logger {
 	return cmp.Or(p.Logger, discard)
+}
+
+func (p *Processor) defaultAttrsSetting() string {
+	return cmp.Or(p.DefaultAttrsSetting, "the default attribute set")
 }
 
 // cutoff is the time after which no call may still be running: the

@@ -12,28 +12,31 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
-// Receipts puts one receipt per finished message (satisfied by
-// *receipts.Publisher). Put returns one error per index, nil when that
-// message's receipt was put.
+// Receipts puts the receipts due (MessageResult.Receipt) for the messages
+// of report at indexes (satisfied by *receipts.Publisher). Put returns one
+// error per index, nil when that message's receipt was put.
 type Receipts interface {
 	Put(ctx context.Context, report *Report, indexes []int) []error
 }
 
+// ReceiptKind is the kind of a receipt, its EventBridge detail-type.
+type ReceiptKind string
+
 // The kinds of receipt.
 const (
 	// ReceiptCompleted: every account of the message was erased.
-	ReceiptCompleted = "Erasure Completed"
+	ReceiptCompleted ReceiptKind = "Erasure Completed"
 	// ReceiptRejected: the message can never succeed and is dead-lettered.
-	ReceiptRejected = "Erasure Rejected"
+	ReceiptRejected ReceiptKind = "Erasure Rejected"
 )
 
-// ReceiptKind tells which receipt m gets, if any. A rejection is only final
+// receiptDue tells which receipt m gets, if any. A rejection is only final
 // where a Queue dead-letters the message; without one it comes back.
-func ReceiptKind(m *MessageResult, deadLettering bool) string {
-	switch {
-	case m.Outcome == Erased:
+func receiptDue(m *MessageResult, deadLettering bool) ReceiptKind {
+	switch s := m.Status(); {
+	case s.Outcome == Erased:
 		return ReceiptCompleted
-	case deadLettering && neverSucceeds(m):
+	case deadLettering && neverSucceeds(s):
 		return ReceiptRejected
 	}
 	return ""
@@ -41,27 +44,25 @@ func ReceiptKind(m *MessageResult, deadLettering bool) string {
 
 // neverSucceeds tells whether a message fails the same way on every
 // receive: invalid, or an account Tencent rejects for its content.
-func neverSucceeds(m *MessageResult) bool {
-	return m.Outcome == Invalid || m.Class == erasure.Content
+func neverSucceeds(s Status) bool {
+	return s.Outcome == Invalid || s.Class == erasure.Content
 }
 
-// putReceipts puts the receipts of report and fails the messages whose
-// receipt could not be put.
-func (h *Handler) putReceipts(ctx context.Context, report *Report) {
+// putReceipts puts the receipts due for report's messages and records
+// those that could not be put.
+func (h *Handler) putReceipts(ctx context.Context, report *Report, deadLettering bool) {
 	var idx []int
 	for i := range report.Messages {
-		if ReceiptKind(&report.Messages[i], h.Queue != nil) != "" {
+		m := &report.Messages[i]
+		if m.Receipt = receiptDue(m, deadLettering); m.Receipt != "" {
 			idx = append(idx, i)
 		}
 	}
 	if len(idx) == 0 {
 		return
 	}
-	errs := h.runReceipts(ctx, report, idx)
-	for j, err := range errs {
-		if err != nil {
-			report.Messages[idx[j]].ReceiptErr = err
-		}
+	for j, err := range h.runReceipts(ctx, report, idx) {
+		report.Messages[idx[j]].ReceiptErr = err
 	}
 }
 

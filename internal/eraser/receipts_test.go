@@ -3,17 +3,17 @@ package eraser_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // recordingReceipts puts every receipt except those of the message ids in
-// fail, and remembers the kind of each receipt asked for.
+// fail, and remembers the kind of each receipt asked for (the one the
+// handler set as due).
 type recordingReceipts struct {
 	fail   map[string]bool
 	panics bool
@@ -27,7 +27,7 @@ func (r *recordingReceipts) Put(_ context.Context, report *eraser.Report, indexe
 	errs := make([]error, len(indexes))
 	for j, i := range indexes {
 		m := &report.Messages[i]
-		r.kinds = append(r.kinds, m.MessageID+":"+eraser.ReceiptKind(m, true))
+		r.kinds = append(r.kinds, m.MessageID+":"+string(m.Receipt))
 		if r.fail[m.MessageID] {
 			errs[j] = errors.New("PutEvents: ThrottlingException")
 		}
@@ -75,17 +75,18 @@ func TestReceipts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			results := []eraser.MessageResult{erased, invalid, content, retry}
-			records := make([]events.SQSMessage, len(results))
+			batch := eraser.Batch{Messages: make([]eraser.Message, len(results))}
 			for i, r := range results {
-				records[i] = events.SQSMessage{MessageId: r.MessageID, EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:erasure"}
+				batch.Messages[i] = eraser.Message{ID: r.MessageID, Lineage: r.Lineage}
 			}
 			rec := &recordingReceipts{fail: tt.fail, panics: tt.panics}
 			h := &eraser.Handler{Processor: &cannedProcessor{report: &eraser.Report{Messages: results}}, Receipts: rec}
-			q := &recordingQueue{}
+			q := &recordingQueue{messages: batch.Messages}
+			var queue eraser.Queue // nil unless the case has one: no dead-lettering
 			if tt.queue {
-				h.Queue = q
+				queue = q
 			}
-			resp, err := h.Handle(context.Background(), events.SQSEvent{Records: records})
+			report, err := h.Handle(context.Background(), batch, queue)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,12 +96,63 @@ func TestReceipts(t *testing.T) {
 			if got := q.summary(); !slices.Equal(got, tt.wantOrders) {
 				t.Errorf("orders %q, want %q", got, tt.wantOrders)
 			}
-			var failed []string
-			for _, f := range resp.BatchItemFailures {
-				failed = append(failed, f.ItemIdentifier)
+			if failed := report.FailedMessages(); !slices.Equal(failed, tt.wantFailed) {
+				t.Errorf("failed messages %q, want %q", failed, tt.wantFailed)
 			}
-			if !slices.Equal(failed, tt.wantFailed) {
-				t.Errorf("batchItemFailures %q, want %q", failed, tt.wantFailed)
+		})
+	}
+}
+
+// TestReceiptNotPutIsAFailureEverywhere: an erased message whose receipt
+// could not be put is failed, class receipt, in its Status, so the audit
+// line, the metrics and the batch response agree that it comes back.
+func TestReceiptNotPutIsAFailureEverywhere(t *testing.T) {
+	tests := []struct {
+		name        string
+		queue       bool
+		wantOrders  []string
+		wantHandOff eraser.HandOff
+	}{
+		{name: "without a queue"},
+		{name: "with a queue it is delayed, not copied", queue: true, wantOrders: []string{"ok:delay:30s"}, wantHandOff: eraser.Delayed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			batch := eraser.Batch{Messages: []eraser.Message{message("ok", erasureBody("u1"))}}
+			results := []eraser.MessageResult{{MessageID: "ok", Outcome: eraser.Erased, Lineage: batch.Messages[0].Lineage}}
+			h := &eraser.Handler{
+				Processor: &cannedProcessor{report: &eraser.Report{Messages: results}},
+				Receipts:  &recordingReceipts{fail: map[string]bool{"ok": true}},
+			}
+			q := &recordingQueue{messages: batch.Messages}
+			var queue eraser.Queue
+			if tt.queue {
+				queue = q
+			}
+			report, err := h.Handle(context.Background(), batch, queue)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := &report.Messages[0]
+			if m.Receipt != eraser.ReceiptCompleted {
+				t.Errorf("receipt due %q, want %q", m.Receipt, eraser.ReceiptCompleted)
+			}
+			s := m.Status()
+			if s.Outcome != eraser.Failed || s.Class != erasure.Receipt || s.Err == nil || !s.Failed() {
+				t.Errorf("status %s/%s/%v failed=%v, want failed/receipt with the put's error", s.Outcome, s.Class, s.Err, s.Failed())
+			}
+			if s.Acknowledged || !s.Pending || s.HandOff != tt.wantHandOff {
+				t.Errorf("acknowledged %v pending %v handOff %q; want unacknowledged, pending, %q", s.Acknowledged, s.Pending, s.HandOff, tt.wantHandOff)
+			}
+			tally := report.Tally()
+			if tally.Erased != 0 || tally.Failed != 1 || !maps.Equal(tally.FailedByClass, map[erasure.Class]int{erasure.Receipt: 1}) {
+				t.Errorf("tally %+v, want one failure of class receipt", tally)
+			}
+			if failed := report.FailedMessages(); !slices.Equal(failed, []string{"ok"}) {
+				t.Errorf("failed messages %q, want [ok]", failed)
+			}
+			if got := q.summary(); !slices.Equal(got, tt.wantOrders) {
+				t.Errorf("orders %q, want %q", got, tt.wantOrders)
 			}
 		})
 	}

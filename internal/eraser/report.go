@@ -6,26 +6,27 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
-// Outcome is what happened to one message.
+// Outcome is what processing made of one message.
 type Outcome string
 
 // The outcomes of a message.
 const (
-	// Erased: every account of the message had its attributes removed.
+	// Erased: every part (attributes, and tags when they are erased too)
+	// was removed for every account of the message.
 	Erased Outcome = "erased"
-	// Failed: the message was valid but not every account was done; SQS
-	// delivers it again.
+	// Failed: the message was valid but not every account was done; it
+	// comes back.
 	Failed Outcome = "failed"
 	// Invalid: the message cannot be parsed or validated. With a Queue it
-	// is dead-lettered at once; without one SQS delivers it again until the
-	// redrive policy moves it.
+	// is dead-lettered at once; without one it comes back until the
+	// source's redrive policy moves it.
 	Invalid Outcome = "invalid"
 )
 
-// HandOff is what SQS was asked to do with a message that was not erased.
+// HandOff is what the Queue took on for a message that was not erased.
 type HandOff string
 
-// The hand-offs of a message (Handler with a Queue only).
+// The hand-offs of a message (with a Queue only).
 const (
 	// Requeued: a copy went back to the source queue because no call for
 	// the message started in time; the original is acknowledged.
@@ -37,16 +38,18 @@ const (
 	Delayed HandOff = "delayed"
 )
 
-// MessageResult is the outcome of one message of a batch.
+// MessageResult is the record of one message of a batch: what each step
+// did to it. Read what became of it with Status, never from these fields
+// one by one.
 type MessageResult struct {
 	MessageID string
 	// Request is the parsed message; its zero value for an invalid one.
 	Request erasure.Request
+	// Outcome, Class and Err are processing's verdict; Class and Err say
+	// why it is not Erased. Err never holds an account ID or a secret.
 	Outcome Outcome
-	// Class is why the message was not erased; empty when Erased.
-	Class erasure.Class
-	// Err explains a failure; it never holds an account ID or a secret.
-	Err error
+	Class   erasure.Class
+	Err     error
 	// Absent counts the message's accounts Tencent reported do not exist
 	// (70107): nothing to erase, so they count as erased.
 	Absent int
@@ -58,21 +61,17 @@ type MessageResult struct {
 	Unreached bool
 	// Lineage is where the erasure began, across requeued copies.
 	Lineage Lineage
-	// HandOff is what SQS was asked to do with it; empty when nothing was
-	// (erased, no Queue, or the request to SQS failed: see HandOffErr).
-	HandOff HandOff
-	// RetryAfter is the visibility set on a Delayed message.
-	RetryAfter time.Duration
-	// HandOffErr is why SQS could not take the message on; it then fails.
-	HandOffErr error
-	// ReceiptErr is why its receipt could not be put; it then fails.
+	// Receipt is the receipt due for the message, "" for none.
+	Receipt ReceiptKind
+	// ReceiptErr is why its receipt could not be put.
 	ReceiptErr error
-}
-
-// Acknowledged tells whether SQS may delete the message: erased, or
-// durably handed on as a copy.
-func (m *MessageResult) Acknowledged() bool {
-	return m.ReceiptErr == nil && (m.Outcome == Erased || m.HandOff == Requeued || m.HandOff == DeadLettered)
+	// HandOff is what the Queue took on; empty when nothing was asked of
+	// it, or it refused (HandOffErr).
+	HandOff HandOff
+	// RetryAfter is the delay set on a Delayed message.
+	RetryAfter time.Duration
+	// HandOffErr is why the Queue could not take the message on.
+	HandOffErr error
 }
 
 // Report is everything one batch did.
@@ -80,15 +79,16 @@ type Report struct {
 	Messages []MessageResult
 	// Accounts counts distinct accounts of the valid messages.
 	Accounts int
-	// AccountsErased counts distinct accounts whose attributes were removed,
+	// AccountsErased counts distinct accounts every part was removed for,
 	// AccountsAbsent included.
 	AccountsErased int
 	// AccountsAbsent counts distinct accounts Tencent reported do not exist.
 	AccountsAbsent int
-	// PlannedCalls is the number of calls the plan started with; splits
-	// and retries add to Calls.
+	// PlannedCalls is the number of removal calls the plan started with,
+	// over every part; splits and retries add to Calls.
 	PlannedCalls int
-	// Calls counts every im_remove_attr request sent, retries included.
+	// Calls counts every removal request sent (attributes and tags),
+	// retries included.
 	Calls int
 	// Retries counts the requests that repeated an earlier one.
 	Retries int
@@ -102,36 +102,7 @@ type Report struct {
 	Parts  []string
 	DryRun bool
 	// Systemic is set when every message failed for a reason that fails all
-	// messages alike (key, signature, configuration): Lambda should back off.
+	// messages alike (key, signature, configuration): the source should back
+	// off.
 	Systemic bool
-}
-
-// Pending tells whether the message's erasure is still to be done: not
-// erased, and not given up on (dead-lettered).
-func (m *MessageResult) Pending() bool {
-	return m.Outcome != Erased && m.HandOff != DeadLettered
-}
-
-// FailedMessages returns the IDs of the messages SQS must deliver again,
-// in batch order.
-func (r *Report) FailedMessages() []string {
-	var ids []string
-	for _, m := range r.Messages {
-		if !m.Acknowledged() {
-			ids = append(ids, m.MessageID)
-		}
-	}
-	return ids
-}
-
-// FailuresByClass counts the failed messages of each class. A requeued
-// message did not fail: the invocation only did not reach it.
-func (r *Report) FailuresByClass() map[string]int {
-	counts := map[string]int{}
-	for _, m := range r.Messages {
-		if m.Outcome != Erased && m.HandOff != Requeued {
-			counts[string(m.Class)]++
-		}
-	}
-	return counts
 }

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
@@ -30,7 +28,7 @@ func TestProcessErasesTags(t *testing.T) {
 			f := newFixture(t, timtest.Config{})
 			f.p.API.(*tim.Client).Family = tt.family
 			f.p.EraseTags = true
-			var records []events.SQSMessage
+			var msgs []eraser.Message
 			var accounts []string
 			for m := range 3 {
 				var mine []string
@@ -40,9 +38,9 @@ func TestProcessErasesTags(t *testing.T) {
 					mine = append(mine, account)
 				}
 				accounts = append(accounts, mine...)
-				records = append(records, message(fmt.Sprintf("m%d", m), erasureBody(mine...)))
+				msgs = append(msgs, message(fmt.Sprintf("m%d", m), erasureBody(mine...)))
 			}
-			r := f.p.Process(context.Background(), records, false)
+			r := f.p.Process(context.Background(), eraser.Batch{Messages: msgs})
 			if failed := r.FailedMessages(); len(failed) != 0 {
 				t.Fatalf("failed %v: %+v", failed, r.Messages)
 			}
@@ -85,10 +83,10 @@ func TestProcessTagsFailAlone(t *testing.T) {
 	f := newFixture(t, timtest.Config{})
 	f.p.EraseTags = true
 	f.p.API = tagsFailFor{Client: f.p.API.(*tim.Client), account: "bad-tags", code: timtest.CodeInvalidAttr}
-	r := f.p.Process(context.Background(), []events.SQSMessage{
+	r := f.p.Process(context.Background(), eraser.Batch{Messages: []eraser.Message{
 		message("ok", erasureBody("fine-1", "fine-2")),
 		message("half", erasureBody("fine-3", "bad-tags")),
-	}, false)
+	}})
 	got := outcomes(r)
 	if got["ok"] != eraser.Erased || got["half"] != eraser.Failed {
 		t.Fatalf("outcomes %v", got)

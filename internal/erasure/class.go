@@ -41,6 +41,9 @@ const (
 	FIFOBlocked Class = "fifo_blocked"
 	// Internal: a panic, recovered; a bug to report.
 	Internal Class = "internal"
+	// Receipt: the message was erased but its receipt could not be put; it
+	// comes back until upstream has learnt the outcome.
+	Receipt Class = "receipt"
 )
 
 func (c Class) String() string { return string(c) }

@@ -72,15 +72,6 @@ func AccountsDigest(key []byte, accounts []string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// detailType is the DetailType of m's receipt. The caller passes only
-// messages that get one, so anything not erased is a rejection.
-func detailType(m *eraser.MessageResult) string {
-	if m.Outcome == eraser.Erased {
-		return eraser.ReceiptCompleted
-	}
-	return eraser.ReceiptRejected
-}
-
 // detailOf builds the detail of m's receipt.
 func detailOf(m *eraser.MessageResult, parts []string, key []byte, completedAt string) Detail {
 	d := Detail{
@@ -93,17 +84,18 @@ func detailOf(m *eraser.MessageResult, parts []string, key []byte, completedAt s
 		AccountsDigest: AccountsDigest(key, m.Request.Accounts),
 		AuditKeyID:     telemetry.KeyID(key),
 	}
-	if m.Outcome == eraser.Erased {
+	s := m.Status()
+	if m.Receipt == eraser.ReceiptCompleted {
 		d.Erased = slices.Clone(parts)
 		if len(d.Erased) == 0 {
 			d.Erased = slices.Clone(defaultParts)
 		}
 		return d
 	}
-	d.Class = cmp.Or(string(m.Class), string(erasure.Unknown))
+	d.Class = cmp.Or(string(s.Class), string(erasure.Unknown))
 	d.Reason = unknown
-	if m.Err != nil {
-		d.Reason = cmp.Or(reason(m.Err.Error(), m.Request.Accounts), unknown)
+	if s.Err != nil {
+		d.Reason = cmp.Or(reason(s.Err.Error(), m.Request.Accounts), unknown)
 	}
 	return d
 }
@@ -137,7 +129,7 @@ func (p *Publisher) entryOf(m *eraser.MessageResult, parts []string, key []byte,
 	e := types.PutEventsRequestEntry{
 		EventBusName: aws.String(p.EventBus),
 		Source:       aws.String(Source),
-		DetailType:   aws.String(detailType(m)),
+		DetailType:   aws.String(string(m.Receipt)),
 		Detail:       aws.String(string(body)),
 		Time:         aws.Time(at),
 	}

@@ -27,8 +27,8 @@ var (
 	// key source.
 	ErrNotConfigured = errors.New("receipts publisher is not configured")
 	// ErrNoSuchMessage means an index does not name a message of the
-	// report.
-	ErrNoSuchMessage = errors.New("index names no message of the report")
+	// report that a receipt is due for.
+	ErrNoSuchMessage = errors.New("index names no message of the report with a receipt due")
 	// ErrTooLarge means the receipt alone would exceed PutEvents' entry
 	// size limit.
 	ErrTooLarge = errors.New("receipt too large for EventBridge")

@@ -95,6 +95,7 @@ func erased(i int, accts ...string) eraser.MessageResult {
 			OccurredAt: "2026-05-01T00:00:00Z",
 		},
 		Outcome: eraser.Erased,
+		Receipt: eraser.ReceiptCompleted,
 		Lineage: eraser.Lineage{OriginalMessageID: fmt.Sprintf("orig-%03d", i), ReceiveCount: 1},
 	}
 }

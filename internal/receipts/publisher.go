@@ -10,18 +10,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 )
 
 // API is the part of the EventBridge client a Publisher uses;
 // *eventbridge.Client satisfies it.
 type API interface {
 	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
-}
-
-// KeySource supplies the audit key, the key of the audit lines' account
-// hashes (satisfied by *signingkey.Source).
-type KeySource interface {
-	AuditKey(ctx context.Context) ([]byte, error)
 }
 
 var _ eraser.Receipts = (*Publisher)(nil)
@@ -35,7 +30,7 @@ type Publisher struct {
 	// Required: receipts never go to the default bus by accident.
 	EventBus string
 	// Keys supplies the audit key. Required.
-	Keys KeySource
+	Keys telemetry.KeySource
 	// Now is the clock of completedAt; nil means time.Now.
 	Now func() time.Time
 	// Retry tunes the retries; the zero value means the defaults.
@@ -86,7 +81,7 @@ func (r Retry) withDefaults() Retry {
 // AWS_ENDPOINT_URL) as it does the credentials and the region. The client
 // makes one attempt per call: Put's own loop retries, within the deadline,
 // the calls and the entries that failed.
-func New(cfg aws.Config, bus string, keys KeySource) *Publisher {
+func New(cfg aws.Config, bus string, keys telemetry.KeySource) *Publisher {
 	client := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) {
 		o.RetryMaxAttempts = 1
 	})
@@ -100,7 +95,8 @@ func (p *Publisher) now() time.Time {
 	return time.Now()
 }
 
-// Put puts one receipt per index of report.Messages and returns one error
+// Put puts the receipt due (eraser.MessageResult.Receipt) for each index of
+// report.Messages and returns one error
 // per index, in order: nil when EventBridge took the receipt, else an
 // *Error. A receipt fails alone whenever it can: an entry EventBridge
 // rejects fails only its own index, and a failed call only the (at most
@@ -137,7 +133,7 @@ func (p *Publisher) Put(ctx context.Context, report *eraser.Report, indexes []in
 	at := p.now().UTC().Truncate(time.Millisecond)
 	var items []item
 	for i, idx := range indexes {
-		if report == nil || idx < 0 || idx >= len(report.Messages) {
+		if report == nil || idx < 0 || idx >= len(report.Messages) || report.Messages[idx].Receipt == "" {
 			errs[i] = &Error{Op: OpPut, EventBus: p.EventBus, Err: fmt.Errorf("%w: %d", ErrNoSuchMessage, idx)}
 			continue
 		}

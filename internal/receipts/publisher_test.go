@@ -104,7 +104,7 @@ func TestDetail(t *testing.T) {
 		},
 		{
 			name: "rejected, invalid",
-			m: eraser.MessageResult{MessageID: "copy-inv", Outcome: eraser.Invalid, Class: erasure.Invalid,
+			m: eraser.MessageResult{MessageID: "copy-inv", Outcome: eraser.Invalid, Receipt: eraser.ReceiptRejected, Class: erasure.Invalid,
 				Err: errors.New("invalid message: body is not JSON"), Lineage: eraser.Lineage{OriginalMessageID: "orig-inv"}},
 			wantType: "Erasure Rejected",
 			want: map[string]any{
@@ -117,7 +117,7 @@ func TestDetail(t *testing.T) {
 			name: "rejected, content",
 			m: func() eraser.MessageResult {
 				m := erased(4, alice...)
-				m.Outcome, m.Class, m.Err = eraser.Failed, erasure.Content, errors.New("tim: ErrorCode 90001: content rejected")
+				m.Outcome, m.Class, m.Receipt, m.Err = eraser.Failed, erasure.Content, eraser.ReceiptRejected, errors.New("tim: ErrorCode 90001: content rejected")
 				return m
 			}(),
 			wantType: "Erasure Rejected",
@@ -129,7 +129,7 @@ func TestDetail(t *testing.T) {
 		},
 		{
 			name:     "rejected, long reason cut on a rune boundary",
-			m:        eraser.MessageResult{MessageID: "copy-long", Outcome: eraser.Invalid, Class: erasure.Invalid, Err: errors.New(long)},
+			m:        eraser.MessageResult{MessageID: "copy-long", Outcome: eraser.Invalid, Receipt: eraser.ReceiptRejected, Class: erasure.Invalid, Err: errors.New(long)},
 			wantType: "Erasure Rejected",
 			want: map[string]any{
 				"eventId": "", "type": "", "messageId": "copy-long", "occurredAt": "",
@@ -141,7 +141,7 @@ func TestDetail(t *testing.T) {
 			name: "rejected, a reason naming an account is withheld",
 			m: func() eraser.MessageResult {
 				m := erased(5, alice...)
-				m.Outcome, m.Class, m.Err = eraser.Failed, erasure.Content, errors.New("tim: account bob rejected")
+				m.Outcome, m.Class, m.Receipt, m.Err = eraser.Failed, erasure.Content, eraser.ReceiptRejected, errors.New("tim: account bob rejected")
 				return m
 			}(),
 			wantType: "Erasure Rejected",
@@ -153,7 +153,7 @@ func TestDetail(t *testing.T) {
 		},
 		{
 			name:     "rejected, neither class nor error",
-			m:        eraser.MessageResult{MessageID: "copy-x", Outcome: eraser.Invalid},
+			m:        eraser.MessageResult{MessageID: "copy-x", Outcome: eraser.Invalid, Receipt: eraser.ReceiptRejected},
 			wantType: "Erasure Rejected",
 			want: map[string]any{
 				"eventId": "", "type": "", "messageId": "copy-x", "occurredAt": "",
@@ -283,9 +283,9 @@ func TestNoAccountIDOnTheWire(t *testing.T) {
 		m := erased(i, accts...)
 		switch i % 3 {
 		case 1:
-			m.Outcome, m.Class, m.Err = eraser.Failed, erasure.Content, errors.New("tim: ErrorCode 90001: content rejected")
+			m.Outcome, m.Class, m.Receipt, m.Err = eraser.Failed, erasure.Content, eraser.ReceiptRejected, errors.New("tim: ErrorCode 90001: content rejected")
 		case 2:
-			m.Outcome, m.Class, m.Err = eraser.Failed, erasure.Content, fmt.Errorf("tim: account %s rejected", accts[1])
+			m.Outcome, m.Class, m.Receipt, m.Err = eraser.Failed, erasure.Content, eraser.ReceiptRejected, fmt.Errorf("tim: account %s rejected", accts[1])
 		}
 		r.Messages = append(r.Messages, m)
 	}

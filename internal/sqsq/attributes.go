@@ -29,34 +29,34 @@ const unknownReason = "unknown"
 // copyAttributes is the message attributes of the copy o sends: the
 // record's own, then the lineage (and for a dead letter, why), which
 // replace same-named ones of the record.
-func copyAttributes(o eraser.Order) (map[string]types.MessageAttributeValue, error) {
-	attrs := make(map[string]types.MessageAttributeValue, len(o.Record.MessageAttributes)+5)
-	for name, a := range o.Record.MessageAttributes {
+func copyAttributes(o eraser.Order, rec events.SQSMessage) (map[string]types.MessageAttributeValue, error) {
+	attrs := make(map[string]types.MessageAttributeValue, len(rec.MessageAttributes)+5)
+	for name, a := range rec.MessageAttributes {
 		attrs[name] = fromEvent(a)
 	}
 	l := o.Lineage
 	// SQS refuses empty values; only hand-built events lack these.
 	if l.OriginalMessageID != "" {
-		attrs[eraser.AttrOriginalMessageID] = stringValue(l.OriginalMessageID)
+		attrs[AttrOriginalMessageID] = stringValue(l.OriginalMessageID)
 	}
 	if !l.FirstReceived.IsZero() {
-		attrs[eraser.AttrFirstReceived] = stringValue(l.FirstReceived.UTC().Format(time.RFC3339Nano))
+		attrs[AttrFirstReceived] = stringValue(l.FirstReceived.UTC().Format(time.RFC3339Nano))
 	}
 	switch o.Action {
 	case eraser.Requeue:
-		attrs[eraser.AttrRequeues] = numberValue(l.Requeues)
+		attrs[AttrRequeues] = numberValue(l.Requeues)
 	case eraser.DeadLetter:
 		if l.Requeues > 0 {
-			attrs[eraser.AttrRequeues] = numberValue(l.Requeues)
+			attrs[AttrRequeues] = numberValue(l.Requeues)
 		}
 		if o.Class != "" {
-			attrs[eraser.AttrClass] = stringValue(string(o.Class))
+			attrs[AttrClass] = stringValue(string(o.Class))
 		}
 		reason := o.Reason
 		if reason == "" {
 			reason = unknownReason
 		}
-		attrs[eraser.AttrReason] = stringValue(reason)
+		attrs[AttrReason] = stringValue(reason)
 	}
 	if len(attrs) > maxAttributes {
 		return nil, fmt.Errorf("%w: the copy would carry %d, SQS allows %d", ErrTooManyAttributes, len(attrs), maxAttributes)

@@ -1,6 +1,8 @@
-// Package sqsq carries out the hand-off orders of package eraser on Amazon
-// SQS: it is the one package that talks to SQS, and *Queue implements
-// eraser.Queue.
+// Package sqsq is the function's SQS adapter, the one package that knows
+// SQS: the Lambda handler of the event source mapping (Handler: records in,
+// partial batch response out), what a record tells the core (its lineage,
+// whether the queue is FIFO), and the hand-off orders of package eraser
+// carried out on Amazon SQS (*Queue).
 //
 // Why the function talks to SQS at all: SQS counts every receive, and its
 // redrive policy dead-letters a message after maxReceiveCount of them, so a

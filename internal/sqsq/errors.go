@@ -31,6 +31,9 @@ var (
 	ErrTooManyAttributes = errors.New("too many message attributes")
 	// ErrTooLarge means the copy would exceed SQS's message size limit.
 	ErrTooLarge = errors.New("message too large")
+	// ErrNoSuchMessage means an order's Message indexes no record of the
+	// batch.
+	ErrNoSuchMessage = errors.New("order names no message of the batch")
 	// ErrUnknownAction means the order's Action is none of eraser's.
 	ErrUnknownAction = errors.New("unknown order action")
 	// ErrNotAnswered means SQS listed the entry as neither successful nor

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 	"github.com/attr-eraser/attr-eraser/internal/sqsq/sqstest"
 )
@@ -70,10 +71,33 @@ func bodies(n int) []string {
 	return out
 }
 
+// order is a record with what is asked of SQS about it: an eraser.Order
+// whose Message is that record.
+type order struct {
+	Record  events.SQSMessage
+	Action  eraser.Action
+	Lineage eraser.Lineage
+	Class   erasure.Class
+	Reason  string
+	Delay   time.Duration
+}
+
+// runHandOff gives q the orders as the handler does: the records of the
+// batch, and orders indexing them.
+func runHandOff(c context.Context, q *sqsq.Queue, orders []order) []error {
+	records := make([]events.SQSMessage, len(orders))
+	out := make([]eraser.Order, len(orders))
+	for i, o := range orders {
+		records[i] = o.Record
+		out[i] = eraser.Order{Message: i, Action: o.Action, Lineage: o.Lineage, Class: o.Class, Reason: o.Reason, Delay: o.Delay}
+	}
+	return q.HandOff(c, records, out)
+}
+
 // handOff runs HandOff and checks it answered every order.
-func handOff(t *testing.T, q *sqsq.Queue, orders []eraser.Order) []error {
+func handOff(t *testing.T, q *sqsq.Queue, orders []order) []error {
 	t.Helper()
-	errs := q.HandOff(ctx(t), orders)
+	errs := runHandOff(ctx(t), q, orders)
 	if len(errs) != len(orders) {
 		t.Fatalf("HandOff answered %d of %d orders", len(errs), len(orders))
 	}
@@ -86,20 +110,20 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-func delays(recs []events.SQSMessage, d time.Duration) []eraser.Order {
-	out := make([]eraser.Order, len(recs))
+func delays(recs []events.SQSMessage, d time.Duration) []order {
+	out := make([]order, len(recs))
 	for i, r := range recs {
-		out[i] = eraser.Order{Record: r, Action: eraser.Delay, Delay: d}
+		out[i] = order{Record: r, Action: eraser.Delay, Delay: d}
 	}
 	return out
 }
 
-func requeues(recs []events.SQSMessage) []eraser.Order {
-	out := make([]eraser.Order, len(recs))
+func requeues(recs []events.SQSMessage) []order {
+	out := make([]order, len(recs))
 	for i, r := range recs {
-		l := eraser.LineageOf(r)
+		l := sqsq.LineageOf(r)
 		l.Requeues++
-		out[i] = eraser.Order{Record: r, Action: eraser.Requeue, Lineage: l}
+		out[i] = order{Record: r, Action: eraser.Requeue, Lineage: l}
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"golang.org/x/sync/singleflight"
@@ -17,8 +18,6 @@ type API interface {
 	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
 	ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, optFns ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
 }
-
-var _ eraser.Queue = (*Queue)(nil)
 
 // Queue carries out eraser's hand-off orders on SQS. Create one per process
 // (it keeps the queue URLs it has looked up) and share it: it is safe for
@@ -43,12 +42,12 @@ func New(cfg aws.Config, deadLetterURL string) *Queue {
 	return &Queue{API: sqs.NewFromConfig(cfg), DeadLetterURL: deadLetterURL}
 }
 
-// HandOff carries out orders and returns one error per order, in order: nil
-// when SQS took it, else an *Error. An order fails alone whenever it can: a
-// malformed ARN, an unknown queue, a copy SQS would refuse or an entry SQS
-// rejected fails only its own orders, and only a failed call fails the
-// (at most 10) orders it carried.
-func (q *Queue) HandOff(ctx context.Context, orders []eraser.Order) []error {
+// HandOff carries out orders about records and returns one error per
+// order, in order: nil when SQS took it, else an *Error. An order fails
+// alone whenever it can: a malformed ARN, an unknown queue, a copy SQS
+// would refuse or an entry SQS rejected fails only its own orders, and only
+// a failed call fails the (at most 10) orders it carried.
+func (q *Queue) HandOff(ctx context.Context, records []events.SQSMessage, orders []eraser.Order) []error {
 	errs := make([]error, len(orders))
 	if q.API == nil {
 		for i := range errs {
@@ -56,11 +55,15 @@ func (q *Queue) HandOff(ctx context.Context, orders []eraser.Order) []error {
 		}
 		return errs
 	}
-	urls := q.sourceURLs(ctx, orders)
+	urls := q.sourceURLs(ctx, records, orders)
 	var groups []*group
 	byKey := make(map[groupKey]*group)
 	for i, o := range orders {
-		key, it, err := q.prepare(i, o, urls)
+		if o.Message < 0 || o.Message >= len(records) {
+			errs[i] = &Error{Op: OpHandOff, Err: ErrNoSuchMessage}
+			continue
+		}
+		key, it, err := q.prepare(i, o, records[o.Message], urls)
 		if err != nil {
 			errs[i] = err
 			continue
@@ -83,27 +86,27 @@ func (q *Queue) HandOff(ctx context.Context, orders []eraser.Order) []error {
 
 // prepare checks o and builds its batch entry, or says why it cannot be
 // sent.
-func (q *Queue) prepare(i int, o eraser.Order, urls map[string]urlResult) (groupKey, item, error) {
+func (q *Queue) prepare(i int, o eraser.Order, rec events.SQSMessage, urls map[string]urlResult) (groupKey, item, error) {
 	switch o.Action {
 	case eraser.Requeue, eraser.Delay:
-		u := urls[o.Record.EventSourceARN]
+		u := urls[rec.EventSourceARN]
 		if u.err != nil {
 			return groupKey{}, item{}, u.err
 		}
 		key := groupKey{action: o.Action, queueURL: u.url}
 		if o.Action == eraser.Delay {
-			return key, visibilityItem(i, o), nil
+			return key, visibilityItem(i, o, rec), nil
 		}
-		it, err := copyItem(i, o, u.url)
+		it, err := copyItem(i, o, rec, u.url)
 		return key, it, err
 	case eraser.DeadLetter:
 		if q.DeadLetterURL == "" {
 			return groupKey{}, item{}, &Error{Op: OpSendMessageBatch, Err: ErrNoDeadLetterQueue}
 		}
-		it, err := copyItem(i, o, q.DeadLetterURL)
+		it, err := copyItem(i, o, rec, q.DeadLetterURL)
 		return groupKey{action: o.Action, queueURL: q.DeadLetterURL}, it, err
 	}
-	return groupKey{}, item{}, &Error{Op: OpHandOff, QueueARN: o.Record.EventSourceARN, Err: ErrUnknownAction}
+	return groupKey{}, item{}, &Error{Op: OpHandOff, QueueARN: rec.EventSourceARN, Err: ErrUnknownAction}
 }
 
 type urlResult struct {
@@ -113,11 +116,14 @@ type urlResult struct {
 
 // sourceURLs looks up, concurrently, the queue URL of every source queue
 // the orders need (a batch normally has one).
-func (q *Queue) sourceURLs(ctx context.Context, orders []eraser.Order) map[string]urlResult {
+func (q *Queue) sourceURLs(ctx context.Context, records []events.SQSMessage, orders []eraser.Order) map[string]urlResult {
 	var arns []string
 	seen := make(map[string]bool)
 	for _, o := range orders {
-		arn := o.Record.EventSourceARN
+		if o.Message < 0 || o.Message >= len(records) {
+			continue
+		}
+		arn := records[o.Message].EventSourceARN
 		if (o.Action == eraser.Requeue || o.Action == eraser.Delay) && !seen[arn] {
 			seen[arn] = true
 			arns = append(arns, arn)

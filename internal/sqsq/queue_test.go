@@ -26,8 +26,8 @@ var ownAttributes = map[string]sqstest.Attribute{
 	"trace":              {DataType: "String", StringValue: "abc"},
 	"count":              {DataType: "Number", StringValue: "7"},
 	"blob":               {DataType: "Binary", BinaryValue: []byte{1, 2, 3}},
-	eraser.AttrRequeues:  {DataType: "String", StringValue: "stale"},
-	eraser.AttrReason:    {DataType: "String", StringValue: "stale"},
+	sqsq.AttrRequeues:    {DataType: "String", StringValue: "stale"},
+	sqsq.AttrReason:      {DataType: "String", StringValue: "stale"},
 	"custom.with-period": {DataType: "String.custom", StringValue: "x"},
 }
 
@@ -43,17 +43,17 @@ func TestRequeueCarriesBodyAndAttributes(t *testing.T) {
 			name:    "full lineage",
 			lineage: eraser.Lineage{OriginalMessageID: "orig-1", FirstReceived: firstReceived, Requeues: 2},
 			want: map[string]sqstest.Attribute{
-				eraser.AttrOriginalMessageID: {DataType: "String", StringValue: "orig-1"},
-				eraser.AttrFirstReceived:     {DataType: "String", StringValue: "2026-01-02T02:04:05.123456789Z"},
-				eraser.AttrRequeues:          {DataType: "Number", StringValue: "2"},
+				sqsq.AttrOriginalMessageID: {DataType: "String", StringValue: "orig-1"},
+				sqsq.AttrFirstReceived:     {DataType: "String", StringValue: "2026-01-02T02:04:05.123456789Z"},
+				sqsq.AttrRequeues:          {DataType: "Number", StringValue: "2"},
 			},
 		},
 		{
 			name:    "no first receive",
 			lineage: eraser.Lineage{OriginalMessageID: "orig-2", Requeues: 1},
 			want: map[string]sqstest.Attribute{
-				eraser.AttrOriginalMessageID: {DataType: "String", StringValue: "orig-2"},
-				eraser.AttrRequeues:          {DataType: "Number", StringValue: "1"},
+				sqsq.AttrOriginalMessageID: {DataType: "String", StringValue: "orig-2"},
+				sqsq.AttrRequeues:          {DataType: "Number", StringValue: "1"},
 			},
 		},
 	}
@@ -63,7 +63,7 @@ func TestRequeueCarriesBodyAndAttributes(t *testing.T) {
 			const body = `{"accounts":["alice","bob"]}`
 			f.srv.Put(f.url, body, ownAttributes)
 			rec := f.srv.Receive(f.url, 1)[0]
-			errs := handOff(t, f.q, []eraser.Order{{Record: rec, Action: eraser.Requeue, Lineage: tt.lineage}})
+			errs := handOff(t, f.q, []order{{Record: rec, Action: eraser.Requeue, Lineage: tt.lineage}})
 			if errs[0] != nil {
 				t.Fatal(errs[0])
 			}
@@ -83,7 +83,7 @@ func TestRequeueCarriesBodyAndAttributes(t *testing.T) {
 				want[k] = v
 			}
 			if tt.lineage.FirstReceived.IsZero() {
-				delete(want, eraser.AttrFirstReceived)
+				delete(want, sqsq.AttrFirstReceived)
 			}
 			checkAttributes(t, cp.Attributes, want)
 
@@ -92,7 +92,7 @@ func TestRequeueCarriesBodyAndAttributes(t *testing.T) {
 			if len(again) != 1 {
 				t.Fatalf("received %d copies", len(again))
 			}
-			got := eraser.LineageOf(again[0])
+			got := sqsq.LineageOf(again[0])
 			if got.OriginalMessageID != tt.lineage.OriginalMessageID || got.Requeues != tt.lineage.Requeues ||
 				(!tt.lineage.FirstReceived.IsZero() && !got.FirstReceived.Equal(tt.lineage.FirstReceived)) {
 				t.Errorf("LineageOf(copy) = %+v, want %+v", got, tt.lineage)
@@ -125,23 +125,23 @@ func TestDeadLetterCarriesWhy(t *testing.T) {
 		{
 			name: "invalid, first receive", class: erasure.Invalid, reason: "body is not JSON",
 			want: map[string]sqstest.Attribute{
-				eraser.AttrClass:  {DataType: "String", StringValue: "invalid"},
-				eraser.AttrReason: {DataType: "String", StringValue: "body is not JSON"},
+				sqsq.AttrClass:  {DataType: "String", StringValue: "invalid"},
+				sqsq.AttrReason: {DataType: "String", StringValue: "body is not JSON"},
 			},
 		},
 		{
 			name: "content after requeues", class: erasure.Content, reason: "90001", requeues: 3,
 			want: map[string]sqstest.Attribute{
-				eraser.AttrClass:    {DataType: "String", StringValue: "content"},
-				eraser.AttrReason:   {DataType: "String", StringValue: "90001"},
-				eraser.AttrRequeues: {DataType: "Number", StringValue: "3"},
+				sqsq.AttrClass:    {DataType: "String", StringValue: "content"},
+				sqsq.AttrReason:   {DataType: "String", StringValue: "90001"},
+				sqsq.AttrRequeues: {DataType: "Number", StringValue: "3"},
 			},
 		},
 		{
 			name: "no reason", class: erasure.Invalid,
 			want: map[string]sqstest.Attribute{
-				eraser.AttrClass:  {DataType: "String", StringValue: "invalid"},
-				eraser.AttrReason: {DataType: "String", StringValue: "unknown"},
+				sqsq.AttrClass:  {DataType: "String", StringValue: "invalid"},
+				sqsq.AttrReason: {DataType: "String", StringValue: "unknown"},
 			},
 		},
 	}
@@ -149,10 +149,10 @@ func TestDeadLetterCarriesWhy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			rec := f.receive(t, `{"accounts":"not-a-list"}`)[0]
-			l := eraser.LineageOf(rec)
+			l := sqsq.LineageOf(rec)
 			l.FirstReceived = firstReceived
 			l.Requeues = tt.requeues
-			errs := handOff(t, f.q, []eraser.Order{{Record: rec, Action: eraser.DeadLetter, Lineage: l, Class: tt.class, Reason: tt.reason}})
+			errs := handOff(t, f.q, []order{{Record: rec, Action: eraser.DeadLetter, Lineage: l, Class: tt.class, Reason: tt.reason}})
 			if errs[0] != nil {
 				t.Fatal(errs[0])
 			}
@@ -161,8 +161,8 @@ func TestDeadLetterCarriesWhy(t *testing.T) {
 				t.Fatalf("DLQ holds %+v", msgs)
 			}
 			want := map[string]sqstest.Attribute{
-				eraser.AttrOriginalMessageID: {DataType: "String", StringValue: rec.MessageId},
-				eraser.AttrFirstReceived:     {DataType: "String", StringValue: "2026-01-02T02:04:05.123456789Z"},
+				sqsq.AttrOriginalMessageID: {DataType: "String", StringValue: rec.MessageId},
+				sqsq.AttrFirstReceived:     {DataType: "String", StringValue: "2026-01-02T02:04:05.123456789Z"},
 			}
 			for k, v := range tt.want {
 				want[k] = v
@@ -179,9 +179,9 @@ func TestDeadLetterToFIFOQueue(t *testing.T) {
 	f := newFixture(t)
 	f.q.DeadLetterURL, _ = f.srv.AddQueue("erasures-dlq.fifo")
 	rec := f.receive(t, "bad")[0]
-	order := eraser.Order{Record: rec, Action: eraser.DeadLetter, Lineage: eraser.LineageOf(rec), Class: erasure.Invalid}
+	deadLetter := order{Record: rec, Action: eraser.DeadLetter, Lineage: sqsq.LineageOf(rec), Class: erasure.Invalid}
 	for range 2 { // the second hand-off of the same receive is a duplicate
-		if errs := handOff(t, f.q, []eraser.Order{order}); errs[0] != nil {
+		if errs := handOff(t, f.q, []order{deadLetter}); errs[0] != nil {
 			t.Fatal(errs[0])
 		}
 	}
@@ -210,9 +210,9 @@ func TestDelayRoundsUpAndClamps(t *testing.T) {
 	}
 	f := newFixture(t)
 	recs := f.receive(t, bodies(len(tests))...)
-	orders := make([]eraser.Order, len(tests))
+	orders := make([]order, len(tests))
 	for i, tt := range tests {
-		orders[i] = eraser.Order{Record: recs[i], Action: eraser.Delay, Delay: tt.delay}
+		orders[i] = order{Record: recs[i], Action: eraser.Delay, Delay: tt.delay}
 	}
 	for i, err := range handOff(t, f.q, orders) {
 		if err != nil {
@@ -289,7 +289,7 @@ func TestMixedActionsGroupByQueue(t *testing.T) {
 	if other.EventSourceARN != otherARN {
 		t.Fatal(other.EventSourceARN)
 	}
-	orders := []eraser.Order{
+	orders := []order{
 		{Record: recs[0], Action: eraser.Requeue},
 		{Record: recs[1], Action: eraser.DeadLetter, Class: erasure.Invalid},
 		{Record: recs[2], Action: eraser.Delay, Delay: time.Second},
@@ -393,9 +393,9 @@ func TestWholeCallFailure(t *testing.T) {
 			f := newFixture(t)
 			tt.setup(&f)
 			recs := f.receive(t, bodies(12)...)
-			var orders []eraser.Order
+			var orders []order
 			for i, r := range recs {
-				o := eraser.Order{Record: r, Action: []eraser.Action{eraser.Requeue, eraser.DeadLetter, eraser.Delay}[i%3], Class: erasure.Invalid, Delay: time.Second}
+				o := order{Record: r, Action: []eraser.Action{eraser.Requeue, eraser.DeadLetter, eraser.Delay}[i%3], Class: erasure.Invalid, Delay: time.Second}
 				orders = append(orders, o)
 			}
 			for i, err := range handOff(t, f.q, orders) {
@@ -423,8 +423,8 @@ func TestUnknownQueueFailsOnlyItsOrders(t *testing.T) {
 	recs := f.receive(t, bodies(4)...)
 	gone := events.SQSMessage{MessageId: "m-gone", ReceiptHandle: "AQEBgone", Body: `{"accounts":["carol"]}`,
 		EventSourceARN: "arn:aws:sqs:us-east-1:" + sqstest.AccountID + ":later"}
-	orders := append(delays(recs, time.Second), eraser.Order{Record: gone, Action: eraser.Delay, Delay: time.Second},
-		eraser.Order{Record: gone, Action: eraser.Requeue})
+	orders := append(delays(recs, time.Second), order{Record: gone, Action: eraser.Delay, Delay: time.Second},
+		order{Record: gone, Action: eraser.Requeue})
 	errs := handOff(t, f.q, orders)
 	for i, err := range errs[:4] {
 		if err != nil {
@@ -445,7 +445,7 @@ func TestUnknownQueueFailsOnlyItsOrders(t *testing.T) {
 
 	// A failed lookup is not kept: once the queue exists, it is found.
 	laterURL, _ := f.srv.AddQueue("later")
-	errs = handOff(t, f.q, []eraser.Order{{Record: gone, Action: eraser.Requeue}})
+	errs = handOff(t, f.q, []order{{Record: gone, Action: eraser.Requeue}})
 	if errs[0] != nil {
 		t.Fatal(errs[0])
 	}
@@ -467,7 +467,7 @@ func TestGetQueueURLOncePerARN(t *testing.T) {
 	for i := range n {
 		done.Go(func() {
 			start.Wait()
-			errs[i] = f.q.HandOff(context.Background(), delays(recs[i:i+1], time.Minute))[0]
+			errs[i] = runHandOff(context.Background(), f.q, delays(recs[i:i+1], time.Minute))[0]
 		})
 	}
 	start.Done()
@@ -498,7 +498,7 @@ func TestMalformedARN(t *testing.T) {
 		t.Run(arn, func(t *testing.T) {
 			f := newFixture(t)
 			rec := events.SQSMessage{MessageId: "m", ReceiptHandle: "AQEBhandle", Body: "b", EventSourceARN: arn}
-			errs := handOff(t, f.q, []eraser.Order{
+			errs := handOff(t, f.q, []order{
 				{Record: rec, Action: eraser.Requeue},
 				{Record: rec, Action: eraser.Delay, Delay: time.Second},
 				{Record: rec, Action: eraser.DeadLetter, Class: erasure.Invalid}, // needs no source queue
@@ -550,7 +550,7 @@ func TestCopiesSQSWouldRefuse(t *testing.T) {
 			f := newFixture(t)
 			rec := events.SQSMessage{MessageId: "m", Body: tt.body, MessageAttributes: tt.attrs, EventSourceARN: f.arn}
 			ok := f.receive(t, "fine")[0]
-			errs := handOff(t, f.q, []eraser.Order{
+			errs := handOff(t, f.q, []order{
 				{Record: rec, Action: tt.action, Lineage: lineage, Class: erasure.Invalid, Reason: "r"},
 				{Record: ok, Action: tt.action, Lineage: lineage, Class: erasure.Invalid, Reason: "r"},
 			})
@@ -586,14 +586,14 @@ func TestNoSecretsInErrors(t *testing.T) {
 		many.MessageAttributes["a"+strconv.Itoa(i)] = events.SQSMessageAttribute{DataType: "String", StringValue: str("v")}
 	}
 	f.q.DeadLetterURL = f.srv.URL() + "/" + sqstest.AccountID + "/gone"
-	orders := []eraser.Order{
-		{Record: recs[0], Action: eraser.Requeue},                               // entry failure
-		{Record: many, Action: eraser.Requeue, Lineage: eraser.LineageOf(many)}, // too many attributes
-		{Record: forged, Action: eraser.Delay, Delay: time.Second},              // SQS quotes the handle
-		{Record: malformed, Action: eraser.Delay},                               // malformed ARN
-		{Record: recs[2], Action: eraser.DeadLetter, Class: erasure.Invalid},    // no such queue
-		{Record: recs[3], Action: eraser.Delay, Delay: 2 * time.Second},         // fine
-		{Record: recs[4], Action: eraser.DeadLetter, Class: erasure.Content},    // no such queue
+	orders := []order{
+		{Record: recs[0], Action: eraser.Requeue},                             // entry failure
+		{Record: many, Action: eraser.Requeue, Lineage: sqsq.LineageOf(many)}, // too many attributes
+		{Record: forged, Action: eraser.Delay, Delay: time.Second},            // SQS quotes the handle
+		{Record: malformed, Action: eraser.Delay},                             // malformed ARN
+		{Record: recs[2], Action: eraser.DeadLetter, Class: erasure.Invalid},  // no such queue
+		{Record: recs[3], Action: eraser.Delay, Delay: 2 * time.Second},       // fine
+		{Record: recs[4], Action: eraser.DeadLetter, Class: erasure.Content},  // no such queue
 	}
 	errs := handOff(t, f.q, orders)
 	secrets := []string{forged.ReceiptHandle, forged.Body, malformed.ReceiptHandle, malformed.Body}
@@ -622,7 +622,7 @@ func TestNoSecretsInErrors(t *testing.T) {
 	// A whole call whose error quotes a body is redacted too.
 	echo := &echoAPI{}
 	q := &sqsq.Queue{API: echo, DeadLetterURL: f.dlqURL}
-	errs = handOff(t, q, []eraser.Order{{Record: recs[5], Action: eraser.DeadLetter}})
+	errs = handOff(t, q, []order{{Record: recs[5], Action: eraser.DeadLetter}})
 	if errs[0] == nil || strings.Contains(errs[0].Error(), recs[5].Body) || strings.Contains(errs[0].Error(), recs[5].ReceiptHandle) {
 		t.Errorf("echoed error = %v", errs[0])
 	}
@@ -644,21 +644,21 @@ func TestOneErrorPerOrder(t *testing.T) {
 		name   string
 		q      *sqsq.Queue
 		ctx    context.Context
-		orders []eraser.Order
+		orders []order
 		want   error // of every order
 	}{
 		{"no orders", f.q, context.Background(), nil, nil},
 		{"no client", &sqsq.Queue{}, context.Background(), delays(recs, time.Second), sqsq.ErrNotConfigured},
 		{"no dead-letter queue", &sqsq.Queue{API: f.q.API}, context.Background(),
-			[]eraser.Order{{Record: recs[0], Action: eraser.DeadLetter}}, sqsq.ErrNoDeadLetterQueue},
-		{"unknown action", f.q, context.Background(), []eraser.Order{{Record: recs[0]}, {Record: recs[1], Action: 99}}, sqsq.ErrUnknownAction},
+			[]order{{Record: recs[0], Action: eraser.DeadLetter}}, sqsq.ErrNoDeadLetterQueue},
+		{"unknown action", f.q, context.Background(), []order{{Record: recs[0]}, {Record: recs[1], Action: 99}}, sqsq.ErrUnknownAction},
 		{"cancelled", f.q, cancelled, append(delays(recs, time.Second), requeues(recs)...), context.Canceled},
 		{"panicking client", &sqsq.Queue{API: panicAPI{}, DeadLetterURL: f.dlqURL}, context.Background(),
-			append(delays(recs, time.Second), eraser.Order{Record: recs[0], Action: eraser.DeadLetter}), nil},
+			append(delays(recs, time.Second), order{Record: recs[0], Action: eraser.DeadLetter}), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			errs := tt.q.HandOff(tt.ctx, tt.orders)
+			errs := runHandOff(tt.ctx, tt.q, tt.orders)
 			if len(errs) != len(tt.orders) {
 				t.Fatalf("HandOff answered %d of %d orders", len(errs), len(tt.orders))
 			}
@@ -714,10 +714,10 @@ func TestManyOrders(t *testing.T) {
 	}
 	f := newFixture(t)
 	const n = 10000
-	orders := make([]eraser.Order, n)
+	orders := make([]order, n)
 	for i := range orders {
 		rec := events.SQSMessage{MessageId: "m" + strconv.Itoa(i), Body: `{"accounts":["u` + strconv.Itoa(i) + `"]}`, EventSourceARN: f.arn}
-		orders[i] = eraser.Order{Record: rec, Action: eraser.Requeue, Lineage: eraser.LineageOf(rec)}
+		orders[i] = order{Record: rec, Action: eraser.Requeue, Lineage: sqsq.LineageOf(rec)}
 	}
 	begin := time.Now()
 	for i, err := range handOff(t, f.q, orders) {

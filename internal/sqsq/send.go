@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -18,18 +19,18 @@ const fifoGroup = "attr-eraser"
 
 // copyItem builds the SendMessageBatch entry of a Requeue or DeadLetter
 // order to queueURL: the record's body unchanged, with its attributes.
-func copyItem(i int, o eraser.Order, queueURL string) (item, error) {
-	attrs, err := copyAttributes(o)
+func copyItem(i int, o eraser.Order, rec events.SQSMessage, queueURL string) (item, error) {
+	attrs, err := copyAttributes(o, rec)
 	if err != nil {
 		return item{}, &Error{Op: OpSendMessageBatch, QueueURL: queueURL, Err: err}
 	}
-	size := payloadSize(o.Record.Body, attrs)
+	size := payloadSize(rec.Body, attrs)
 	if size > maxPayload {
 		return item{}, &Error{Op: OpSendMessageBatch, QueueURL: queueURL,
 			Err: fmt.Errorf("%w: the copy is %d bytes, SQS allows %d", ErrTooLarge, size, maxPayload)}
 	}
 	entry := types.SendMessageBatchRequestEntry{
-		MessageBody:       aws.String(o.Record.Body),
+		MessageBody:       aws.String(rec.Body),
 		MessageAttributes: attrs,
 	}
 	if strings.HasSuffix(queueURL, ".fifo") {
@@ -37,14 +38,14 @@ func copyItem(i int, o eraser.Order, queueURL string) (item, error) {
 		// deduplication, an id; the record's id makes a repeated hand-off
 		// of the same receive a duplicate SQS drops.
 		entry.MessageGroupId = aws.String(fifoGroup)
-		if g := o.Record.Attributes["MessageGroupId"]; g != "" {
+		if g := rec.Attributes["MessageGroupId"]; g != "" {
 			entry.MessageGroupId = aws.String(g)
 		}
-		if o.Record.MessageId != "" {
-			entry.MessageDeduplicationId = aws.String(o.Record.MessageId)
+		if rec.MessageId != "" {
+			entry.MessageDeduplicationId = aws.String(rec.MessageId)
 		}
 	}
-	return item{order: i, size: size, secrets: secretsOf(o), copy: entry}, nil
+	return item{order: i, size: size, secrets: secretsOf(rec), copy: entry}, nil
 }
 
 // send makes one SendMessageBatch call.
@@ -66,6 +67,6 @@ func (q *Queue) send(ctx context.Context, b batch, errs []error) {
 	b.settle(successful, out.Failed, errs)
 }
 
-func secretsOf(o eraser.Order) []string {
-	return []string{o.Record.ReceiptHandle, o.Record.Body}
+func secretsOf(rec events.SQSMessage) []string {
+	return []string{rec.ReceiptHandle, rec.Body}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -16,12 +17,12 @@ const maxVisibilitySeconds = 43200
 
 // visibilityItem builds the ChangeMessageVisibilityBatch entry of a Delay
 // order.
-func visibilityItem(i int, o eraser.Order) item {
+func visibilityItem(i int, o eraser.Order, rec events.SQSMessage) item {
 	return item{
 		order:   i,
-		secrets: secretsOf(o),
+		secrets: secretsOf(rec),
 		visibility: types.ChangeMessageVisibilityBatchRequestEntry{
-			ReceiptHandle:     aws.String(o.Record.ReceiptHandle),
+			ReceiptHandle:     aws.String(rec.ReceiptHandle),
 			VisibilityTimeout: visibilitySeconds(o.Delay),
 		},
 	}

@@ -45,7 +45,9 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 		keyAttrs = []slog.Attr{slog.String("auditKeyId", KeyID(key))}
 	}
 	per := cmp.Or(l.HashesPerLine, DefaultHashesPerLine)
-	for _, m := range report.Messages {
+	for i := range report.Messages {
+		m := &report.Messages[i]
+		s := m.Status()
 		attrs := []slog.Attr{
 			slog.String("messageId", m.MessageID),
 			slog.String("originalMessageId", m.Lineage.OriginalMessageID),
@@ -54,27 +56,27 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 			slog.String("type", string(m.Request.Type)),
 			slog.String("occurredAt", m.Request.OccurredAt),
 			slog.Int("accounts", len(m.Request.Accounts)),
-			slog.String("outcome", string(m.Outcome)),
+			slog.String("outcome", string(s.Outcome)),
 		}
 		if m.Absent > 0 {
 			// Accounts Tencent does not know: erased, as nothing is left.
 			attrs = append(attrs, slog.Int("absent", m.Absent))
 		}
-		if m.Outcome != eraser.Erased {
-			attrs = append(attrs, slog.String("class", string(m.Class)))
-			if m.Err != nil {
-				attrs = append(attrs, slog.String("reason", m.Err.Error()))
+		if s.Outcome != eraser.Erased {
+			attrs = append(attrs, slog.String("class", string(s.Class)))
+			if s.Err != nil {
+				attrs = append(attrs, slog.String("reason", s.Err.Error()))
 			}
 		}
-		if m.Outcome != eraser.Invalid {
+		if s.Outcome != eraser.Invalid {
 			// Which removals are finished for every account of it: with
 			// tags erased too, a failed message may be half done.
 			attrs = append(attrs, slog.Any("done", nonNil(m.Done)))
 		}
-		attrs = append(attrs, handOffAttrs(&m)...)
+		attrs = append(attrs, handOffAttrs(m, s)...)
 		attrs = append(attrs, keyAttrs...)
 		level := slog.LevelInfo
-		if m.Outcome != eraser.Erased {
+		if s.Outcome != eraser.Erased {
 			level = slog.LevelWarn
 		}
 		if keyErr != nil || len(m.Request.Accounts) == 0 {
@@ -110,8 +112,9 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// handOffAttrs say what SQS was asked to do with a message not erased.
-func handOffAttrs(m *eraser.MessageResult) []slog.Attr {
+// handOffAttrs say what the queue was asked to do with a message not
+// erased.
+func handOffAttrs(m *eraser.MessageResult, s eraser.Status) []slog.Attr {
 	var attrs []slog.Attr
 	if m.Lineage.Requeues > 0 {
 		attrs = append(attrs, slog.Int("requeues", m.Lineage.Requeues))
@@ -119,10 +122,10 @@ func handOffAttrs(m *eraser.MessageResult) []slog.Attr {
 	if m.Unreached {
 		attrs = append(attrs, slog.Bool("unreached", true))
 	}
-	if m.HandOff != "" {
-		attrs = append(attrs, slog.String("handOff", string(m.HandOff)))
+	if s.HandOff != "" {
+		attrs = append(attrs, slog.String("handOff", string(s.HandOff)))
 	}
-	if m.HandOff == eraser.Delayed {
+	if s.HandOff == eraser.Delayed {
 		attrs = append(attrs, slog.Int64("retryAfterSeconds", int64(m.RetryAfter.Seconds())))
 	}
 	if m.HandOffErr != nil {
@@ -142,33 +145,20 @@ func (l *Audit) write(ctx context.Context, level slog.Level, msg string, attrs [
 
 // summary writes the invocation's one summary line.
 func (l *Audit) summary(ctx context.Context, r *eraser.Report) {
-	var erased, failed, invalid int
-	handedOff := map[eraser.HandOff]int{}
-	for _, m := range r.Messages {
-		switch m.Outcome {
-		case eraser.Erased:
-			erased++
-		case eraser.Invalid:
-			invalid++
-		default:
-			failed++
-		}
-		handedOff[m.HandOff]++
-	}
-	byClass := r.FailuresByClass()
-	classAttrs := make([]any, 0, len(byClass))
-	for _, class := range slices.Sorted(maps.Keys(byClass)) {
-		classAttrs = append(classAttrs, slog.Int(class, byClass[class]))
+	t := r.Tally()
+	classAttrs := make([]any, 0, len(t.FailedByClass))
+	for _, class := range slices.Sorted(maps.Keys(t.FailedByClass)) {
+		classAttrs = append(classAttrs, slog.Int(string(class), t.FailedByClass[class]))
 	}
 	l.write(ctx, slog.LevelInfo, "batch processed", []slog.Attr{
 		slog.Int("messages", len(r.Messages)),
 		slog.Any("removes", nonNil(r.Parts)),
-		slog.Int("erased", erased),
-		slog.Int("failed", failed),
-		slog.Int("invalid", invalid),
-		slog.Int("requeued", handedOff[eraser.Requeued]),
-		slog.Int("deadLettered", handedOff[eraser.DeadLettered]),
-		slog.Int("delayed", handedOff[eraser.Delayed]),
+		slog.Int("erased", t.Erased),
+		slog.Int("failed", t.Failed),
+		slog.Int("invalid", t.Invalid),
+		slog.Int("requeued", t.Requeued),
+		slog.Int("deadLettered", t.DeadLettered),
+		slog.Int("delayed", t.Delayed),
 		slog.Int("accounts", r.Accounts),
 		slog.Int("accountsErased", r.AccountsErased),
 		slog.Int("accountsAbsent", r.AccountsAbsent),

@@ -7,7 +7,10 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
-// codeClasses is the one table of Tencent error codes this function knows.
+// codeClasses is the table of Tencent error codes that fail a call or an
+// account. 70107 (the account does not exist) is the one other code the
+// function knows, and it is no failure: ErrorList reading counts such an
+// account as erased (errorlist.go).
 var codeClasses = map[int]erasure.Class{
 	// The push APIs' own codes, the same in both families.
 	90001: erasure.Content,       // JSON parse failed

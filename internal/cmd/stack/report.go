@@ -15,8 +15,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/attr-eraser/attr-eraser/internal/dev/awstier"
-	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/receipts"
+	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 )
 
 // maxListed bounds each list of the report.
@@ -78,14 +78,14 @@ func (s *stack) report() error {
 			break
 		}
 		attrs := messageAttrs(m)
-		class, reason := attrs[eraser.AttrClass], attrs[eraser.AttrReason]
+		class, reason := attrs[sqsq.AttrClass], attrs[sqsq.AttrReason]
 		if class == "" {
 			// Not sent by the function: moved by the redrive policy.
 			class, reason = "-", "moved by the redrive policy after "+m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)]+" receives"
 		}
-		p("  %s  %s=%s  %s=%q\n", aws.ToString(m.MessageId), eraser.AttrClass, class, eraser.AttrReason, reason)
-		if orig := attrs[eraser.AttrOriginalMessageID]; orig != "" {
-			p("      %s=%s\n", eraser.AttrOriginalMessageID, orig)
+		p("  %s  %s=%s  %s=%q\n", aws.ToString(m.MessageId), sqsq.AttrClass, class, sqsq.AttrReason, reason)
+		if orig := attrs[sqsq.AttrOriginalMessageID]; orig != "" {
+			p("      %s=%s\n", sqsq.AttrOriginalMessageID, orig)
 		}
 		p("      body: %s\n", clip(aws.ToString(m.Body), 160))
 	}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/dev/awstier"
 	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
-	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
+	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
@@ -319,7 +319,7 @@ func (s *scenario) deliveries() ([]awstier.Invocation, []delivery) {
 		for j, r := range inv.Records {
 			d := delivery{inv: i, messageID: r.MessageId, received: inv.Received[j]}
 			d.receiveCount, _ = strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
-			if a, ok := r.MessageAttributes[eraser.AttrRequeues]; ok && a.StringValue != nil {
+			if a, ok := r.MessageAttributes[sqsq.AttrRequeues]; ok && a.StringValue != nil {
 				d.requeues, _ = strconv.Atoi(*a.StringValue)
 			}
 			if req, err := erasure.Parse(r.Body); err == nil {

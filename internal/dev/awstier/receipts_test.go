@@ -19,6 +19,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/receipts"
+	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
@@ -230,14 +231,14 @@ func TestReceipts(t *testing.T) {
 			t.Errorf("message %s: completedAt %q (%v), before the bus was created at %v", m.msg.EventID, d.CompletedAt, err, busCreated)
 		}
 		if m.msg.EventID == invalid.msg.EventID {
-			if r.DetailType != eraser.ReceiptRejected || d.Class != string(erasure.Invalid) || d.Reason == "" ||
+			if r.DetailType != string(eraser.ReceiptRejected) || d.Class != string(erasure.Invalid) || d.Reason == "" ||
 				d.Type != "" || d.Accounts != 0 || d.AccountsDigest != receipts.AccountsDigest(key, nil) || len(d.Erased) != 0 {
 				t.Errorf("the invalid message's receipt: %s %+v, want %s, class invalid, a reason, no type, 0 accounts", r.DetailType, d, eraser.ReceiptRejected)
 			}
 			t.Logf("receipts: the invalid message's receipt: %s, class %s, reason %q", r.DetailType, d.Class, d.Reason)
 			continue
 		}
-		if r.DetailType != eraser.ReceiptCompleted || d.Type != m.msg.Type || !slices.Equal(d.Erased, []string{"attrs", "tags"}) ||
+		if r.DetailType != string(eraser.ReceiptCompleted) || d.Type != m.msg.Type || !slices.Equal(d.Erased, []string{"attrs", "tags"}) ||
 			d.Class != "" || d.Reason != "" {
 			t.Errorf("message %s: receipt %s %+v, want %s of type %s, erased [attrs tags]", m.msg.EventID, r.DetailType, d, eraser.ReceiptCompleted, m.msg.Type)
 		}
@@ -267,8 +268,9 @@ func TestReceipts(t *testing.T) {
 			t.Logf("message %s of wave 2: %d failed receives of %d", m.msg.EventID, failed[m.msg.EventID], receivesOf[m.msg.EventID])
 		}
 	}
-	// The function's own account of the failed receives: done, but held
-	// back (delayed) for the receipt; hashed with the secret's audit key.
+	// The function's own account of the failed receives: erased, but held
+	// back (delayed) for the receipt, so failed with class receipt; hashed
+	// with the secret's audit key.
 	heldBack := map[string]int{} // eventId -> receives done but delayed
 	for _, l := range s.pool.AuditLines() {
 		if l.AuditKeyID != keyID {
@@ -276,7 +278,7 @@ func TestReceipts(t *testing.T) {
 		}
 		if l.HandOff == string(eraser.Delayed) {
 			heldBack[l.EventID]++
-			if l.Outcome != string(eraser.Erased) && l.Outcome != string(eraser.Invalid) {
+			if l.Class != string(erasure.Receipt) && l.Outcome != string(eraser.Invalid) {
 				t.Errorf("audit line of %s, receive %d: outcome %s (%s: %s), delayed for another reason than its receipt", l.EventID, l.ReceiveCount, l.Outcome, l.Class, l.Reason)
 			}
 		}
@@ -298,8 +300,8 @@ func TestReceipts(t *testing.T) {
 	// The DLQ holds the invalid message only, dead-lettered once its
 	// rejection receipt was put.
 	dl := s.checkNoValidDeadLetters()
-	if len(dl) != 1 || attrStrings(dl[0])[eraser.AttrOriginalMessageID] != original[invalid.msg.EventID] ||
-		attrStrings(dl[0])[eraser.AttrClass] != string(erasure.Invalid) {
+	if len(dl) != 1 || attrStrings(dl[0])[sqsq.AttrOriginalMessageID] != original[invalid.msg.EventID] ||
+		attrStrings(dl[0])[sqsq.AttrClass] != string(erasure.Invalid) {
 		t.Errorf("DLQ: %d messages, want the invalid one (%s) with class invalid", len(dl), original[invalid.msg.EventID])
 	}
 

@@ -14,6 +14,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/dev/awstier"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
+	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
@@ -313,8 +314,8 @@ func TestInvalid(t *testing.T) {
 	for _, m := range dl {
 		attrs := attrStrings(m)
 		body := aws.ToString(m.Body)
-		orig := attrs[eraser.AttrOriginalMessageID]
-		if attrs[eraser.AttrClass] != string(erasure.Invalid) || attrs[eraser.AttrReason] == "" {
+		orig := attrs[sqsq.AttrOriginalMessageID]
+		if attrs[sqsq.AttrClass] != string(erasure.Invalid) || attrs[sqsq.AttrReason] == "" {
 			t.Errorf("dead letter %.80s: attributes %v, want class invalid and a reason", body, attrs)
 		}
 		got := byID[orig]
@@ -326,7 +327,7 @@ func TestInvalid(t *testing.T) {
 				found[row.marker] = true
 			}
 		}
-		t.Logf("dead letter of %s: class %s, reason %q", orig, attrs[eraser.AttrClass], attrs[eraser.AttrReason])
+		t.Logf("dead letter of %s: class %s, reason %q", orig, attrs[sqsq.AttrClass], attrs[sqsq.AttrReason])
 	}
 	for _, row := range invalid {
 		if !found[row.marker] {

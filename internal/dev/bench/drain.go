@@ -36,6 +36,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
+	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
@@ -626,7 +627,7 @@ type qMessage struct {
 }
 
 // memQueue is a standard queue with its dead-letter queue, and the receive
-// side of the event source mapping. It implements eraser.Queue for the
+// side of the event source mapping. It implements sqsq.HandOffer for the
 // function's hand-off. It is safe for concurrent use.
 type memQueue struct {
 	visibility time.Duration
@@ -693,10 +694,10 @@ func (q *memQueue) sendLocked(body string, attrs map[string]events.SQSMessageAtt
 
 // requeue sends o's copy. It is not timed: in a long backlog it would be
 // handled after everything queued behind its original.
-func (q *memQueue) requeue(o eraser.Order) {
+func (q *memQueue) requeue(o eraser.Order, rec events.SQSMessage) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.sendLocked(o.Record.Body, copyAttributes(o), false)
+	q.sendLocked(rec.Body, copyAttributes(o, rec), false)
 	q.stats.Requeued++
 }
 
@@ -913,16 +914,17 @@ func waitChange(ctx context.Context, changed <-chan struct{}, t time.Time) bool 
 // HandOff carries out the function's orders as sqsq does on SQS: a requeue
 // is a new message at the back with the lineage, a dead letter a copy in
 // the DLQ, a delay hides the received message for its time.
-func (q *memQueue) HandOff(_ context.Context, orders []eraser.Order) []error {
+func (q *memQueue) HandOff(_ context.Context, records []events.SQSMessage, orders []eraser.Order) []error {
 	errs := make([]error, len(orders))
 	for i, o := range orders {
+		rec := records[o.Message]
 		switch o.Action {
 		case eraser.Requeue:
-			q.requeue(o)
+			q.requeue(o, rec)
 		case eraser.DeadLetter:
-			q.deadLetter(o)
+			q.deadLetter(o, rec)
 		case eraser.Delay:
-			if errs[i] = q.changeVisibility(o.Record.ReceiptHandle, o.Delay); errs[i] == nil {
+			if errs[i] = q.changeVisibility(rec.ReceiptHandle, o.Delay); errs[i] == nil {
 				q.count(func(s *queueStats) { s.Delayed++ })
 			}
 		default:
@@ -932,10 +934,10 @@ func (q *memQueue) HandOff(_ context.Context, orders []eraser.Order) []error {
 	return errs
 }
 
-func (q *memQueue) deadLetter(o eraser.Order) {
+func (q *memQueue) deadLetter(o eraser.Order, rec events.SQSMessage) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.dlq = append(q.dlq, &qMessage{id: o.Record.MessageId, body: o.Record.Body, attrs: copyAttributes(o)})
+	q.dlq = append(q.dlq, &qMessage{id: rec.MessageId, body: rec.Body, attrs: copyAttributes(o, rec)})
 	q.stats.DeadLettered++
 }
 
@@ -955,8 +957,8 @@ func (q *memQueue) snapshot() (s queueStats, left, dlq int, start, end time.Time
 
 // copyAttributes are the message attributes of o's copy, as sqsq sends
 // them: the record's own, then the lineage (and, dead-lettered, why).
-func copyAttributes(o eraser.Order) map[string]events.SQSMessageAttribute {
-	attrs := maps.Clone(o.Record.MessageAttributes)
+func copyAttributes(o eraser.Order, rec events.SQSMessage) map[string]events.SQSMessageAttribute {
+	attrs := maps.Clone(rec.MessageAttributes)
 	if attrs == nil {
 		attrs = map[string]events.SQSMessageAttribute{}
 	}
@@ -966,22 +968,22 @@ func copyAttributes(o eraser.Order) map[string]events.SQSMessageAttribute {
 	}
 	l := o.Lineage
 	if l.OriginalMessageID != "" {
-		set(eraser.AttrOriginalMessageID, "String", l.OriginalMessageID)
+		set(sqsq.AttrOriginalMessageID, "String", l.OriginalMessageID)
 	}
 	if !l.FirstReceived.IsZero() {
-		set(eraser.AttrFirstReceived, "String", l.FirstReceived.UTC().Format(time.RFC3339Nano))
+		set(sqsq.AttrFirstReceived, "String", l.FirstReceived.UTC().Format(time.RFC3339Nano))
 	}
 	switch o.Action {
 	case eraser.Requeue:
-		set(eraser.AttrRequeues, "Number", strconv.Itoa(l.Requeues))
+		set(sqsq.AttrRequeues, "Number", strconv.Itoa(l.Requeues))
 	case eraser.DeadLetter:
 		if l.Requeues > 0 {
-			set(eraser.AttrRequeues, "Number", strconv.Itoa(l.Requeues))
+			set(sqsq.AttrRequeues, "Number", strconv.Itoa(l.Requeues))
 		}
 		if o.Class != "" {
-			set(eraser.AttrClass, "String", string(o.Class))
+			set(sqsq.AttrClass, "String", string(o.Class))
 		}
-		set(eraser.AttrReason, "String", cmp.Or(o.Reason, "unknown"))
+		set(sqsq.AttrReason, "String", cmp.Or(o.Reason, "unknown"))
 	}
 	return attrs
 }
@@ -1131,7 +1133,7 @@ func (h *Harness) RunDrain(ctx context.Context, d Drain) (DrainResult, error) {
 
 	out := &countingWriter{}
 	run := &drainRun{q: q, p: p}
-	var handlers []*eraser.Handler
+	var handlers []*sqsq.Handler
 	for range p.MaxConcurrency {
 		handler, err := h.drainHandler(ctx, srv.URL(), d, q, out)
 		if err != nil {
@@ -1185,7 +1187,7 @@ func fillBacklog(q *memQueue, d Drain) (untimed, messages, perBatch int) {
 
 // drainHandler builds one instance as main does, with the template's
 // environment, and wires its hand-off to q.
-func (h *Harness) drainHandler(ctx context.Context, baseURL string, d Drain, q eraser.Queue, out io.Writer) (*eraser.Handler, error) {
+func (h *Harness) drainHandler(ctx context.Context, baseURL string, d Drain, q sqsq.HandOffer, out io.Writer) (*sqsq.Handler, error) {
 	p := d.Params
 	env := maps.Clone(p.Env)
 	if env == nil {
@@ -1202,14 +1204,14 @@ func (h *Harness) drainHandler(ctx context.Context, baseURL string, d Drain, q e
 	}
 	handler := app.New(ctx, cfg, nil, out, d.Options)
 	handler.Queue = q
-	handler.Backoff = eraser.Backoff{Base: cfg.RetryBase, Max: cfg.RetryMax}
+	handler.Eraser.Backoff = eraser.Backoff{Base: cfg.RetryBase, Max: cfg.RetryMax}
 	return handler, nil
 }
 
 // poll is one instance's share of the event source mapping: receive a
 // batch, invoke, delete what the function acknowledged; until the queue
 // is empty.
-func (r *drainRun) poll(ctx context.Context, instance int, h *eraser.Handler) {
+func (r *drainRun) poll(ctx context.Context, instance int, h *sqsq.Handler) {
 	for {
 		b, ok := r.q.receive(ctx, r.p.BatchSize, r.p.Window)
 		if !ok {
@@ -1226,7 +1228,7 @@ func (r *drainRun) poll(ctx context.Context, instance int, h *eraser.Handler) {
 // invoke runs one invocation. An error or a run past Timeout fails the
 // whole batch, as Lambda does: nothing is deleted, and each message comes
 // back after its visibility (the hand-off's delay, or the queue's).
-func (r *drainRun) invoke(ctx context.Context, instance int, h *eraser.Handler, recs []events.SQSMessage) {
+func (r *drainRun) invoke(ctx context.Context, instance int, h *sqsq.Handler, recs []events.SQSMessage) {
 	id := fmt.Sprintf("drain-%d-%d", instance, r.started.Add(1))
 	ictx, cancel := invocationContext(ctx, id, r.p.Timeout)
 	t0 := time.Now()

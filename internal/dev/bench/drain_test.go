@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 )
 
 // fakeClock is the queue's clock in tests: visibility without waiting.
@@ -92,12 +93,12 @@ func TestMemQueueHandOff(t *testing.T) {
 		q.send(body, nil, true)
 	}
 	recs := take(q, 3).recs
-	lineage := eraser.LineageOf(recs[0])
+	lineage := sqsq.LineageOf(recs[0])
 	lineage.Requeues++
-	errs := q.HandOff(context.Background(), []eraser.Order{
-		{Record: recs[0], Action: eraser.Requeue, Lineage: lineage},
-		{Record: recs[1], Action: eraser.DeadLetter, Lineage: eraser.LineageOf(recs[1]), Class: "invalid", Reason: "bad"},
-		{Record: recs[2], Action: eraser.Delay, Delay: time.Minute},
+	errs := q.HandOff(context.Background(), recs, []eraser.Order{
+		{Message: 0, Action: eraser.Requeue, Lineage: lineage},
+		{Message: 1, Action: eraser.DeadLetter, Lineage: sqsq.LineageOf(recs[1]), Class: "invalid", Reason: "bad"},
+		{Message: 2, Action: eraser.Delay, Delay: time.Minute},
 	})
 	for i, err := range errs {
 		if err != nil {
@@ -112,7 +113,7 @@ func TestMemQueueHandOff(t *testing.T) {
 		t.Fatalf("want only the requeued copy, untimed; got %+v", b)
 	}
 	q.deleteBatch([]string{b.recs[0].ReceiptHandle})
-	l := eraser.LineageOf(b.recs[0])
+	l := sqsq.LineageOf(b.recs[0])
 	if l.OriginalMessageID != recs[0].MessageId || l.Requeues != 1 || l.FirstReceived.IsZero() || b.recs[0].MessageId == recs[0].MessageId {
 		t.Fatalf("copy's lineage %+v, id %s", l, b.recs[0].MessageId)
 	}

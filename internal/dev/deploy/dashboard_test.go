@@ -6,14 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"maps"
 	"math"
 	"net/url"
 	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -40,7 +36,6 @@ import (
 
 const (
 	dashboardID      = "OperationsDashboard"
-	telemetrySrc     = "../../telemetry"
 	exampleStackName = "attr-eraser"
 	// physicalSuffix marks the example physical names this test gives the
 	// stack's resources, so that a name in the body can be traced back to
@@ -238,80 +233,29 @@ func writtenMetrics(t testing.TB, namespace string) map[string][]string {
 	return out
 }
 
-// declaredMetrics reads, from the telemetry package's source, the string
-// constants of the const block that declares telemetry.AccountsErased: the
-// package's metric names. A constant added there that exercisingReport does
-// not make the writer write fails TestDashboardMetricsWritten, so the
-// report cannot fall behind the writer.
-func declaredMetrics(t *testing.T) map[string]string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(telemetrySrc, "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, f, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, decl := range file.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.CONST {
-				continue
-			}
-			consts := map[string]string{}
-			for _, spec := range gd.Specs {
-				vs := spec.(*ast.ValueSpec)
-				for i, name := range vs.Names {
-					if i >= len(vs.Values) {
-						continue
-					}
-					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						v, err := strconv.Unquote(lit.Value)
-						if err != nil {
-							t.Fatal(err)
-						}
-						consts[name.Name] = v
-					}
-				}
-			}
-			if consts["AccountsErased"] == telemetry.AccountsErased {
-				return consts
-			}
-		}
-	}
-	t.Fatalf("no const block in %s declares AccountsErased", telemetrySrc)
-	return nil
-}
-
 // TestDashboardMetricsWritten: the metrics the writer wrote for
-// exercisingReport are exactly the names the telemetry package declares,
-// each with FunctionName, and MessagesFailed with Class too.
+// exercisingReport are exactly telemetry.Catalog, each with FunctionName,
+// and those by class with Class too. A metric added to the catalog that
+// exercisingReport does not make the writer write fails here, so the report
+// cannot fall behind the catalog.
 func TestDashboardMetricsWritten(t *testing.T) {
 	written := writtenMetrics(t, defaultNamespace(t))
-	declared := declaredMetrics(t)
-	for c, name := range declared {
-		if _, ok := written[name]; !ok {
-			t.Errorf("telemetry.%s (%q) is declared but the writer did not write it for exercisingReport: extend the report so the dashboard test sees it", c, name)
+	for _, m := range telemetry.Catalog {
+		want := []string{telemetry.DimFunctionName}
+		if m.ByClass {
+			want = []string{dimSet([]string{telemetry.DimClass, telemetry.DimFunctionName})}
+		}
+		got, ok := written[m.Name]
+		switch {
+		case !ok:
+			t.Errorf("%s is in telemetry.Catalog but the writer did not write it for exercisingReport: extend the report so the dashboard test sees it", m.Name)
+		case !slices.Equal(got, want):
+			t.Errorf("%s written with dimension sets %v, want %v", m.Name, got, want)
 		}
 	}
 	for name := range written {
-		if !slices.Contains(slices.Collect(maps.Values(declared)), name) {
-			t.Errorf("the writer wrote %q, which is not among the package's metric-name constants", name)
-		}
-	}
-	for name, sets := range map[string][]string{
-		telemetry.AccountsErased: {telemetry.DimFunctionName},
-		telemetry.MessagesFailed: {dimSet([]string{telemetry.DimClass, telemetry.DimFunctionName})},
-		telemetry.PendingAge:     {telemetry.DimFunctionName},
-		telemetry.ErasureLatency: {telemetry.DimFunctionName},
-	} {
-		if got := written[name]; !slices.Equal(got, sets) {
-			t.Errorf("%s written with dimension sets %v, want %v", name, got, sets)
+		if !slices.ContainsFunc(telemetry.Catalog, func(m telemetry.Metric) bool { return m.Name == name }) {
+			t.Errorf("the writer wrote %q, which is not in telemetry.Catalog", name)
 		}
 	}
 }

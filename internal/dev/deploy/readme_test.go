@@ -1,11 +1,15 @@
 package deploy
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 )
 
 const repoRoot = "../../.."
@@ -89,4 +93,44 @@ func ours(path string) bool {
 func exists(path string) bool {
 	_, err := os.Stat(filepath.Join(repoRoot, path))
 	return err == nil
+}
+
+// metricRow is README's row of one metric of telemetry.Catalog.
+func metricRow(m telemetry.Metric) string {
+	dims := "`FunctionName`"
+	if m.ByClass {
+		dims += ", `Class`"
+	}
+	per := "batch"
+	switch {
+	case m.ByClass:
+		per = "class and batch"
+	case m.PerMessage:
+		per = "message"
+	}
+	return fmt.Sprintf("| `%s` | %s | %s | %s | %s |", m.Name, m.Unit, dims, per, m.Meaning)
+}
+
+// TestREADMEMetrics: README's metric list is telemetry.Catalog, row for
+// row, so that neither can change without the other.
+func TestREADMEMetrics(t *testing.T) {
+	raw, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "| `") && slices.ContainsFunc(telemetry.Catalog, func(m telemetry.Metric) bool {
+			return strings.HasPrefix(line, "| `"+m.Name+"` |")
+		}) {
+			rows = append(rows, line)
+		}
+	}
+	var want []string
+	for _, m := range telemetry.Catalog {
+		want = append(want, metricRow(m))
+	}
+	if !slices.Equal(rows, want) {
+		t.Errorf("README's metric rows:\n%s\nwant, from telemetry.Catalog:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
 }

@@ -1,14 +1,17 @@
-// Lineage: where an erasure began, carried across requeued copies in SQS
-// message attributes, so the audit trail, receipts and age metrics follow
-// the erasure and not the copy.
+// Records: what an SQS record tells the core. Its lineage travels in the
+// message attributes of the copies the function sends, so the audit trail,
+// receipts and age metrics follow the erasure and not the copy.
 
-package eraser
+package sqsq
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
 )
 
 // Message attributes of the copies the function sends: requeued copies
@@ -21,24 +24,30 @@ const (
 	AttrReason            = "attr-eraser.reason"
 )
 
-// Lineage is the history of one erasure across the copies of its message.
-type Lineage struct {
-	// OriginalMessageID is the id of the message as first published.
-	OriginalMessageID string
-	// FirstReceived is when the original message was first received; zero
-	// when SQS did not say (hand-built events).
-	FirstReceived time.Time
-	// Requeues counts the copies made because the function did not reach
-	// the message in time.
-	Requeues int
-	// ReceiveCount is this copy's ApproximateReceiveCount, at least 1.
-	ReceiveCount int
+// batchOf is the core's view of the records of one event.
+func batchOf(records []events.SQSMessage) eraser.Batch {
+	batch := eraser.Batch{Messages: make([]eraser.Message, len(records)), Ordered: isFIFO(records)}
+	for i, rec := range records {
+		batch.Messages[i] = eraser.Message{ID: rec.MessageId, Body: rec.Body, Lineage: LineageOf(rec)}
+	}
+	return batch
+}
+
+// isFIFO tells whether the records come from a FIFO queue, whose ARN ends
+// in ".fifo". An event comes from one queue; any record decides.
+func isFIFO(records []events.SQSMessage) bool {
+	for _, r := range records {
+		if strings.HasSuffix(r.EventSourceARN, ".fifo") {
+			return true
+		}
+	}
+	return false
 }
 
 // LineageOf reads rec's lineage: from the attributes a requeued copy
 // carries, else from the record itself.
-func LineageOf(rec events.SQSMessage) Lineage {
-	l := Lineage{OriginalMessageID: rec.MessageId, ReceiveCount: 1}
+func LineageOf(rec events.SQSMessage) eraser.Lineage {
+	l := eraser.Lineage{OriginalMessageID: rec.MessageId, ReceiveCount: 1}
 	if n, err := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"]); err == nil && n > 0 {
 		l.ReceiveCount = n
 	}

@@ -1,0 +1,151 @@
+// The metrics: one table of everything the function measures. The EMF
+// writer, the dashboard test and README's metric list all read it, so a new
+// metric is one entry here (and its widget).
+
+package telemetry
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
+)
+
+// Metric names.
+const (
+	AccountsErased       = "AccountsErased"
+	ApiCalls             = "ApiCalls"
+	ApiRetries           = "ApiRetries"
+	RateLimited          = "RateLimited"
+	InvocationDurationMs = "InvocationDurationMs"
+	MessagesRequeued     = "MessagesRequeued"
+	MessagesDeadLettered = "MessagesDeadLettered"
+	MessagesFailed       = "MessagesFailed"
+	PendingAge           = "PendingAge"
+	ErasureLatency       = "ErasureLatency"
+)
+
+// Dimension names. Every metric has FunctionName in Lambda (outside it,
+// without a function name, none).
+const (
+	DimFunctionName = "FunctionName"
+	DimClass        = "Class"
+)
+
+// Metric is one metric the function writes.
+type Metric struct {
+	Name string
+	// Unit is its CloudWatch unit.
+	Unit string
+	// ByClass adds the dimension Class: one value per failure class.
+	ByClass bool
+	// PerMessage: one value per message it concerns, not one per batch.
+	PerMessage bool
+	// Meaning is what a value says, as README's metric list puts it.
+	Meaning string
+
+	values func(b *batch) []sample
+}
+
+// sample is one value of a metric; class is its Class, for ByClass metrics.
+type sample struct {
+	class string
+	value float64
+}
+
+// batch is what the metrics of one report are computed from.
+type batch struct {
+	report *eraser.Report
+	tally  eraser.Tally
+	now    time.Time
+}
+
+// Catalog is every metric the function writes, in README's order.
+var Catalog = []Metric{
+	{Name: AccountsErased, Unit: "Count", Meaning: "distinct accounts erased in every part (absent ones included)",
+		values: count(func(b *batch) int { return b.report.AccountsErased })},
+	{Name: ApiCalls, Unit: "Count", Meaning: "removal calls sent (attributes and tags), retries included",
+		values: count(func(b *batch) int { return b.report.Calls })},
+	{Name: ApiRetries, Unit: "Count", Meaning: "calls that repeated an earlier one",
+		values: count(func(b *batch) int { return b.report.Retries })},
+	{Name: RateLimited, Unit: "Count", Meaning: "answers with a Tencent rate-limit code",
+		values: count(func(b *batch) int { return b.report.RateLimited })},
+	{Name: InvocationDurationMs, Unit: "Milliseconds", Meaning: "how long processing the batch took",
+		values: count(func(b *batch) int { return int(b.report.Duration.Milliseconds()) })},
+	{Name: MessagesRequeued, Unit: "Count", Meaning: "messages not reached in time, sent back as new copies",
+		values: count(func(b *batch) int { return b.tally.Requeued })},
+	{Name: MessagesDeadLettered, Unit: "Count", Meaning: "messages the function put in the dead-letter queue",
+		values: count(func(b *batch) int { return b.tally.DeadLettered })},
+	{Name: MessagesFailed, Unit: "Count", ByClass: true,
+		Meaning: "messages that failed, by class; a requeued message did not fail, and a class without failures writes nothing",
+		values:  failedByClass},
+	{Name: PendingAge, Unit: "Seconds", PerMessage: true,
+		Meaning: "for each erasure still to be done (failed or requeued): the time since its occurredAt, else since the first receive of its original message, carried across requeues",
+		values:  pendingAges},
+	{Name: ErasureLatency, Unit: "Seconds", PerMessage: true,
+		Meaning: "for each erased message with an RFC 3339 occurredAt: completion minus occurredAt",
+		values:  erasureLatencies},
+}
+
+// count is a metric of one value per batch.
+func count(of func(b *batch) int) func(b *batch) []sample {
+	return func(b *batch) []sample { return []sample{{value: float64(of(b))}} }
+}
+
+// failedByClass counts the failed messages of each class; a failure without
+// a class counts as "unknown", as CloudWatch refuses an empty dimension.
+func failedByClass(b *batch) []sample {
+	byClass := map[string]int{}
+	for class, n := range b.tally.FailedByClass {
+		if class == "" {
+			class = "unknown"
+		}
+		byClass[string(class)] += n
+	}
+	var out []sample
+	for _, class := range slices.Sorted(maps.Keys(byClass)) {
+		out = append(out, sample{class: class, value: float64(byClass[class])})
+	}
+	return out
+}
+
+// pendingAges returns how long each pending erasure has waited; a message
+// with neither an RFC 3339 occurredAt nor a known first receive has no age.
+func pendingAges(b *batch) []sample {
+	if b.report.DryRun {
+		return nil // nothing is meant to be erased: no erasure is stuck
+	}
+	var ages []sample
+	for i := range b.report.Messages {
+		m := &b.report.Messages[i]
+		if !m.Status().Pending {
+			continue
+		}
+		since := m.Lineage.FirstReceived
+		if t, err := time.Parse(time.RFC3339, m.Request.OccurredAt); err == nil {
+			since = t
+		}
+		if since.IsZero() {
+			continue
+		}
+		ages = append(ages, sample{value: max(0, b.now.Sub(since).Seconds())})
+	}
+	return ages
+}
+
+// erasureLatencies returns how long each erased message took from its
+// occurredAt; a message without an RFC 3339 occurredAt has none.
+func erasureLatencies(b *batch) []sample {
+	var out []sample
+	for i := range b.report.Messages {
+		m := &b.report.Messages[i]
+		if m.Status().Outcome != eraser.Erased {
+			continue
+		}
+		if t, err := time.Parse(time.RFC3339, m.Request.OccurredAt); err == nil {
+			out = append(out, sample{value: max(0, b.now.Sub(t).Seconds())})
+		}
+	}
+	return out
+}

@@ -1,16 +1,15 @@
 package receipts
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
 )
 
 const (
@@ -34,35 +33,28 @@ type item struct {
 // split cuts items into calls of at most maxEntries entries and
 // maxRequestSize bytes, keeping their order.
 func split(items []item) [][]item {
-	var out [][]item
-	var cur []item
-	size := 0
-	for _, it := range items {
-		if len(cur) == maxEntries || (len(cur) > 0 && size+it.size > maxRequestSize) {
-			out = append(out, cur)
-			cur, size = nil, 0
-		}
-		cur = append(cur, it)
-		size += it.size
-	}
-	if len(cur) > 0 {
-		out = append(out, cur)
-	}
-	return out
+	return awsbatch.Split(items, awsbatch.Limits{Entries: maxEntries, Bytes: maxRequestSize}, itemSize)
 }
 
+func itemSize(it item) int { return it.size }
+
 // run delivers the batches, maxInFlight at a time; each writes only the
-// errors of its own receipts.
+// errors of its own receipts. A panic in PutEvents fails only its attempt
+// (see call); one in deliver's own code fails the whole batch, receipts
+// already put included, which at-least-once delivery allows.
 func (p *Publisher) run(ctx context.Context, batches [][]item, cutoff time.Time, pol Retry, errs []error) {
-	sem := make(chan struct{}, maxInFlight)
-	var wg sync.WaitGroup
-	defer wg.Wait() // even if this loop panics, no call outlives Put
-	for _, b := range batches {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			p.deliver(ctx, b, cutoff, pol, errs)
-		})
+	failures := awsbatch.Run(batches, maxInFlight, func(b []item) error {
+		p.deliver(ctx, b, cutoff, pol, errs)
+		return nil
+	})
+	for i, err := range failures {
+		if err == nil {
+			continue
+		}
+		e := &Error{Op: OpPutEvents, EventBus: p.EventBus, Err: err}
+		for _, it := range batches[i] {
+			errs[it.pos] = e
+		}
 	}
 }
 
@@ -105,7 +97,7 @@ func (p *Publisher) attempt(ctx context.Context, items []item, cutoff time.Time,
 	}
 	out, err := p.call(ctx, cutoff, entries)
 	if err != nil {
-		e := &Error{Op: OpPutEvents, EventBus: p.EventBus, Code: errorCode(err), Attempts: n, Err: err}
+		e := &Error{Op: OpPutEvents, EventBus: p.EventBus, Code: awsbatch.ErrorCode(err), Attempts: n, Err: err}
 		for _, it := range items {
 			errs[it.pos] = e
 		}
@@ -114,39 +106,46 @@ func (p *Publisher) attempt(ctx context.Context, items []item, cutoff time.Time,
 		}
 		return nil
 	}
-	// EventBridge answers entry i at index i; an answer of another length
-	// cannot be matched to the entries.
-	answered := len(out.Entries) == len(items)
 	for i, it := range items {
-		var r types.PutEventsResultEntry
-		if answered {
-			r = out.Entries[i]
-		}
-		code := aws.ToString(r.ErrorCode)
-		switch {
-		case code == "" && aws.ToString(r.EventId) != "":
+		o := outcome(out, i, len(items))
+		cause := o.Cause(ErrNotAnswered)
+		if cause == nil {
 			errs[it.pos] = nil
-		case code == "":
-			errs[it.pos] = &Error{Op: OpPutEvents, EventBus: p.EventBus, Attempts: n, Err: ErrNotAnswered}
+			continue
+		}
+		errs[it.pos] = &Error{Op: OpPutEvents, EventBus: p.EventBus, Code: o.Code, Attempts: n, Err: cause}
+		if retryEntry(o) {
 			retry = append(retry, it)
-		default:
-			msg := cmp.Or(aws.ToString(r.ErrorMessage), "entry failed")
-			errs[it.pos] = &Error{Op: OpPutEvents, EventBus: p.EventBus, Code: code, Attempts: n, Err: errors.New(msg)}
-			if retryableEntry(code) {
-				retry = append(retry, it)
-			}
 		}
 	}
 	return retry
 }
 
+// outcome reads EventBridge's answer for entry i of n: it answers entry i
+// at index i, so an answer of another length cannot be matched to the
+// entries. An entry with neither an error code nor an event id is not
+// answered for.
+func outcome(out *eventbridge.PutEventsOutput, i, n int) awsbatch.Outcome {
+	if len(out.Entries) != n {
+		return awsbatch.Outcome{}
+	}
+	r := out.Entries[i]
+	code := aws.ToString(r.ErrorCode)
+	return awsbatch.Outcome{
+		Taken:   code == "" && aws.ToString(r.EventId) != "",
+		Failed:  code != "",
+		Code:    code,
+		Message: aws.ToString(r.ErrorMessage),
+	}
+}
+
 // call makes one PutEvents call, over by cutoff. A panic becomes its
-// error: EventBridge may not have the entries, and a panic in a goroutine
-// would end the process.
+// error, not run's: it fails only the receipts of this attempt, and is
+// not retried.
 func (p *Publisher) call(ctx context.Context, cutoff time.Time, entries []types.PutEventsRequestEntry) (out *eventbridge.PutEventsOutput, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			out, err = nil, &panicError{v}
+			out, err = nil, awsbatch.Recovered(v)
 		}
 	}()
 	if !cutoff.IsZero() {

@@ -2,11 +2,10 @@ package receipts
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/aws/smithy-go"
+	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
 )
 
 // Operations named in Error.Op.
@@ -69,8 +68,7 @@ func (e *Error) Error() string {
 		b.WriteString(" to bus " + e.EventBus)
 	}
 	// An SDK error names its code itself.
-	var apiErr smithy.APIError
-	if e.Code != "" && !errors.As(e.Err, &apiErr) {
+	if e.Code != "" && awsbatch.ErrorCode(e.Err) == "" {
 		b.WriteString(": " + e.Code)
 	}
 	if e.Err != nil {
@@ -84,17 +82,3 @@ func (e *Error) Error() string {
 
 // Unwrap exposes the cause to errors.Is and errors.As.
 func (e *Error) Unwrap() error { return e.Err }
-
-// errorCode is the AWS error code of err, "" when it has none.
-func errorCode(err error) string {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode()
-	}
-	return ""
-}
-
-// panicError is a recovered panic; it is never retried.
-type panicError struct{ v any }
-
-func (p *panicError) Error() string { return fmt.Sprintf("internal error: panic: %v", p.v) }

@@ -8,10 +8,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
+	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
 )
 
 // The retry policy beside deliver's loop, in the manner of
-// hashicorp/go-retryablehttp: checkRetry and retryableEntry decide whether
+// hashicorp/go-retryablehttp: checkRetry and retryEntry decide whether
 // a failure is worth another call, backoff how long to wait first.
 
 // retryables is the SDK's own verdict on a failed call: throttling, 5xx
@@ -22,7 +24,7 @@ var retryables = retry.IsErrorRetryables(retry.DefaultRetryables)
 // It never is once ctx is done, for a call that ran out of time, or after
 // a panic.
 func checkRetry(ctx context.Context, err error) bool {
-	var p *panicError
+	var p *awsbatch.PanicError
 	switch {
 	case ctx.Err() != nil,
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
@@ -32,12 +34,13 @@ func checkRetry(ctx context.Context, err error) bool {
 	return retryables.IsErrorRetryable(err) == aws.TrueTernary
 }
 
-// retryableEntry tells whether an entry that failed with code may succeed
-// when put again: EventBridge names InternalFailure and ThrottlingException
-// retryable; its other entry codes (AccessDeniedException,
-// InvalidArgument, MalformedDetail, NotAuthorizedFor...) are not.
-func retryableEntry(code string) bool {
-	return code == "InternalFailure" || code == "ThrottlingException"
+// retryEntry tells whether an entry EventBridge did not take may succeed
+// when put again: one it did not answer for may, and of its failures
+// those it names retryable, InternalFailure and ThrottlingException; its
+// other entry codes (AccessDeniedException, InvalidArgument,
+// MalformedDetail, NotAuthorizedFor...) are not.
+func retryEntry(o awsbatch.Outcome) bool {
+	return !o.Failed || o.Code == "InternalFailure" || o.Code == "ThrottlingException"
 }
 
 // backoff is the wait before retry n (n >= 1): "full jitter", random in

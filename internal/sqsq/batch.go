@@ -2,15 +2,12 @@ package sqsq
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strconv"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 )
 
@@ -63,50 +60,44 @@ type batch struct {
 // split cuts the group into calls, keeping the order of its items.
 func (g *group) split() []batch {
 	var out []batch
-	var cur []item
-	size := 0
-	for _, it := range g.items {
-		if len(cur) == maxEntries || (len(cur) > 0 && size+it.size > maxPayload) {
-			out = append(out, batch{groupKey: g.groupKey, items: cur})
-			cur, size = nil, 0
-		}
-		cur = append(cur, it)
-		size += it.size
-	}
-	if len(cur) > 0 {
-		out = append(out, batch{groupKey: g.groupKey, items: cur})
+	for _, items := range awsbatch.Split(g.items, awsbatch.Limits{Entries: maxEntries, Bytes: maxPayload}, itemSize) {
+		out = append(out, batch{groupKey: g.groupKey, items: items})
 	}
 	return out
 }
 
+func itemSize(it item) int { return it.size }
+
 // run makes the calls, maxInFlight at a time, and records each order's
 // outcome in errs; each call writes only the errors of its own orders.
 func (q *Queue) run(ctx context.Context, batches []batch, errs []error) {
-	sem := make(chan struct{}, maxInFlight)
-	var wg sync.WaitGroup
-	for _, b := range batches {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			q.call(ctx, b, errs)
-		})
+	failures := awsbatch.Run(batches, maxInFlight, func(b batch) error { return q.call(ctx, b, errs) })
+	for i, err := range failures {
+		if err != nil {
+			batches[i].failAll(err, errs)
+		}
 	}
-	wg.Wait()
 }
 
-// call makes one batch call. A panic fails the call's orders: SQS may not
-// have taken them, and a panic in a goroutine would end the process.
-func (q *Queue) call(ctx context.Context, b batch, errs []error) {
-	defer func() {
-		if v := recover(); v != nil {
-			b.failAll(panicError(v), errs)
-		}
-	}()
+// call makes one batch call and settles its entries. Its error, the
+// call's own failure or a panic, fails them all: SQS may not have taken
+// them.
+func (q *Queue) call(ctx context.Context, b batch, errs []error) error {
+	var (
+		successful []string
+		failed     []types.BatchResultErrorEntry
+		err        error
+	)
 	if b.action == eraser.Delay {
-		q.changeVisibility(ctx, b, errs)
+		successful, failed, err = q.changeVisibility(ctx, b)
 	} else {
-		q.send(ctx, b, errs)
+		successful, failed, err = q.send(ctx, b)
 	}
+	if err != nil {
+		return err
+	}
+	b.settle(b.outcomes(successful, failed), errs)
+	return nil
 }
 
 // entryID names the i-th entry of a call; ids are unique within a call.
@@ -114,38 +105,44 @@ func entryID(i int) *string { return aws.String(strconv.Itoa(i)) }
 
 // failAll fails every order of the call with err, the call's own failure.
 func (b batch) failAll(err error, errs []error) {
-	e := &Error{Op: b.op(), QueueURL: b.queueURL, Code: errorCode(err), Err: redact(err, b.secrets())}
+	e := &Error{Op: b.op(), QueueURL: b.queueURL, Code: awsbatch.ErrorCode(err), Err: redact(err, b.secrets())}
 	for _, it := range b.items {
 		errs[it.order] = e
 	}
 }
 
-// settle records the outcome of each entry of an answered call. An entry
-// SQS listed as failed, or did not list at all, fails its order.
-func (b batch) settle(successful []string, failed []types.BatchResultErrorEntry, errs []error) {
-	taken := make(map[string]bool, len(successful))
+// outcomes reads SQS's answer to the call, which names entries by id,
+// into one outcome per item. A failure's message is redacted: SQS may
+// echo the entry.
+func (b batch) outcomes(successful []string, failed []types.BatchResultErrorEntry) []awsbatch.Outcome {
+	index := make(map[string]int, len(b.items))
+	for i := range b.items {
+		index[aws.ToString(entryID(i))] = i
+	}
+	out := make([]awsbatch.Outcome, len(b.items))
 	for _, id := range successful {
-		taken[id] = true
+		if i, ok := index[id]; ok {
+			out[i].Taken = true
+		}
 	}
-	rejected := make(map[string]types.BatchResultErrorEntry, len(failed))
 	for _, f := range failed {
-		rejected[aws.ToString(f.Id)] = f
+		if i, ok := index[aws.ToString(f.Id)]; ok {
+			out[i].Failed, out[i].Code, out[i].SenderFault = true, aws.ToString(f.Code), f.SenderFault
+			out[i].Message = redactText(aws.ToString(f.Message), b.items[i].secrets)
+		}
 	}
+	return out
+}
+
+// settle records the outcome of each entry of an answered call.
+func (b batch) settle(outcomes []awsbatch.Outcome, errs []error) {
 	for i, it := range b.items {
-		id := aws.ToString(entryID(i))
-		if f, ok := rejected[id]; ok {
-			msg := redactText(aws.ToString(f.Message), it.secrets)
-			if msg == "" {
-				msg = "entry failed"
-			}
-			errs[it.order] = &Error{Op: b.op(), QueueURL: b.queueURL, Code: aws.ToString(f.Code), SenderFault: f.SenderFault, Err: errors.New(msg)}
-			continue
+		o := outcomes[i]
+		var err error
+		if cause := o.Cause(ErrNotAnswered); cause != nil {
+			err = &Error{Op: b.op(), QueueURL: b.queueURL, Code: o.Code, SenderFault: o.SenderFault, Err: cause}
 		}
-		if !taken[id] {
-			errs[it.order] = &Error{Op: b.op(), QueueURL: b.queueURL, Err: ErrNotAnswered}
-			continue
-		}
-		errs[it.order] = nil
+		errs[it.order] = err
 	}
 }
 
@@ -155,17 +152,4 @@ func (b batch) secrets() []string {
 		s = append(s, it.secrets...)
 	}
 	return s
-}
-
-// errorCode is the AWS error code of err, "" when it has none.
-func errorCode(err error) string {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode()
-	}
-	return ""
-}
-
-func panicError(v any) error {
-	return fmt.Errorf("panic: %v", v)
 }

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/aws/smithy-go"
+	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
 )
 
 // Operations named in Error.Op: an SQS operation, or OpHandOff for an order
@@ -75,8 +75,7 @@ func (e *Error) Error() string {
 		cause = e.Err.Error()
 	}
 	// An SDK error names its code itself.
-	var apiErr smithy.APIError
-	if e.Code != "" && !errors.As(e.Err, &apiErr) {
+	if e.Code != "" && awsbatch.ErrorCode(e.Err) == "" {
 		b.WriteString(": " + e.Code)
 		if e.SenderFault {
 			b.WriteString(" (sender fault)")

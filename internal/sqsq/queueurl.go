@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
 )
 
 // lookupTimeout bounds one shared GetQueueUrl call (SDK retries included).
@@ -48,7 +50,7 @@ func (q *Queue) sourceURL(ctx context.Context, arn string) (string, error) {
 		// this hand-off.
 		defer func() {
 			if v := recover(); v != nil {
-				url, err = "", &Error{Op: OpGetQueueURL, QueueARN: arn, Err: panicError(v)}
+				url, err = "", &Error{Op: OpGetQueueURL, QueueARN: arn, Err: awsbatch.Recovered(v)}
 			}
 		}()
 		if url, ok := q.cachedURL(arn); ok {
@@ -61,7 +63,7 @@ func (q *Queue) sourceURL(ctx context.Context, arn string) (string, error) {
 			QueueOwnerAWSAccountId: aws.String(parsed.account),
 		})
 		if err != nil {
-			return "", &Error{Op: OpGetQueueURL, QueueARN: arn, Code: errorCode(err), Err: err}
+			return "", &Error{Op: OpGetQueueURL, QueueARN: arn, Code: awsbatch.ErrorCode(err), Err: err}
 		}
 		found := aws.ToString(out.QueueUrl)
 		if found == "" {

@@ -48,8 +48,9 @@ func copyItem(i int, o eraser.Order, rec events.SQSMessage, queueURL string) (it
 	return item{order: i, size: size, secrets: secretsOf(rec), copy: entry}, nil
 }
 
-// send makes one SendMessageBatch call.
-func (q *Queue) send(ctx context.Context, b batch, errs []error) {
+// send makes one SendMessageBatch call; call settles its entries
+// from the ids SQS took and the entries it failed.
+func (q *Queue) send(ctx context.Context, b batch) (successful []string, failed []types.BatchResultErrorEntry, err error) {
 	entries := make([]types.SendMessageBatchRequestEntry, len(b.items))
 	for i, it := range b.items {
 		entries[i] = it.copy
@@ -57,14 +58,13 @@ func (q *Queue) send(ctx context.Context, b batch, errs []error) {
 	}
 	out, err := q.API.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(b.queueURL), Entries: entries})
 	if err != nil {
-		b.failAll(err, errs)
-		return
+		return nil, nil, err
 	}
-	successful := make([]string, len(out.Successful))
+	successful = make([]string, len(out.Successful))
 	for i, s := range out.Successful {
 		successful[i] = aws.ToString(s.Id)
 	}
-	b.settle(successful, out.Failed, errs)
+	return successful, out.Failed, nil
 }
 
 func secretsOf(rec events.SQSMessage) []string {

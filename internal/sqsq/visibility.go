@@ -40,8 +40,9 @@ func visibilitySeconds(d time.Duration) int32 {
 	return int32((d + time.Second - 1) / time.Second)
 }
 
-// changeVisibility makes one ChangeMessageVisibilityBatch call.
-func (q *Queue) changeVisibility(ctx context.Context, b batch, errs []error) {
+// changeVisibility makes one ChangeMessageVisibilityBatch call; call settles its entries
+// from the ids SQS took and the entries it failed.
+func (q *Queue) changeVisibility(ctx context.Context, b batch) (successful []string, failed []types.BatchResultErrorEntry, err error) {
 	entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(b.items))
 	for i, it := range b.items {
 		entries[i] = it.visibility
@@ -49,12 +50,11 @@ func (q *Queue) changeVisibility(ctx context.Context, b batch, errs []error) {
 	}
 	out, err := q.API.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(b.queueURL), Entries: entries})
 	if err != nil {
-		b.failAll(err, errs)
-		return
+		return nil, nil, err
 	}
-	successful := make([]string, len(out.Successful))
+	successful = make([]string, len(out.Successful))
 	for i, s := range out.Successful {
 		successful[i] = aws.ToString(s.Id)
 	}
-	b.settle(successful, out.Failed, errs)
+	return successful, out.Failed, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,10 +53,6 @@ const (
 	DefaultIdentifier       = "administrator"
 	DefaultRateLimit        = 100
 	DefaultMetricsNamespace = "AttrEraser"
-	DefaultRetryBase        = 30 * time.Second
-	DefaultRetryMax         = time.Hour
-	// maxVisibility is SQS's longest visibility timeout, 12 hours.
-	maxVisibility = 12 * time.Hour
 	// AllAttrs in TIM_ATTRS means "every attribute name the app has".
 	AllAttrs = "*"
 )
@@ -91,7 +88,8 @@ type Config struct {
 	BaseURL *url.URL
 	// Attrs is the default attribute set; nil means all of the app's names.
 	Attrs []string
-	// RateLimit is the number of API calls per second this instance may make.
+	// RateLimit is the number of calls per second this instance may make
+	// to each Tencent API; every API has its own budget.
 	RateLimit int
 	// DryRun plans and logs calls without sending them.
 	DryRun bool
@@ -99,8 +97,9 @@ type Config struct {
 	LogLevel string
 	// MetricsNamespace is the CloudWatch namespace of the EMF metrics.
 	MetricsNamespace string
-	// RetryBase and RetryMax are the visibility backoff of failed messages:
-	// min(RetryBase * 2^(n-1), RetryMax) after the n-th receive.
+	// RetryBase and RetryMax are the visibility backoff of failed messages,
+	// erasure.Schedule's Base and Max: min(RetryBase * 2^(n-1), RetryMax)
+	// after the n-th receive.
 	RetryBase, RetryMax time.Duration
 	// API is the Tencent API family, APIAllMemberPush or APITimPush.
 	API string
@@ -116,22 +115,13 @@ type Config struct {
 	DeadLetterQueueURL string
 }
 
-// Error is an invalid configuration variable.
-type Error struct {
-	Variable string
-	Reason   string
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("configuration: %s %s", e.Variable, e.Reason)
-}
-
 // Load reads and validates the configuration through getenv (os.Getenv in
-// production). It reports every invalid variable, joined, not only the first.
+// production). It reports every invalid variable, joined, not only the
+// first, each an *erasure.ConfigError.
 func Load(getenv func(string) string) (Config, error) {
 	var errs []error
 	bad := func(variable, format string, args ...any) {
-		errs = append(errs, &Error{Variable: variable, Reason: fmt.Sprintf(format, args...)})
+		errs = append(errs, &erasure.ConfigError{Variable: variable, Reason: fmt.Sprintf(format, args...)})
 	}
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
 
@@ -140,8 +130,8 @@ func Load(getenv func(string) string) (Config, error) {
 		Identifier:       get(EnvIdentifier),
 		RateLimit:        DefaultRateLimit,
 		API:              APIAllMemberPush,
-		RetryBase:        DefaultRetryBase,
-		RetryMax:         DefaultRetryMax,
+		RetryBase:        erasure.DefaultRetryBase,
+		RetryMax:         erasure.DefaultRetryMax,
 		LogLevel:         "info",
 		MetricsNamespace: DefaultMetricsNamespace,
 	}
@@ -180,7 +170,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if v := get(EnvRateLimit); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			bad(EnvRateLimit, "must be an integer from 1 to 100 (Tencent's per-app limit), got %q", v)
+			bad(EnvRateLimit, "must be an integer from 1 to 100 (Tencent's limit per app and API), got %q", v)
 		}
 		c.RateLimit = n
 	}
@@ -190,8 +180,8 @@ func Load(getenv func(string) string) (Config, error) {
 			return
 		}
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || time.Duration(n)*time.Second > maxVisibility {
-			bad(name, "must be a whole number of seconds from 1 to 43200 (SQS's longest visibility timeout), got %q", v)
+		if err != nil || n < 1 || n > maxRetrySeconds {
+			bad(name, "must be a whole number of seconds from 1 to %d (SQS's longest visibility timeout), got %q", maxRetrySeconds, v)
 			return
 		}
 		*into = time.Duration(n) * time.Second
@@ -258,6 +248,9 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// maxRetrySeconds bounds RETRY_BASE_SECONDS and RETRY_MAX_SECONDS.
+const maxRetrySeconds = int(erasure.MaxRetryDelay / time.Second)
+
 // eventBus matches an EventBridge bus name or ARN.
 var eventBus = regexp.MustCompile(`^([A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]{1,256})$`)
 
@@ -265,20 +258,20 @@ var eventBus = regexp.MustCompile(`^([A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:event
 func baseURL(raw, region string) (*url.URL, error) {
 	if raw == "" {
 		if region == "" {
-			return nil, &Error{Variable: EnvRegion, Reason: "is required unless TIM_BASE_URL is set; one of china, singapore, seoul, frankfurt, silicon-valley, jakarta, tokyo"}
+			return nil, &erasure.ConfigError{Variable: EnvRegion, Reason: "is required unless TIM_BASE_URL is set; one of china, singapore, seoul, frankfurt, silicon-valley, jakarta, tokyo"}
 		}
 		domain, ok := Regions[strings.ToLower(region)]
 		if !ok {
-			return nil, &Error{Variable: EnvRegion, Reason: fmt.Sprintf("%q is not a region keyword; use china, singapore, seoul, frankfurt, silicon-valley, jakarta or tokyo", region)}
+			return nil, &erasure.ConfigError{Variable: EnvRegion, Reason: fmt.Sprintf("%q is not a region keyword; use china, singapore, seoul, frankfurt, silicon-valley, jakarta or tokyo", region)}
 		}
 		return &url.URL{Scheme: "https", Host: domain}, nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return nil, &Error{Variable: EnvBaseURL, Reason: "must be an absolute URL such as https://adminapisgp.im.qcloud.com"}
+		return nil, &erasure.ConfigError{Variable: EnvBaseURL, Reason: "must be an absolute URL such as https://adminapisgp.im.qcloud.com"}
 	}
 	if u.RawQuery != "" || u.User != nil {
-		return nil, &Error{Variable: EnvBaseURL, Reason: "must not carry a query or user info"}
+		return nil, &erasure.ConfigError{Variable: EnvBaseURL, Reason: "must not carry a query or user info"}
 	}
 	switch u.Scheme {
 	case "https":
@@ -286,10 +279,10 @@ func baseURL(raw, region string) (*url.URL, error) {
 		// Plain HTTP would expose the UserSig in the query string, so only a
 		// stand-in on this machine may use it.
 		if !isLoopback(u.Hostname()) {
-			return nil, &Error{Variable: EnvBaseURL, Reason: "may use http:// only for a loopback host; use https://"}
+			return nil, &erasure.ConfigError{Variable: EnvBaseURL, Reason: "may use http:// only for a loopback host; use https://"}
 		}
 	default:
-		return nil, &Error{Variable: EnvBaseURL, Reason: fmt.Sprintf("has scheme %q; use https://", u.Scheme)}
+		return nil, &erasure.ConfigError{Variable: EnvBaseURL, Reason: fmt.Sprintf("has scheme %q; use https://", u.Scheme)}
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u, nil
@@ -303,25 +296,23 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// parseAttrs splits a comma-separated list of attribute names.
+// parseAttrs splits a comma-separated list of attribute names, each held
+// to the rule of a message's attrs (erasure.ValidAttr). Like a message's,
+// the count is of names as given, before duplicates collapse.
 func parseAttrs(v string) ([]string, error) {
+	names := strings.Split(v, ",")
+	if len(names) > erasure.MaxAttrs {
+		return nil, fmt.Errorf("names %d attributes, at most %d", len(names), erasure.MaxAttrs)
+	}
 	var attrs []string
-	seen := map[string]bool{}
-	for _, a := range strings.Split(v, ",") {
+	for i, a := range names {
 		a = strings.TrimSpace(a)
-		if a == "" {
-			return nil, errors.New("has an empty attribute name")
+		if err := erasure.ValidAttr(a); err != nil {
+			return nil, fmt.Errorf("name %d of %d is invalid: %s", i+1, len(names), erasure.Reason(err))
 		}
-		if len(a) > 50 {
-			return nil, fmt.Errorf("has a %d-byte attribute name, at most 50", len(a))
-		}
-		if !seen[a] {
-			seen[a] = true
+		if !slices.Contains(attrs, a) {
 			attrs = append(attrs, a)
 		}
-	}
-	if len(attrs) > 10 {
-		return nil, fmt.Errorf("names %d attributes, at most 10", len(attrs))
 	}
 	return attrs, nil
 }

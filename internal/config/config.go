@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
+	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
 // The environment variables the function reads. The SAM template sets
@@ -57,12 +58,6 @@ const (
 	AllAttrs = "*"
 )
 
-// The API families of TIM_API: the same operations under two paths.
-const (
-	APIAllMemberPush = "all_member_push" // the default
-	APITimPush       = "timpush"
-)
-
 // Regions maps TIM_REGION keywords to Tencent Chat REST domains.
 var Regions = map[string]string{
 	"china":          "console.tim.qq.com",
@@ -101,8 +96,8 @@ type Config struct {
 	// erasure.Schedule's Base and Max: min(RetryBase * 2^(n-1), RetryMax)
 	// after the n-th receive.
 	RetryBase, RetryMax time.Duration
-	// API is the Tencent API family, APIAllMemberPush or APITimPush.
-	API string
+	// API is the Tencent API family.
+	API tim.Family
 	// EraseTags removes every tag of each account as well as its
 	// attributes.
 	EraseTags bool
@@ -129,7 +124,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SecretID:         get(EnvSecretID),
 		Identifier:       get(EnvIdentifier),
 		RateLimit:        DefaultRateLimit,
-		API:              APIAllMemberPush,
+		API:              tim.AllMemberPush,
 		RetryBase:        erasure.DefaultRetryBase,
 		RetryMax:         erasure.DefaultRetryMax,
 		LogLevel:         "info",
@@ -198,12 +193,11 @@ func Load(getenv func(string) string) (Config, error) {
 		c.DeadLetterQueueURL = v
 	}
 	if v := get(EnvAPI); v != "" {
-		switch v {
-		case APIAllMemberPush, APITimPush:
-			c.API = v
-		default:
-			bad(EnvAPI, "must be %s or %s, got %q", APIAllMemberPush, APITimPush, v)
+		f, err := tim.ParseFamily(v)
+		if err != nil {
+			bad(EnvAPI, "must be %s or %s, got %q", tim.AllMemberPush, tim.TimPush, v)
 		}
+		c.API = f
 	}
 	boolean := func(name string, into *bool) {
 		if v := get(name); v != "" {

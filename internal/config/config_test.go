@@ -9,6 +9,7 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
+	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
 // env returns a getenv over a minimal valid environment with overrides
@@ -94,6 +95,9 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.MetricsNamespace != config.DefaultMetricsNamespace {
 		t.Errorf("MetricsNamespace = %q", c.MetricsNamespace)
+	}
+	if c.API != tim.AllMemberPush {
+		t.Errorf("API = %q, want %q", c.API, tim.AllMemberPush)
 	}
 	if c.RetryBase != 30*time.Second || c.RetryMax != time.Hour {
 		t.Errorf("RetryBase, RetryMax = %v, %v; want 30s, 1h", c.RetryBase, c.RetryMax)
@@ -313,10 +317,17 @@ func TestLoadValues(t *testing.T) {
 		{"attrs eleven with a duplicate", map[string]string{config.EnvAttrs: "a0,a1,a2,a3,a4,a5,a6,a7,a8,a9,a0"}, nil, config.EnvAttrs},
 
 		{"api default", map[string]string{config.EnvAPI: unset},
-			func(t *testing.T, c config.Config) { eq(t, "API", c.API, config.APIAllMemberPush) }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "API", c.API, tim.AllMemberPush) }, ""},
+		{"api empty is default", map[string]string{config.EnvAPI: " "},
+			func(t *testing.T, c config.Config) { eq(t, "API", c.API, tim.AllMemberPush) }, ""},
+		{"api all_member_push", map[string]string{config.EnvAPI: "all_member_push"},
+			func(t *testing.T, c config.Config) { eq(t, "API", c.API, tim.AllMemberPush) }, ""},
 		{"api timpush", map[string]string{config.EnvAPI: "timpush"},
-			func(t *testing.T, c config.Config) { eq(t, "API", c.API, config.APITimPush) }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "API", c.API, tim.TimPush) }, ""},
+		{"api upper case", map[string]string{config.EnvAPI: "TIMPUSH"},
+			func(t *testing.T, c config.Config) { eq(t, "API", c.API, tim.TimPush) }, ""},
 		{"api unknown", map[string]string{config.EnvAPI: "v5"}, nil, config.EnvAPI},
+		{"api path", map[string]string{config.EnvAPI: "v4/timpush"}, nil, config.EnvAPI},
 		{"erase tags", map[string]string{config.EnvEraseTags: "true"},
 			func(t *testing.T, c config.Config) { eq(t, "EraseTags", c.EraseTags, true) }, ""},
 		{"erase tags default", map[string]string{config.EnvEraseTags: unset},
@@ -488,6 +499,8 @@ func TestLoadErrorMessages(t *testing.T) {
 			"configuration: TIM_ATTRS name 2 of 2 is invalid: invalid UTF-8 or U+FFFD at offset 2"},
 		{"attrs too many", map[string]string{config.EnvAttrs: "a0,a1,a2,a3,a4,a5,a6,a7,a8,a9,a10"},
 			"configuration: TIM_ATTRS names 11 attributes, at most 10"},
+		{"api unknown", map[string]string{config.EnvAPI: "v5"},
+			`configuration: TIM_API must be all_member_push or timpush, got "v5"`},
 		{"retry max", map[string]string{config.EnvRetryMax: "43201"},
 			`configuration: RETRY_MAX_SECONDS must be a whole number of seconds from 1 to 43200 (SQS's longest visibility timeout), got "43201"`},
 		{"rate limit", map[string]string{config.EnvRateLimit: "101"},

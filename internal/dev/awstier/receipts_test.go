@@ -20,6 +20,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/receipts"
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
+	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
@@ -58,7 +59,7 @@ func TestReceipts(t *testing.T) {
 		env: map[string]string{
 			config.EnvReceiptEventBus: sink.Bus,
 			config.EnvEraseTags:       "true",
-			config.EnvAPI:             config.APITimPush,
+			config.EnvAPI:             tim.TimPush.String(),
 		},
 		auditKey: receiptsAuditKey,
 	})
@@ -312,7 +313,7 @@ func TestReceipts(t *testing.T) {
 	}
 	for _, p := range []string{timtest.PathRemoveAttr, timtest.PathGetAttrName, timtest.PathRemoveAllTags} {
 		if n := stats.Paths[p].Requests; n != 0 {
-			t.Errorf("%d requests to %s with TIM_API=%s", n, p, config.APITimPush)
+			t.Errorf("%d requests to %s with TIM_API=%s", n, p, tim.TimPush)
 		}
 	}
 	accounts, clears := 0, 0

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"regexp"
@@ -88,8 +89,8 @@ type Config struct {
 	RateLimit int
 	// DryRun plans and logs calls without sending them.
 	DryRun bool
-	// LogLevel is one of debug, info, warn, error.
-	LogLevel string
+	// LogLevel is the diagnostic logger's level: debug, info, warn or error.
+	LogLevel slog.Level
 	// MetricsNamespace is the CloudWatch namespace of the EMF metrics.
 	MetricsNamespace string
 	// RetryBase and RetryMax are the visibility backoff of failed messages,
@@ -127,7 +128,7 @@ func Load(getenv func(string) string) (Config, error) {
 		API:              tim.AllMemberPush,
 		RetryBase:        erasure.DefaultRetryBase,
 		RetryMax:         erasure.DefaultRetryMax,
-		LogLevel:         "info",
+		LogLevel:         slog.LevelInfo,
 		MetricsNamespace: DefaultMetricsNamespace,
 	}
 	if c.SecretID == "" {
@@ -219,17 +220,16 @@ func Load(getenv func(string) string) (Config, error) {
 	// Lambda's advanced logging controls set AWS_LAMBDA_LOG_LEVEL; LOG_LEVEL,
 	// when set, wins.
 	if v := strings.ToLower(get(envLambdaLogLevel)); get(EnvLogLevel) == "" && v != "" {
-		// Lambda's levels are TRACE, DEBUG, INFO, WARN, ERROR and FATAL; an
-		// unexpected value keeps the default rather than an invalid level.
-		if l, ok := map[string]string{"trace": "debug", "debug": "debug", "info": "info", "warn": "warn", "error": "error", "fatal": "error"}[v]; ok {
+		// An unexpected value keeps the default rather than failing: the
+		// variable is Lambda's, not the operator's.
+		if l, ok := lambdaLogLevels[v]; ok {
 			c.LogLevel = l
 		}
 	}
 	if v := strings.ToLower(get(EnvLogLevel)); v != "" {
-		switch v {
-		case "debug", "info", "warn", "error":
-			c.LogLevel = v
-		default:
+		if l, ok := logLevels[v]; ok {
+			c.LogLevel = l
+		} else {
 			bad(EnvLogLevel, "must be debug, info, warn or error, got %q", v)
 		}
 	}
@@ -244,6 +244,18 @@ func Load(getenv func(string) string) (Config, error) {
 
 // maxRetrySeconds bounds RETRY_BASE_SECONDS and RETRY_MAX_SECONDS.
 const maxRetrySeconds = int(erasure.MaxRetryDelay / time.Second)
+
+// logLevels are the values of LOG_LEVEL, lower case.
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
+}
+
+// lambdaLogLevels maps Lambda's application log levels (TRACE, DEBUG, INFO,
+// WARN, ERROR, FATAL), lower case, to the nearest slog level.
+var lambdaLogLevels = map[string]slog.Level{
+	"trace": slog.LevelDebug, "debug": slog.LevelDebug, "info": slog.LevelInfo,
+	"warn": slog.LevelWarn, "error": slog.LevelError, "fatal": slog.LevelError,
+}
 
 // eventBus matches an EventBridge bus name or ARN.
 var eventBus = regexp.MustCompile(`^([A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]{1,256})$`)

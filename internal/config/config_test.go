@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -90,8 +91,8 @@ func TestLoadDefaults(t *testing.T) {
 	if c.DryRun {
 		t.Error("DryRun = true by default")
 	}
-	if c.LogLevel != "info" {
-		t.Errorf("LogLevel = %q, want info", c.LogLevel)
+	if c.LogLevel != slog.LevelInfo {
+		t.Errorf("LogLevel = %v, want INFO", c.LogLevel)
 	}
 	if c.MetricsNamespace != config.DefaultMetricsNamespace {
 		t.Errorf("MetricsNamespace = %q", c.MetricsNamespace)
@@ -384,30 +385,30 @@ func TestLoadValues(t *testing.T) {
 		{"dry run garbage", map[string]string{config.EnvDryRun: "maybe"}, nil, config.EnvDryRun},
 
 		{"log debug", map[string]string{config.EnvLogLevel: "debug"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "debug") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelDebug) }, ""},
 		{"log info", map[string]string{config.EnvLogLevel: "info"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "info") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelInfo) }, ""},
 		{"log warn", map[string]string{config.EnvLogLevel: "warn"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "warn") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelWarn) }, ""},
 		{"log error", map[string]string{config.EnvLogLevel: "error"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "error") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelError) }, ""},
 		{"log upper case", map[string]string{config.EnvLogLevel: "WARN"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "warn") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelWarn) }, ""},
 		{"log empty is info", map[string]string{config.EnvLogLevel: ""},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "info") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelInfo) }, ""},
 		{"log warning", map[string]string{config.EnvLogLevel: "warning"}, nil, config.EnvLogLevel},
 		{"log trace", map[string]string{config.EnvLogLevel: "trace"}, nil, config.EnvLogLevel},
 
 		{"lambda log level TRACE", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "TRACE"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "debug") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelDebug) }, ""},
 		{"lambda log level WARN", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "WARN"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "warn") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelWarn) }, ""},
 		{"lambda log level FATAL", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "FATAL"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "error") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelError) }, ""},
 		{"lambda log level unknown keeps info", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "verbose"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "info") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelInfo) }, ""},
 		{"LOG_LEVEL wins over lambda", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "DEBUG", config.EnvLogLevel: "error"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "error") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelError) }, ""},
 
 		{"namespace", map[string]string{config.EnvMetricsNamespace: "Team/Eraser"},
 			func(t *testing.T, c config.Config) { eq(t, "MetricsNamespace", c.MetricsNamespace, "Team/Eraser") }, ""},
@@ -505,6 +506,8 @@ func TestLoadErrorMessages(t *testing.T) {
 			`configuration: RETRY_MAX_SECONDS must be a whole number of seconds from 1 to 43200 (SQS's longest visibility timeout), got "43201"`},
 		{"rate limit", map[string]string{config.EnvRateLimit: "101"},
 			`configuration: RATE_LIMIT_PER_SECOND must be an integer from 1 to 100 (Tencent's limit per app and API), got "101"`},
+		{"log level", map[string]string{config.EnvLogLevel: "Loud"},
+			`configuration: LOG_LEVEL must be debug, info, warn or error, got "loud"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -79,7 +79,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 	p := &eraser.Processor{
 		API: &tim.Client{
 			BaseURL: cfg.BaseURL,
-			Family:  tim.Family(cfg.API),
+			Family:  cfg.API,
 			// Attribute and tag calls each keep up to MaxInFlight busy.
 			HTTPClient: tim.NewHTTPClient(tim.DefaultTimeout, 2*eraser.DefaultMaxInFlight),
 			Signer:     source,

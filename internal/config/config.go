@@ -5,14 +5,17 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
+	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
 // The environment variables the function reads. The SAM template sets
@@ -52,18 +55,8 @@ const (
 	DefaultIdentifier       = "administrator"
 	DefaultRateLimit        = 100
 	DefaultMetricsNamespace = "AttrEraser"
-	DefaultRetryBase        = 30 * time.Second
-	DefaultRetryMax         = time.Hour
-	// maxVisibility is SQS's longest visibility timeout, 12 hours.
-	maxVisibility = 12 * time.Hour
 	// AllAttrs in TIM_ATTRS means "every attribute name the app has".
 	AllAttrs = "*"
-)
-
-// The API families of TIM_API: the same operations under two paths.
-const (
-	APIAllMemberPush = "all_member_push" // the default
-	APITimPush       = "timpush"
 )
 
 // Regions maps TIM_REGION keywords to Tencent Chat REST domains.
@@ -91,19 +84,21 @@ type Config struct {
 	BaseURL *url.URL
 	// Attrs is the default attribute set; nil means all of the app's names.
 	Attrs []string
-	// RateLimit is the number of API calls per second this instance may make.
+	// RateLimit is the number of calls per second this instance may make
+	// to each Tencent API; every API has its own budget.
 	RateLimit int
 	// DryRun plans and logs calls without sending them.
 	DryRun bool
-	// LogLevel is one of debug, info, warn, error.
-	LogLevel string
+	// LogLevel is the diagnostic logger's level: debug, info, warn or error.
+	LogLevel slog.Level
 	// MetricsNamespace is the CloudWatch namespace of the EMF metrics.
 	MetricsNamespace string
-	// RetryBase and RetryMax are the visibility backoff of failed messages:
-	// min(RetryBase * 2^(n-1), RetryMax) after the n-th receive.
+	// RetryBase and RetryMax are the visibility backoff of failed messages,
+	// erasure.Schedule's Base and Max: min(RetryBase * 2^(n-1), RetryMax)
+	// after the n-th receive.
 	RetryBase, RetryMax time.Duration
-	// API is the Tencent API family, APIAllMemberPush or APITimPush.
-	API string
+	// API is the Tencent API family.
+	API tim.Family
 	// EraseTags removes every tag of each account as well as its
 	// attributes.
 	EraseTags bool
@@ -116,22 +111,13 @@ type Config struct {
 	DeadLetterQueueURL string
 }
 
-// Error is an invalid configuration variable.
-type Error struct {
-	Variable string
-	Reason   string
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("configuration: %s %s", e.Variable, e.Reason)
-}
-
 // Load reads and validates the configuration through getenv (os.Getenv in
-// production). It reports every invalid variable, joined, not only the first.
+// production). It reports every invalid variable, joined, not only the
+// first, each an *erasure.ConfigError.
 func Load(getenv func(string) string) (Config, error) {
 	var errs []error
 	bad := func(variable, format string, args ...any) {
-		errs = append(errs, &Error{Variable: variable, Reason: fmt.Sprintf(format, args...)})
+		errs = append(errs, &erasure.ConfigError{Variable: variable, Reason: fmt.Sprintf(format, args...)})
 	}
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
 
@@ -139,10 +125,10 @@ func Load(getenv func(string) string) (Config, error) {
 		SecretID:         get(EnvSecretID),
 		Identifier:       get(EnvIdentifier),
 		RateLimit:        DefaultRateLimit,
-		API:              APIAllMemberPush,
-		RetryBase:        DefaultRetryBase,
-		RetryMax:         DefaultRetryMax,
-		LogLevel:         "info",
+		API:              tim.AllMemberPush,
+		RetryBase:        erasure.DefaultRetryBase,
+		RetryMax:         erasure.DefaultRetryMax,
+		LogLevel:         slog.LevelInfo,
 		MetricsNamespace: DefaultMetricsNamespace,
 	}
 	if c.SecretID == "" {
@@ -180,7 +166,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if v := get(EnvRateLimit); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			bad(EnvRateLimit, "must be an integer from 1 to 100 (Tencent's per-app limit), got %q", v)
+			bad(EnvRateLimit, "must be an integer from 1 to 100 (Tencent's limit per app and API), got %q", v)
 		}
 		c.RateLimit = n
 	}
@@ -190,8 +176,8 @@ func Load(getenv func(string) string) (Config, error) {
 			return
 		}
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || time.Duration(n)*time.Second > maxVisibility {
-			bad(name, "must be a whole number of seconds from 1 to 43200 (SQS's longest visibility timeout), got %q", v)
+		if err != nil || n < 1 || n > maxRetrySeconds {
+			bad(name, "must be a whole number of seconds from 1 to %d (SQS's longest visibility timeout), got %q", maxRetrySeconds, v)
 			return
 		}
 		*into = time.Duration(n) * time.Second
@@ -208,12 +194,11 @@ func Load(getenv func(string) string) (Config, error) {
 		c.DeadLetterQueueURL = v
 	}
 	if v := get(EnvAPI); v != "" {
-		switch v {
-		case APIAllMemberPush, APITimPush:
-			c.API = v
-		default:
-			bad(EnvAPI, "must be %s or %s, got %q", APIAllMemberPush, APITimPush, v)
+		f, err := tim.ParseFamily(v)
+		if err != nil {
+			bad(EnvAPI, "must be %s or %s, got %q", tim.AllMemberPush, tim.TimPush, v)
 		}
+		c.API = f
 	}
 	boolean := func(name string, into *bool) {
 		if v := get(name); v != "" {
@@ -235,17 +220,16 @@ func Load(getenv func(string) string) (Config, error) {
 	// Lambda's advanced logging controls set AWS_LAMBDA_LOG_LEVEL; LOG_LEVEL,
 	// when set, wins.
 	if v := strings.ToLower(get(envLambdaLogLevel)); get(EnvLogLevel) == "" && v != "" {
-		// Lambda's levels are TRACE, DEBUG, INFO, WARN, ERROR and FATAL; an
-		// unexpected value keeps the default rather than an invalid level.
-		if l, ok := map[string]string{"trace": "debug", "debug": "debug", "info": "info", "warn": "warn", "error": "error", "fatal": "error"}[v]; ok {
+		// An unexpected value keeps the default rather than failing: the
+		// variable is Lambda's, not the operator's.
+		if l, ok := lambdaLogLevels[v]; ok {
 			c.LogLevel = l
 		}
 	}
 	if v := strings.ToLower(get(EnvLogLevel)); v != "" {
-		switch v {
-		case "debug", "info", "warn", "error":
-			c.LogLevel = v
-		default:
+		if l, ok := logLevels[v]; ok {
+			c.LogLevel = l
+		} else {
 			bad(EnvLogLevel, "must be debug, info, warn or error, got %q", v)
 		}
 	}
@@ -258,6 +242,21 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// maxRetrySeconds bounds RETRY_BASE_SECONDS and RETRY_MAX_SECONDS.
+const maxRetrySeconds = int(erasure.MaxRetryDelay / time.Second)
+
+// logLevels are the values of LOG_LEVEL, lower case.
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
+}
+
+// lambdaLogLevels maps Lambda's application log levels (TRACE, DEBUG, INFO,
+// WARN, ERROR, FATAL), lower case, to the nearest slog level.
+var lambdaLogLevels = map[string]slog.Level{
+	"trace": slog.LevelDebug, "debug": slog.LevelDebug, "info": slog.LevelInfo,
+	"warn": slog.LevelWarn, "error": slog.LevelError, "fatal": slog.LevelError,
+}
+
 // eventBus matches an EventBridge bus name or ARN.
 var eventBus = regexp.MustCompile(`^([A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]{1,256})$`)
 
@@ -265,20 +264,20 @@ var eventBus = regexp.MustCompile(`^([A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:event
 func baseURL(raw, region string) (*url.URL, error) {
 	if raw == "" {
 		if region == "" {
-			return nil, &Error{Variable: EnvRegion, Reason: "is required unless TIM_BASE_URL is set; one of china, singapore, seoul, frankfurt, silicon-valley, jakarta, tokyo"}
+			return nil, &erasure.ConfigError{Variable: EnvRegion, Reason: "is required unless TIM_BASE_URL is set; one of china, singapore, seoul, frankfurt, silicon-valley, jakarta, tokyo"}
 		}
 		domain, ok := Regions[strings.ToLower(region)]
 		if !ok {
-			return nil, &Error{Variable: EnvRegion, Reason: fmt.Sprintf("%q is not a region keyword; use china, singapore, seoul, frankfurt, silicon-valley, jakarta or tokyo", region)}
+			return nil, &erasure.ConfigError{Variable: EnvRegion, Reason: fmt.Sprintf("%q is not a region keyword; use china, singapore, seoul, frankfurt, silicon-valley, jakarta or tokyo", region)}
 		}
 		return &url.URL{Scheme: "https", Host: domain}, nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return nil, &Error{Variable: EnvBaseURL, Reason: "must be an absolute URL such as https://adminapisgp.im.qcloud.com"}
+		return nil, &erasure.ConfigError{Variable: EnvBaseURL, Reason: "must be an absolute URL such as https://adminapisgp.im.qcloud.com"}
 	}
 	if u.RawQuery != "" || u.User != nil {
-		return nil, &Error{Variable: EnvBaseURL, Reason: "must not carry a query or user info"}
+		return nil, &erasure.ConfigError{Variable: EnvBaseURL, Reason: "must not carry a query or user info"}
 	}
 	switch u.Scheme {
 	case "https":
@@ -286,10 +285,10 @@ func baseURL(raw, region string) (*url.URL, error) {
 		// Plain HTTP would expose the UserSig in the query string, so only a
 		// stand-in on this machine may use it.
 		if !isLoopback(u.Hostname()) {
-			return nil, &Error{Variable: EnvBaseURL, Reason: "may use http:// only for a loopback host; use https://"}
+			return nil, &erasure.ConfigError{Variable: EnvBaseURL, Reason: "may use http:// only for a loopback host; use https://"}
 		}
 	default:
-		return nil, &Error{Variable: EnvBaseURL, Reason: fmt.Sprintf("has scheme %q; use https://", u.Scheme)}
+		return nil, &erasure.ConfigError{Variable: EnvBaseURL, Reason: fmt.Sprintf("has scheme %q; use https://", u.Scheme)}
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u, nil
@@ -303,25 +302,23 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// parseAttrs splits a comma-separated list of attribute names.
+// parseAttrs splits a comma-separated list of attribute names, each held
+// to the rule of a message's attrs (erasure.ValidAttr). Like a message's,
+// the count is of names as given, before duplicates collapse.
 func parseAttrs(v string) ([]string, error) {
+	names := strings.Split(v, ",")
+	if len(names) > erasure.MaxAttrs {
+		return nil, fmt.Errorf("names %d attributes, at most %d", len(names), erasure.MaxAttrs)
+	}
 	var attrs []string
-	seen := map[string]bool{}
-	for _, a := range strings.Split(v, ",") {
+	for i, a := range names {
 		a = strings.TrimSpace(a)
-		if a == "" {
-			return nil, errors.New("has an empty attribute name")
+		if err := erasure.ValidAttr(a); err != nil {
+			return nil, fmt.Errorf("name %d of %d is invalid: %s", i+1, len(names), erasure.Reason(err))
 		}
-		if len(a) > 50 {
-			return nil, fmt.Errorf("has a %d-byte attribute name, at most 50", len(a))
-		}
-		if !seen[a] {
-			seen[a] = true
+		if !slices.Contains(attrs, a) {
 			attrs = append(attrs, a)
 		}
-	}
-	if len(attrs) > 10 {
-		return nil, fmt.Errorf("names %d attributes, at most 10", len(attrs))
 	}
 	return attrs, nil
 }

@@ -2,12 +2,15 @@ package config_test
 
 import (
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/config"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
+	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
 // env returns a getenv over a minimal valid environment with overrides
@@ -29,15 +32,15 @@ func env(overrides map[string]string) func(string) string {
 
 const unset = "\x00unset"
 
-// configErrors returns every *config.Error inside err (errors.Join tree).
-func configErrors(err error) []*config.Error {
-	var out []*config.Error
+// configErrors returns every *erasure.ConfigError inside err (errors.Join tree).
+func configErrors(err error) []*erasure.ConfigError {
+	var out []*erasure.ConfigError
 	var walk func(error)
 	walk = func(e error) {
 		if e == nil {
 			return
 		}
-		if ce, ok := e.(*config.Error); ok {
+		if ce, ok := e.(*erasure.ConfigError); ok {
 			out = append(out, ce)
 			return
 		}
@@ -54,7 +57,7 @@ func configErrors(err error) []*config.Error {
 	return out
 }
 
-func variables(errs []*config.Error) []string {
+func variables(errs []*erasure.ConfigError) []string {
 	var out []string
 	for _, e := range errs {
 		out = append(out, e.Variable)
@@ -88,11 +91,14 @@ func TestLoadDefaults(t *testing.T) {
 	if c.DryRun {
 		t.Error("DryRun = true by default")
 	}
-	if c.LogLevel != "info" {
-		t.Errorf("LogLevel = %q, want info", c.LogLevel)
+	if c.LogLevel != slog.LevelInfo {
+		t.Errorf("LogLevel = %v, want INFO", c.LogLevel)
 	}
 	if c.MetricsNamespace != config.DefaultMetricsNamespace {
 		t.Errorf("MetricsNamespace = %q", c.MetricsNamespace)
+	}
+	if c.API != tim.AllMemberPush {
+		t.Errorf("API = %q, want %q", c.API, tim.AllMemberPush)
 	}
 	if c.RetryBase != 30*time.Second || c.RetryMax != time.Hour {
 		t.Errorf("RetryBase, RetryMax = %v, %v; want 30s, 1h", c.RetryBase, c.RetryMax)
@@ -300,12 +306,29 @@ func TestLoadValues(t *testing.T) {
 		{"attrs trailing comma", map[string]string{config.EnvAttrs: "sex,"}, nil, config.EnvAttrs},
 		{"attrs only comma", map[string]string{config.EnvAttrs: ","}, nil, config.EnvAttrs},
 		{"attrs blank name", map[string]string{config.EnvAttrs: "sex, ,city"}, nil, config.EnvAttrs},
+		{"attrs non-ASCII", map[string]string{config.EnvAttrs: "性别,city"},
+			func(t *testing.T, c config.Config) { sliceEq(t, c.Attrs, "性别", "city") }, ""},
+		{"attrs inner space", map[string]string{config.EnvAttrs: "home city"},
+			func(t *testing.T, c config.Config) { sliceEq(t, c.Attrs, "home city") }, ""},
+		{"attrs control character", map[string]string{config.EnvAttrs: "sex,ci\x01ty"}, nil, config.EnvAttrs},
+		{"attrs inner tab", map[string]string{config.EnvAttrs: "home\tcity"}, nil, config.EnvAttrs},
+		{"attrs U+FFFD", map[string]string{config.EnvAttrs: "ci\uFFFDty"}, nil, config.EnvAttrs},
+		{"attrs invalid UTF-8", map[string]string{config.EnvAttrs: "ci\xffty"}, nil, config.EnvAttrs},
+		// As in a message's attrs, the count is of names as given.
+		{"attrs eleven with a duplicate", map[string]string{config.EnvAttrs: "a0,a1,a2,a3,a4,a5,a6,a7,a8,a9,a0"}, nil, config.EnvAttrs},
 
 		{"api default", map[string]string{config.EnvAPI: unset},
-			func(t *testing.T, c config.Config) { eq(t, "API", c.API, config.APIAllMemberPush) }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "API", c.API, tim.AllMemberPush) }, ""},
+		{"api empty is default", map[string]string{config.EnvAPI: " "},
+			func(t *testing.T, c config.Config) { eq(t, "API", c.API, tim.AllMemberPush) }, ""},
+		{"api all_member_push", map[string]string{config.EnvAPI: "all_member_push"},
+			func(t *testing.T, c config.Config) { eq(t, "API", c.API, tim.AllMemberPush) }, ""},
 		{"api timpush", map[string]string{config.EnvAPI: "timpush"},
-			func(t *testing.T, c config.Config) { eq(t, "API", c.API, config.APITimPush) }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "API", c.API, tim.TimPush) }, ""},
+		{"api upper case", map[string]string{config.EnvAPI: "TIMPUSH"},
+			func(t *testing.T, c config.Config) { eq(t, "API", c.API, tim.TimPush) }, ""},
 		{"api unknown", map[string]string{config.EnvAPI: "v5"}, nil, config.EnvAPI},
+		{"api path", map[string]string{config.EnvAPI: "v4/timpush"}, nil, config.EnvAPI},
 		{"erase tags", map[string]string{config.EnvEraseTags: "true"},
 			func(t *testing.T, c config.Config) { eq(t, "EraseTags", c.EraseTags, true) }, ""},
 		{"erase tags default", map[string]string{config.EnvEraseTags: unset},
@@ -362,30 +385,30 @@ func TestLoadValues(t *testing.T) {
 		{"dry run garbage", map[string]string{config.EnvDryRun: "maybe"}, nil, config.EnvDryRun},
 
 		{"log debug", map[string]string{config.EnvLogLevel: "debug"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "debug") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelDebug) }, ""},
 		{"log info", map[string]string{config.EnvLogLevel: "info"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "info") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelInfo) }, ""},
 		{"log warn", map[string]string{config.EnvLogLevel: "warn"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "warn") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelWarn) }, ""},
 		{"log error", map[string]string{config.EnvLogLevel: "error"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "error") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelError) }, ""},
 		{"log upper case", map[string]string{config.EnvLogLevel: "WARN"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "warn") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelWarn) }, ""},
 		{"log empty is info", map[string]string{config.EnvLogLevel: ""},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "info") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelInfo) }, ""},
 		{"log warning", map[string]string{config.EnvLogLevel: "warning"}, nil, config.EnvLogLevel},
 		{"log trace", map[string]string{config.EnvLogLevel: "trace"}, nil, config.EnvLogLevel},
 
 		{"lambda log level TRACE", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "TRACE"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "debug") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelDebug) }, ""},
 		{"lambda log level WARN", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "WARN"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "warn") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelWarn) }, ""},
 		{"lambda log level FATAL", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "FATAL"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "error") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelError) }, ""},
 		{"lambda log level unknown keeps info", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "verbose"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "info") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelInfo) }, ""},
 		{"LOG_LEVEL wins over lambda", map[string]string{"AWS_LAMBDA_LOG_LEVEL": "DEBUG", config.EnvLogLevel: "error"},
-			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, "error") }, ""},
+			func(t *testing.T, c config.Config) { eq(t, "LogLevel", c.LogLevel, slog.LevelError) }, ""},
 
 		{"namespace", map[string]string{config.EnvMetricsNamespace: "Team/Eraser"},
 			func(t *testing.T, c config.Config) { eq(t, "MetricsNamespace", c.MetricsNamespace, "Team/Eraser") }, ""},
@@ -403,9 +426,9 @@ func TestLoadValues(t *testing.T) {
 				tt.check(t, c)
 				return
 			}
-			var ce *config.Error
+			var ce *erasure.ConfigError
 			if !errors.As(err, &ce) {
-				t.Fatalf("Load error %v is not a *config.Error", err)
+				t.Fatalf("Load error %v is not a *erasure.ConfigError", err)
 			}
 			if got := variables(configErrors(err)); !slices.Equal(got, []string{tt.wantVar}) {
 				t.Fatalf("error variables = %q, want only %s (err: %v)", got, tt.wantVar, err)
@@ -453,16 +476,46 @@ func TestLoadReportsEveryBadVariable(t *testing.T) {
 			t.Errorf("joined error does not mention %s", v)
 		}
 	}
-	var ce *config.Error
+	var ce *erasure.ConfigError
 	if !errors.As(err, &ce) {
-		t.Error("errors.As(*config.Error) fails on the joined error")
+		t.Error("errors.As(*erasure.ConfigError) fails on the joined error")
 	}
 }
 
-func TestErrorMessage(t *testing.T) {
-	e := &config.Error{Variable: "X", Reason: "is bad"}
-	if got := e.Error(); got != "configuration: X is bad" {
-		t.Errorf("Error() = %q", got)
+// TestLoadErrorMessages checks that a rejection says what is wrong and
+// where, not only which variable.
+func TestLoadErrorMessages(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // the whole message
+	}{
+		{"attrs empty name", map[string]string{config.EnvAttrs: "sex,,city"},
+			"configuration: TIM_ATTRS name 2 of 3 is invalid: empty, need 1 to 50 bytes"},
+		{"attrs long name", map[string]string{config.EnvAttrs: "sex," + strings.Repeat("x", 51)},
+			"configuration: TIM_ATTRS name 2 of 2 is invalid: 51 bytes, at most 50"},
+		{"attrs control character", map[string]string{config.EnvAttrs: "ci\x01ty"},
+			"configuration: TIM_ATTRS name 1 of 1 is invalid: control character U+0001 at offset 2"},
+		{"attrs U+FFFD", map[string]string{config.EnvAttrs: "sex,ci\uFFFDty"},
+			"configuration: TIM_ATTRS name 2 of 2 is invalid: invalid UTF-8 or U+FFFD at offset 2"},
+		{"attrs too many", map[string]string{config.EnvAttrs: "a0,a1,a2,a3,a4,a5,a6,a7,a8,a9,a10"},
+			"configuration: TIM_ATTRS names 11 attributes, at most 10"},
+		{"api unknown", map[string]string{config.EnvAPI: "v5"},
+			`configuration: TIM_API must be all_member_push or timpush, got "v5"`},
+		{"retry max", map[string]string{config.EnvRetryMax: "43201"},
+			`configuration: RETRY_MAX_SECONDS must be a whole number of seconds from 1 to 43200 (SQS's longest visibility timeout), got "43201"`},
+		{"rate limit", map[string]string{config.EnvRateLimit: "101"},
+			`configuration: RATE_LIMIT_PER_SECOND must be an integer from 1 to 100 (Tencent's limit per app and API), got "101"`},
+		{"log level", map[string]string{config.EnvLogLevel: "Loud"},
+			`configuration: LOG_LEVEL must be debug, info, warn or error, got "loud"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(env(tt.env))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("Load error = %v, want %s", err, tt.want)
+			}
+		})
 	}
 }
 

@@ -1,7 +1,9 @@
 // Package erasure is the domain every other package agrees on: what an
 // erasure request is, how a message body becomes one (Parse, README's
-// message contract), the one invalid-input error, the one UserID rule, and
-// the limits that come from Tencent Cloud Chat and the message contract.
+// message contract), the one invalid-input error and the one configuration
+// error, the one UserID rule and the one attribute-name rule, the limits
+// that come from Tencent Cloud Chat and the message contract, and the retry
+// schedule of failed messages.
 //
 // It depends on nothing but the standard library, so the processor, the
 // Tencent client and the key handling share it without importing each

@@ -183,3 +183,10 @@ func TestErrorTextOfALoneValue(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigErrorText(t *testing.T) {
+	e := &ConfigError{Variable: "DRY_RUN", Reason: `must be true or false, got "maybe"`}
+	if got, want := e.Error(), `configuration: DRY_RUN must be true or false, got "maybe"`; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

@@ -23,3 +23,15 @@ func (e *Error) Error() string {
 	}
 	return "invalid message: " + e.Field + ": " + e.Reason
 }
+
+// ConfigError is an invalid configuration variable: one found invalid when
+// the configuration is read, or one the app contradicts, found while
+// processing (class Configuration). Reason follows Variable in a sentence,
+// e.g. "must be true or false, got \"maybe\"".
+type ConfigError struct {
+	Variable string
+	Reason   string
+}
+
+// Error returns e.g. "configuration: DRY_RUN must be true or false, got \"maybe\"".
+func (e *ConfigError) Error() string { return "configuration: " + e.Variable + " " + e.Reason }

@@ -1,11 +1,14 @@
 package erasure
 
-// Limits of the message contract (README, Message contract) and of Tencent Cloud Chat's
-// im_remove_attr API (README, Tencent Chat facts). They are exported so that callers pack
-// and validate with the same numbers the parser enforces.
+// Limits of the message contract (README, Message contract) and of Tencent
+// Cloud Chat (README, Tencent Chat facts). Tencent's hold for every call of
+// both API families alike: removing attributes, removing tags and reading
+// the app's attribute names. They are exported so that callers pack and
+// validate with the same numbers the parser enforces.
 const (
-	// MaxAccountsPerRequest bounds one message, so that one message can be
-	// served by at most 100 API calls, i.e. one second of Tencent's rate limit.
+	// MaxAccountsPerRequest bounds one message, so that one message needs
+	// at most 100 calls of each API, i.e. one second of that API's rate
+	// limit.
 	MaxAccountsPerRequest = 10000
 
 	// MaxAccountBytes is Tencent's longest UserID.
@@ -17,8 +20,8 @@ const (
 	// MaxAttrBytes is Tencent's longest attribute name.
 	MaxAttrBytes = 50
 
-	// MaxAccountsPerCall is the most accounts Tencent accepts in one
-	// im_remove_attr call.
+	// MaxAccountsPerCall is the most accounts Tencent accepts in one call
+	// that removes attributes or tags.
 	MaxAccountsPerCall = 100
 
 	// MaxAuditFieldBytes bounds EventID and OccurredAt. They only feed the

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/bits"
 	"strconv"
-	"unicode/utf8"
 )
 
 // MaxBodyBytes is SQS's largest message (1 MiB). A bigger body cannot have
@@ -339,7 +338,7 @@ func parseType(raw string) (Type, *Error) {
 		return "", &Error{Field: field, Reason: "must be a string, got " + kind(raw)}
 	}
 	return "", &Error{Field: field, Reason: fmt.Sprintf("unknown type %q, want %q or %q",
-		truncate(s, 40), UserDeleted, GDPRErasure)}
+		Truncate(s, 40), UserDeleted, GDPRErasure)}
 }
 
 // stringList decodes an array of 1..limit strings, checks each with valid and
@@ -384,7 +383,7 @@ func auditField(raw, field string) (string, *Error) {
 	if !ok {
 		return "", &Error{Field: field, Reason: "must be a string, got " + kind(raw)}
 	}
-	return truncate(s, MaxAuditFieldBytes), nil
+	return Truncate(s, MaxAuditFieldBytes), nil
 }
 
 // dedupe removes repeats in place, keeping the first of each. Small lists,
@@ -437,17 +436,6 @@ func Reason(err error) string {
 		return ve.Reason
 	}
 	return err.Error()
-}
-
-// truncate shortens s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // join appends a field name to a path; an empty name is the object itself.

@@ -446,8 +446,8 @@ func TestSummaryOfAnEmptyBatch(t *testing.T) {
 // The audit trail is evidence: raising LOG_LEVEL to quiet diagnostics must
 // not drop it, and the Lambda request ID still reaches every line.
 func TestAuditIgnoresLogLevel(t *testing.T) {
-	for _, level := range []string{"debug", "info", "warn", "error"} {
-		t.Run(level, func(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError} {
+		t.Run(level.String(), func(t *testing.T) {
 			var buf bytes.Buffer
 			logger := telemetry.NewLogger(&buf, level)
 			l := &telemetry.Audit{Logger: logger, Keys: keys{key: testKey}}
@@ -465,7 +465,7 @@ func TestAuditIgnoresLogLevel(t *testing.T) {
 				}
 			}
 			if want := []string{"audit/INFO", "audit/WARN", "batch processed/INFO"}; !slices.Equal(msgs, want) {
-				t.Errorf("at LOG_LEVEL=%s got %v, want %v", level, msgs, want)
+				t.Errorf("at level %v got %v, want %v", level, msgs, want)
 			}
 		})
 	}

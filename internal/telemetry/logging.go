@@ -7,30 +7,15 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-// NewLogger returns a JSON logger writing to w at level ("debug", "info", "warn"
-// or "error"; anything else means info).
-func NewLogger(w io.Writer, level string) *slog.Logger {
-	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: ParseLevel(level)})
+// NewLogger returns a JSON logger writing to w at level (config reads it
+// from LOG_LEVEL).
+func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
+	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
 	return slog.New(requestIDHandler{h})
-}
-
-// ParseLevel maps a LOG_LEVEL value, or one of Lambda's application log
-// levels (TRACE, DEBUG, INFO, WARN, ERROR, FATAL), to a slog level.
-func ParseLevel(level string) slog.Level {
-	switch strings.ToLower(level) {
-	case "trace", "debug":
-		return slog.LevelDebug
-	case "warn":
-		return slog.LevelWarn
-	case "error", "fatal":
-		return slog.LevelError
-	}
-	return slog.LevelInfo
 }
 
 // requestIDHandler adds the invocation's request ID, which is what

@@ -12,21 +12,9 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 )
 
-func TestParseLevel(t *testing.T) {
-	tests := map[string]slog.Level{
-		"debug": slog.LevelDebug, "TRACE": slog.LevelDebug, "info": slog.LevelInfo, "": slog.LevelInfo,
-		"WARN": slog.LevelWarn, "error": slog.LevelError, "FATAL": slog.LevelError, "bogus": slog.LevelInfo,
-	}
-	for in, want := range tests {
-		if got := telemetry.ParseLevel(in); got != want {
-			t.Errorf("ParseLevel(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func TestRequestIDAndLevel(t *testing.T) {
 	var buf bytes.Buffer
-	logger := telemetry.NewLogger(&buf, "warn").With("component", "test")
+	logger := telemetry.NewLogger(&buf, slog.LevelWarn).With("component", "test")
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-42"})
 	logger.InfoContext(ctx, "dropped below warn")
 	logger.WarnContext(ctx, "kept", "n", 1)

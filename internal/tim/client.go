@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // Defaults of a Client's zero fields.
@@ -229,7 +231,7 @@ func decodeResponse(op string, raw []byte) (response, error) {
 	case resp.ErrorCode != 0:
 		return response{}, &APIError{Op: op, Code: resp.ErrorCode, Info: resp.ErrorInfo}
 	default:
-		return response{}, &DecodeError{Op: op, Reason: fmt.Sprintf("ActionStatus %q without an error code", truncate(resp.ActionStatus, 16))}
+		return response{}, &DecodeError{Op: op, Reason: fmt.Sprintf("ActionStatus %q without an error code", erasure.Truncate(resp.ActionStatus, 16))}
 	}
 }
 
@@ -268,10 +270,3 @@ type errTimeout struct{ error }
 
 func (errTimeout) Timeout() bool   { return true }
 func (e errTimeout) Unwrap() error { return e.error }
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
-}

@@ -3,6 +3,8 @@ package tim
 import (
 	"fmt"
 	"strings"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // Family is one of Tencent's two API families serving the same push data
@@ -105,5 +107,5 @@ type FamilyError struct {
 }
 
 func (e *FamilyError) Error() string {
-	return fmt.Sprintf("tim: API family %q is neither %s nor %s", truncate(e.Value, 32), AllMemberPush, TimPush)
+	return fmt.Sprintf("tim: API family %q is neither %s nor %s", erasure.Truncate(e.Value, 32), AllMemberPush, TimPush)
 }

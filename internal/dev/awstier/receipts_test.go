@@ -21,6 +21,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/receipts"
 	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
+	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
@@ -59,7 +60,7 @@ func TestReceipts(t *testing.T) {
 		env: map[string]string{
 			config.EnvReceiptEventBus: sink.Bus,
 			config.EnvEraseTags:       "true",
-			config.EnvAPI:             config.APITimPush,
+			config.EnvAPI:             tim.TimPush.String(),
 		},
 		auditKey: receiptsAuditKey,
 	})
@@ -314,7 +315,7 @@ func TestReceipts(t *testing.T) {
 	}
 	for _, p := range []string{timtest.PathRemoveAttr, timtest.PathGetAttrName, timtest.PathRemoveAllTags} {
 		if n := stats.Paths[p].Requests; n != 0 {
-			t.Errorf("%d requests to %s with TIM_API=%s", n, p, config.APITimPush)
+			t.Errorf("%d requests to %s with TIM_API=%s", n, p, tim.TimPush)
 		}
 	}
 	accounts, clears := 0, 0

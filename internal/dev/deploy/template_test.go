@@ -23,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/attr-eraser/attr-eraser/internal/config"
+	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
 const (
@@ -629,7 +630,7 @@ func TestParameters(t *testing.T) {
 		{"TimRegion", "singapore", slices.Sorted(maps.Keys(config.Regions))},
 		{"AdminIdentifier", config.DefaultIdentifier, nil},
 		{"DefaultAttrs", config.AllAttrs, nil},
-		{"TimApi", config.APIAllMemberPush, slices.Sorted(slices.Values([]string{config.APIAllMemberPush, config.APITimPush}))},
+		{"TimApi", tim.AllMemberPush.String(), slices.Sorted(slices.Values([]string{tim.AllMemberPush.String(), tim.TimPush.String()}))},
 		{"EraseTags", "false", []string{"false", "true"}},
 		{receiptBusParam, "", nil},
 		{"DryRun", "false", []string{"false", "true"}},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/receipts"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
@@ -105,7 +106,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 	lambdaHandler := &sqsq.Handler{Eraser: h}
 	if cfg.DeadLetterQueueURL != "" {
 		lambdaHandler.Queue = sqsq.New(awsCfg, cfg.DeadLetterQueueURL)
-		h.Backoff = eraser.Backoff{Base: cfg.RetryBase, Max: cfg.RetryMax}
+		h.Backoff = erasure.Schedule{Base: cfg.RetryBase, Max: cfg.RetryMax}
 	}
 	if cfg.ReceiptEventBus != "" {
 		h.Receipts = receipts.New(awsCfg, cfg.ReceiptEventBus, source)

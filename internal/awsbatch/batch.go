@@ -7,6 +7,8 @@ package awsbatch
 
 import (
 	"golang.org/x/sync/errgroup"
+
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // Limits bound one batch call.
@@ -59,7 +61,7 @@ func Run[B any](batches []B, maxInFlight int, call func(B) error) []error {
 func protect[B any](call func(B) error, b B) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = Recovered(v)
+			err = erasure.Panicked("", v)
 		}
 	}()
 	return call(b)

@@ -10,7 +10,11 @@ import (
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
+
+// secret stands for the data a panic value might hold.
+const secret = "secret-acct-123456789012"
 
 func TestSplit(t *testing.T) {
 	limits := awsbatch.Limits{Entries: 3, Bytes: 100}
@@ -137,7 +141,7 @@ func TestRun(t *testing.T) {
 				if tt.want != nil {
 					want = tt.want(b)
 				}
-				var p *awsbatch.PanicError
+				var p *erasure.PanicError
 				switch panicked := tt.panics != nil && tt.panics(b); {
 				case panicked && (!errors.As(err, &p) || strings.Contains(err.Error(), secret)):
 					t.Errorf("batch %d: %v, want a *PanicError without the panic's value", b, err)

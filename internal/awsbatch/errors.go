@@ -3,8 +3,6 @@ package awsbatch
 import (
 	"cmp"
 	"errors"
-	"fmt"
-	"runtime"
 
 	"github.com/aws/smithy-go"
 )
@@ -16,24 +14,6 @@ func ErrorCode(err error) string {
 		return apiErr.ErrorCode()
 	}
 	return ""
-}
-
-// PanicError is a recovered panic. Value is the text of a runtime error,
-// which holds no data, or else only the type of the panic value, which
-// might (an account ID, a receipt handle, a secret): the project's panic
-// rule, which package eraser keeps too.
-type PanicError struct {
-	Value string
-}
-
-func (e *PanicError) Error() string { return "internal error: panic: " + e.Value }
-
-// Recovered turns the value of a recovered panic into a *PanicError.
-func Recovered(v any) *PanicError {
-	if rerr, ok := v.(runtime.Error); ok {
-		return &PanicError{Value: rerr.Error()}
-	}
-	return &PanicError{Value: fmt.Sprintf("%T", v)}
 }
 
 // Outcome is what an answered call said of one of its entries. The zero

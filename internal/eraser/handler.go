@@ -33,7 +33,7 @@ var ErrSystemic = errors.New("every message failed for a systemic reason (signin
 type Handler struct {
 	Processor BatchProcessor
 	// Backoff is the delay schedule of failed messages, with a Queue.
-	Backoff Backoff
+	Backoff erasure.Schedule
 	// Receipts, when set, puts a receipt for every finished message before
 	// it is acknowledged.
 	Receipts  Receipts

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
@@ -51,40 +50,10 @@ type Order struct {
 	Delay time.Duration
 }
 
-// Defaults of a zero Backoff, and the bound on requeues.
-const (
-	DefaultRetryBase = 30 * time.Second
-	DefaultRetryMax  = time.Hour
-	// MaxVisibility is SQS's longest visibility timeout.
-	MaxVisibility = 12 * time.Hour
-	// MaxRequeues bounds the copies of one erasure: past it an unreached
-	// message is delayed like a failed one, so a batch size that can never
-	// fit an invocation ends in the DLQ instead of circling forever.
-	MaxRequeues = 20
-)
-
-// Backoff is the visibility schedule of failed messages: the n-th receive
-// of a message that fails sets its visibility to min(Base*2^(n-1), Max).
-type Backoff struct {
-	Base, Max time.Duration
-}
-
-// Delay returns the visibility timeout after the receiveCount-th receive.
-func (b Backoff) Delay(receiveCount int) time.Duration {
-	base, ceiling := b.Base, b.Max
-	if base <= 0 {
-		base = DefaultRetryBase
-	}
-	if ceiling <= 0 {
-		ceiling = DefaultRetryMax
-	}
-	ceiling = min(ceiling, MaxVisibility)
-	d := base
-	for n := 1; n < receiveCount && d < ceiling; n++ {
-		d *= 2
-	}
-	return min(d, ceiling)
-}
+// MaxRequeues bounds the copies of one erasure: past it an unreached
+// message is delayed like a failed one, so a batch size that can never fit
+// an invocation ends in the DLQ instead of circling forever.
+const MaxRequeues = 20
 
 // handOff sends the queue the orders for every message not erased and
 // records the outcome in report. Requeues and dead letters go first: a
@@ -173,10 +142,8 @@ func reason(err error) string {
 	if err == nil {
 		return ""
 	}
-	const limit = 1024
-	s := err.Error()
-	if len(s) > limit {
-		s = strings.ToValidUTF8(s[:limit], "") + "…"
-	}
-	return s
+	return erasure.Truncate(err.Error(), maxReasonBytes)
 }
+
+// maxReasonBytes bounds the reason a dead letter carries.
+const maxReasonBytes = 1024

@@ -210,17 +210,17 @@ func TestHandOffOrdersCarryTheMessageAndReason(t *testing.T) {
 
 func TestBackoffDelay(t *testing.T) {
 	tests := []struct {
-		backoff eraser.Backoff
+		backoff erasure.Schedule
 		n       int
 		want    time.Duration
 	}{
-		{eraser.Backoff{}, 1, 30 * time.Second},
-		{eraser.Backoff{}, 2, time.Minute},
-		{eraser.Backoff{}, 8, time.Hour},
-		{eraser.Backoff{}, 1000, time.Hour},
-		{eraser.Backoff{Base: time.Second, Max: 2 * time.Second}, 3, 2 * time.Second},
-		{eraser.Backoff{Base: 10 * time.Hour, Max: 48 * time.Hour}, 2, 12 * time.Hour}, // SQS's ceiling
-		{eraser.Backoff{Base: time.Minute}, 0, time.Minute},
+		{erasure.Schedule{}, 1, 30 * time.Second},
+		{erasure.Schedule{}, 2, time.Minute},
+		{erasure.Schedule{}, 8, time.Hour},
+		{erasure.Schedule{}, 1000, time.Hour},
+		{erasure.Schedule{Base: time.Second, Max: 2 * time.Second}, 3, 2 * time.Second},
+		{erasure.Schedule{Base: 10 * time.Hour, Max: 48 * time.Hour}, 2, 12 * time.Hour}, // SQS's ceiling
+		{erasure.Schedule{Base: time.Minute}, 0, time.Minute},
 	}
 	for _, tt := range tests {
 		if got := tt.backoff.Delay(tt.n); got != tt.want {

@@ -217,7 +217,7 @@ func (a *attrResolver) checkDefaults() error {
 		// Attribute names are the app's schema, not personal data: naming
 		// them tells the operator what to fix.
 		setting := a.run.p.defaultAttrsSetting()
-		a.defaultsErr = &ConfigError{Variable: setting, Reason: fmt.Sprintf("names attributes the app does not have: %s", strings.Join(unknown, ","))}
+		a.defaultsErr = &erasure.ConfigError{Variable: setting, Reason: fmt.Sprintf("names attributes the app does not have: %s", strings.Join(unknown, ","))}
 		a.run.p.logger().ErrorContext(a.ctx, "invalid configuration: messages without attrs fail until it is fixed",
 			"variable", setting, "error", a.defaultsErr)
 	}

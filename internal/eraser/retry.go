@@ -61,18 +61,7 @@ func (p RetryPolicy) Backoff(attempt int, class erasure.Class) time.Duration {
 	case erasure.SigExpired:
 		return 0 // a fresh UserSig fixes it at once
 	}
-	// limit = min(ceiling, base<<attempt), doubling step by step so that a
-	// large Base or attempt cannot overflow (base<<attempt wraps negative
-	// for a Base above ~17 s at attempt 29) and a negative attempt cannot
-	// panic the shift.
-	limit := min(base, ceiling)
-	for i := 0; i < attempt && limit < ceiling; i++ {
-		if limit > ceiling/2 {
-			limit = ceiling
-			break
-		}
-		limit *= 2
-	}
+	limit := erasure.Backoff(base, ceiling, attempt)
 	random := p.Rand
 	if random == nil {
 		random = rand.Float64

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
 	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 const (
@@ -145,7 +146,7 @@ func outcome(out *eventbridge.PutEventsOutput, i, n int) awsbatch.Outcome {
 func (p *Publisher) call(ctx context.Context, cutoff time.Time, entries []types.PutEventsRequestEntry) (out *eventbridge.PutEventsOutput, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			out, err = nil, awsbatch.Recovered(v)
+			out, err = nil, erasure.Panicked("calling PutEvents", v)
 		}
 	}()
 	if !cutoff.IsZero() {

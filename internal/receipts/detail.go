@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
@@ -100,22 +99,15 @@ func detailOf(m *eraser.MessageResult, parts []string, key []byte, completedAt s
 	return d
 }
 
-// reason is text cut to MaxReasonBytes on a rune boundary, or
-// withheldReason when it holds any of accounts.
+// reason is text cut to MaxReasonBytes, or withheldReason when it holds
+// any of accounts.
 func reason(text string, accounts []string) string {
 	for _, a := range accounts {
 		if a != "" && strings.Contains(text, a) {
 			return withheldReason
 		}
 	}
-	if len(text) <= MaxReasonBytes {
-		return text
-	}
-	cut := MaxReasonBytes
-	for cut > 0 && !utf8.RuneStart(text[cut]) {
-		cut--
-	}
-	return text[:cut]
+	return erasure.Truncate(text, MaxReasonBytes)
 }
 
 // entryOf builds the PutEvents entry of m's receipt and its size as

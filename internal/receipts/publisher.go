@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
-	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 )
 
@@ -109,7 +109,7 @@ func (p *Publisher) Put(ctx context.Context, report *eraser.Report, indexes []in
 		// Nothing is in flight here: the calls recover their own panics
 		// and are waited for. A panic before them fails every receipt.
 		if v := recover(); v != nil {
-			e := &Error{Op: OpPut, EventBus: p.EventBus, Err: awsbatch.Recovered(v)}
+			e := &Error{Op: OpPut, EventBus: p.EventBus, Err: erasure.Panicked("preparing receipts", v)}
 			for i := range errs {
 				errs[i] = e
 			}

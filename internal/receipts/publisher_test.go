@@ -24,7 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
-	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/receipts"
@@ -687,7 +686,7 @@ func TestOneErrorPerIndex(t *testing.T) {
 					t.Errorf("index %d was put, want %v", i, want)
 				case want != nil && tt.panics:
 					// The panic's type, never its value, which might hold data.
-					var p *awsbatch.PanicError
+					var p *erasure.PanicError
 					if !errors.As(err, &p) || strings.Contains(err.Error(), "boom") {
 						t.Errorf("index %d: %v, want the panic without its value", i, err)
 					}

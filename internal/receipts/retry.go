@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // The retry policy beside deliver's loop, in the manner of
@@ -24,7 +25,7 @@ var retryables = retry.IsErrorRetryables(retry.DefaultRetryables)
 // It never is once ctx is done, for a call that ran out of time, or after
 // a panic.
 func checkRetry(ctx context.Context, err error) bool {
-	var p *awsbatch.PanicError
+	var p *erasure.PanicError
 	switch {
 	case ctx.Err() != nil,
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
@@ -47,12 +48,7 @@ func retryEntry(o awsbatch.Outcome) bool {
 // [0, min(maxDelay, base·2^(n-1))], so that callers failing together do
 // not retry together.
 func backoff(base, maxDelay time.Duration, n int) time.Duration {
-	ceiling := maxDelay
-	if n <= 62 {
-		if d := base << (n - 1); d > 0 && d < maxDelay && d>>(n-1) == base {
-			ceiling = d
-		}
-	}
+	ceiling := erasure.Backoff(base, maxDelay, n-1)
 	if ceiling <= 0 {
 		return 0
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // lookupTimeout bounds one shared GetQueueUrl call (SDK retries included).
@@ -50,7 +51,7 @@ func (q *Queue) sourceURL(ctx context.Context, arn string) (string, error) {
 		// this hand-off.
 		defer func() {
 			if v := recover(); v != nil {
-				url, err = "", &Error{Op: OpGetQueueURL, QueueARN: arn, Err: awsbatch.Recovered(v)}
+				url, err = "", &Error{Op: OpGetQueueURL, QueueARN: arn, Err: erasure.Panicked("looking up a queue URL", v)}
 			}
 		}()
 		if url, ok := q.cachedURL(arn); ok {

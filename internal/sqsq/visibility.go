@@ -10,10 +10,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
-// maxVisibilitySeconds is SQS's longest visibility timeout (12 hours).
-const maxVisibilitySeconds = 43200
+// maxVisibilitySeconds is SQS's longest visibility timeout.
+const maxVisibilitySeconds = int32(erasure.MaxRetryDelay / time.Second)
 
 // visibilityItem builds the ChangeMessageVisibilityBatch entry of a Delay
 // order.
@@ -34,7 +35,7 @@ func visibilitySeconds(d time.Duration) int32 {
 	switch {
 	case d <= 0:
 		return 0
-	case d >= maxVisibilitySeconds*time.Second:
+	case d >= erasure.MaxRetryDelay:
 		return maxVisibilitySeconds
 	}
 	return int32((d + time.Second - 1) / time.Second)

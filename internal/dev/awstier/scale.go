@@ -91,14 +91,14 @@ func roundSeconds(d time.Duration, f float64) time.Duration {
 }
 
 // Backoff is the retry schedule the function runs with under sc.
-func (sc Scaled) Backoff() eraser.Backoff {
-	return eraser.Backoff{Base: sc.RetryBase, Max: sc.RetryMax}
+func (sc Scaled) Backoff() erasure.Schedule {
+	return erasure.Schedule{Base: sc.RetryBase, Max: sc.RetryMax}
 }
 
 // ScheduleSpan is how long a message that fails on every receive takes to
 // be received `receives` times: the sum of the delays after each receive
 // but the last (invocation time not included).
-func ScheduleSpan(b eraser.Backoff, receives int) time.Duration {
+func ScheduleSpan(b erasure.Schedule, receives int) time.Duration {
 	var span time.Duration
 	for n := 1; n < receives; n++ {
 		span += b.Delay(n)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/config"
-	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // Defaults AWS applies when the template leaves a property out.
@@ -110,7 +110,7 @@ func (t *Template) Settings() (Settings, error) {
 	if err := t.environment(&s); err != nil {
 		errs = append(errs, err)
 	}
-	s.RetryBase, s.RetryMax = eraser.DefaultRetryBase, eraser.DefaultRetryMax
+	s.RetryBase, s.RetryMax = erasure.DefaultRetryBase, erasure.DefaultRetryMax
 	for name, d := range map[string]*time.Duration{config.EnvRetryBase: &s.RetryBase, config.EnvRetryMax: &s.RetryMax} {
 		if v, ok := s.Env[name]; ok {
 			*d = seconds(v, 0, name)

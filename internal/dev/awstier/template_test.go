@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // Two shapes of the same deployment: the event source mapping as a SAM
@@ -110,7 +110,7 @@ func TestSettings(t *testing.T) {
 			FunctionTimeout: 45 * time.Second, VisibilityTimeout: 365 * time.Second,
 			MessageRetention: sqsDefaultRetention, DeadLetterRetention: 1209600 * time.Second,
 			MaxReceiveCount: 5, BatchSize: 100, BatchingWindow: 5 * time.Second, MaxConcurrency: 2,
-			RetryBase: eraser.DefaultRetryBase, RetryMax: eraser.DefaultRetryMax,
+			RetryBase: erasure.DefaultRetryBase, RetryMax: erasure.DefaultRetryMax,
 			Env:         map[string]string{"LOG_LEVEL": "info"},
 			Unresolved:  []string{"SECRET_ID"},
 			DetailTypes: []string{"UserDeleted", "GdprErasureRequested"},

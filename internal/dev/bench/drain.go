@@ -95,7 +95,7 @@ type DrainParams struct {
 	MaxReceiveCount int
 	// Backoff is the hand-off's delay schedule (RETRY_BASE_SECONDS,
 	// RETRY_MAX_SECONDS).
-	Backoff eraser.Backoff
+	Backoff erasure.Schedule
 	// Env holds the function's behaviour settings from the template
 	// (behaviourVariables); the bench sets the endpoints itself.
 	Env map[string]string
@@ -148,9 +148,9 @@ func ReadDrainParams(path string, o DrainOverrides) (DrainParams, error) {
 	if o.Timeout > 0 || o.Window >= 0 {
 		r.followTimeout(&p)
 	}
-	p.Backoff = eraser.Backoff{
-		Base: r.optionalSeconds("retry base", t.retry(fn, config.EnvRetryBase, "RetryBase"), eraser.DefaultRetryBase),
-		Max:  r.optionalSeconds("retry max", t.retry(fn, config.EnvRetryMax, "RetryMax"), eraser.DefaultRetryMax),
+	p.Backoff = erasure.Schedule{
+		Base: r.optionalSeconds("retry base", t.retry(fn, config.EnvRetryBase, "RetryBase"), erasure.DefaultRetryBase),
+		Max:  r.optionalSeconds("retry max", t.retry(fn, config.EnvRetryMax, "RetryMax"), erasure.DefaultRetryMax),
 	}
 	p.Env = r.env(fn)
 	p.Notes = r.notes
@@ -1204,7 +1204,7 @@ func (h *Harness) drainHandler(ctx context.Context, baseURL string, d Drain, q s
 	}
 	handler := app.New(ctx, cfg, nil, out, d.Options)
 	handler.Queue = q
-	handler.Eraser.Backoff = eraser.Backoff{Base: cfg.RetryBase, Max: cfg.RetryMax}
+	handler.Eraser.Backoff = erasure.Schedule{Base: cfg.RetryBase, Max: cfg.RetryMax}
 	return handler, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 )
 
@@ -292,7 +293,7 @@ func TestReadDrainParams(t *testing.T) {
 	}
 	want := DrainParams{BatchSize: 500, Window: 2 * time.Second, Timeout: 120 * time.Second, MaxConcurrency: 4,
 		RatePerInstance: 25, Visibility: 725 * time.Second, MaxReceiveCount: 30,
-		Backoff: eraser.Backoff{Base: 10 * time.Second, Max: 600 * time.Second}}
+		Backoff: erasure.Schedule{Base: 10 * time.Second, Max: 600 * time.Second}}
 	if p.Notes != nil || p.BatchSize != want.BatchSize || p.Window != want.Window || p.Timeout != want.Timeout ||
 		p.MaxConcurrency != want.MaxConcurrency || p.RatePerInstance != want.RatePerInstance || p.Visibility != want.Visibility ||
 		p.MaxReceiveCount != want.MaxReceiveCount || p.Backoff != want.Backoff {

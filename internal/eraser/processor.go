@@ -53,15 +53,15 @@ const (
 	// the Lambda deadline, for reporting and logging.
 	DefaultSafetyMargin   = time.Second
 	DefaultMarginFraction = 0.05
-	// DefaultReservePerAccount is kept back before the cutoff for each
+	// defaultReservePerAccount is kept back before the cutoff for each
 	// account of the batch: after the last call, every account is hashed
 	// for its audit line and its receipt's digest, and a 6 MB batch holds
 	// some 400,000 accounts. Measured at about 2 µs an account; 5 µs
 	// leaves room for a busy host.
-	DefaultReservePerAccount = 5 * time.Microsecond
-	// DefaultAttrNamesTTL bounds the age of the app's attribute names, so an
+	defaultReservePerAccount = 5 * time.Microsecond
+	// defaultAttrNamesTTL bounds the age of the app's attribute names, so an
 	// attribute added in the console is erased from a minute later on.
-	DefaultAttrNamesTTL = time.Minute
+	defaultAttrNamesTTL = time.Minute
 )
 
 // The APIs the processor calls, each with its own rate window: Tencent
@@ -110,7 +110,6 @@ type Tuning struct {
 	// Deadline handling.
 	MinCallBudget     time.Duration
 	SafetyMargin      time.Duration
-	MarginFraction    float64
 	ReservePerAccount time.Duration
 	AttrNamesTTL      time.Duration
 	// Now is the clock; nil means time.Now.
@@ -135,7 +134,7 @@ func (p *Processor) defaultAttrsSetting() string {
 }
 
 // cutoff is the time after which no call may still be running: the
-// invocation deadline minus max(SafetyMargin, MarginFraction of the time
+// invocation deadline minus max(SafetyMargin, DefaultMarginFraction of the time
 // the invocation had); reserveFor moves it earlier once the batch's size is
 // known. The zero time means no deadline.
 func (p *Processor) cutoff(ctx context.Context, start time.Time) time.Time {
@@ -143,8 +142,7 @@ func (p *Processor) cutoff(ctx context.Context, start time.Time) time.Time {
 	if !ok {
 		return time.Time{}
 	}
-	fraction := cmp.Or(p.Tuning.MarginFraction, DefaultMarginFraction)
-	margin := max(cmp.Or(p.Tuning.SafetyMargin, DefaultSafetyMargin), time.Duration(fraction*float64(deadline.Sub(start))))
+	margin := max(cmp.Or(p.Tuning.SafetyMargin, DefaultSafetyMargin), time.Duration(DefaultMarginFraction*float64(deadline.Sub(start))))
 	return deadline.Add(-margin)
 }
 
@@ -154,7 +152,7 @@ func (run *invocation) reserveFor(accounts int) {
 	if run.cutoff.IsZero() {
 		return
 	}
-	per := cmp.Or(run.p.Tuning.ReservePerAccount, DefaultReservePerAccount)
+	per := cmp.Or(run.p.Tuning.ReservePerAccount, defaultReservePerAccount)
 	run.cutoff = run.cutoff.Add(-time.Duration(accounts) * per)
 }
 
@@ -176,7 +174,7 @@ func (p *Processor) appAttrNames(ctx context.Context, run *invocation) ([]string
 	c.mu.Lock()
 	names, fetched := c.names, c.fetched
 	c.mu.Unlock()
-	if names != nil && p.now().Sub(fetched) < cmp.Or(p.Tuning.AttrNamesTTL, DefaultAttrNamesTTL) {
+	if names != nil && p.now().Sub(fetched) < cmp.Or(p.Tuning.AttrNamesTTL, defaultAttrNamesTTL) {
 		return names, nil
 	}
 	waitCtx, cancel := run.untilCutoff(ctx)

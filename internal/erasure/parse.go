@@ -12,7 +12,7 @@ import (
 // come from SQS, so it is refused before any decoding work.
 const MaxBodyBytes = 1 << 20
 
-// Parse decodes and validates one SQS message body, unwrapping an SNS or
+// Parse decodes and validates one message body, unwrapping an SNS or
 // EventBridge envelope if there is one. The error, if any, is an *Error; the
 // Request then holds only the audit fields (Type, EventID, OccurredAt) that
 // could be read, so the invalid message can still be traced. The returned strings may share memory with

@@ -28,6 +28,9 @@ const (
 	// add a Secrets Manager round trip to every call.
 	staleRetry = 30 * time.Second
 	flightKey  = "read"
+	// invalidateKey prefixes the flight of the re-read after a rejection of
+	// one key version.
+	invalidateKey = "invalidate:"
 )
 
 // SecretsGetter is the one Secrets Manager call the Provider needs. It is
@@ -129,16 +132,28 @@ func (p *Provider) Invalidate(ctx context.Context, version string) error {
 	stale := p.cached
 	p.mu.Unlock()
 
-	fresh, err := p.read(ctx, stale.gen)
-	if err == nil && fresh.SameAs(stale) {
-		err = ErrKeyUnchanged
+	// The outcome is recorded inside the flight: a caller arriving after
+	// the re-read landed, but before a recording outside it, would see the
+	// same key cached, no rejection yet, and read again.
+	// It runs detached from this caller, whom others may be waiting with.
+	ch := p.group.DoChan(invalidateKey+version, func() (any, error) {
+		fresh, err := p.read(context.WithoutCancel(ctx), stale.gen)
+		if err == nil && fresh.SameAs(stale) {
+			err = ErrKeyUnchanged
+		}
+		if err != nil {
+			p.mu.Lock()
+			p.rejected = rejection{version: version, err: err, until: p.now().Add(staleRetry)}
+			p.mu.Unlock()
+		}
+		return nil, err
+	})
+	select {
+	case res := <-ch:
+		return res.Err
+	case <-ctx.Done():
+		return &Error{SecretID: p.SecretID, Op: OpRead, Err: context.Cause(ctx)}
 	}
-	if err != nil && ctx.Err() == nil {
-		p.mu.Lock()
-		p.rejected = rejection{version: version, err: err, until: p.now().Add(staleRetry)}
-		p.mu.Unlock()
-	}
-	return err
 }
 
 // rejection is the outcome of the latest re-read after a rejection that did

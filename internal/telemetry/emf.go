@@ -30,8 +30,8 @@ type Metrics struct {
 	mu sync.Mutex
 }
 
-// Document is one EMF log line.
-type Document struct {
+// document is one EMF log line.
+type document struct {
 	AWS Metadata `json:"_aws"`
 	// Values holds the dimension values and metric values, which EMF puts
 	// at the top level of the line, beside "_aws".
@@ -59,7 +59,7 @@ type MetricInfo struct {
 }
 
 // MarshalJSON puts Values beside "_aws", as EMF requires.
-func (d Document) MarshalJSON() ([]byte, error) {
+func (d document) MarshalJSON() ([]byte, error) {
 	m := make(map[string]any, len(d.Values)+1)
 	maps.Copy(m, d.Values)
 	m["_aws"] = d.AWS
@@ -78,14 +78,14 @@ func (w *Metrics) Observe(_ context.Context, r *eraser.Report) {
 		now = w.Now
 	}
 	b := &batch{report: r, tally: r.Tally(), now: now()}
-	counters := w.document(b.now, nil)
-	var docs []Document
+	counters := w.line(b.now, nil)
+	var docs []document
 	for _, m := range Catalog {
 		samples := m.values(b)
 		switch {
 		case m.ByClass:
 			for _, s := range samples {
-				d := w.document(b.now, []string{DimClass})
+				d := w.line(b.now, []string{DimClass})
 				d.add(m, s.value)
 				d.Values[DimClass] = s.class
 				docs = append(docs, d)
@@ -97,7 +97,7 @@ func (w *Metrics) Observe(_ context.Context, r *eraser.Report) {
 				for i, s := range samples[:n] {
 					values[i] = s.value
 				}
-				d := w.document(b.now, nil)
+				d := w.line(b.now, nil)
 				d.add(m, values)
 				docs = append(docs, d)
 				samples = samples[n:]
@@ -106,7 +106,7 @@ func (w *Metrics) Observe(_ context.Context, r *eraser.Report) {
 			counters.add(m, samples[0].value)
 		}
 	}
-	docs = append([]Document{counters}, docs...)
+	docs = append([]document{counters}, docs...)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, d := range docs {
@@ -118,10 +118,10 @@ func (w *Metrics) Observe(_ context.Context, r *eraser.Report) {
 	}
 }
 
-// document starts a line of metrics with the dimensions dims besides
+// line starts a line of metrics with the dimensions dims besides
 // FunctionName.
-func (w *Metrics) document(at time.Time, dims []string) Document {
-	d := Document{
+func (w *Metrics) line(at time.Time, dims []string) document {
+	d := document{
 		AWS: Metadata{Timestamp: at.UnixMilli(), CloudWatchMetrics: []Directive{{
 			Namespace:  w.Namespace,
 			Dimensions: [][]string{{}},
@@ -138,7 +138,7 @@ func (w *Metrics) document(at time.Time, dims []string) Document {
 }
 
 // add puts the value of m on the line.
-func (d Document) add(m Metric, value any) {
+func (d document) add(m Metric, value any) {
 	dir := &d.AWS.CloudWatchMetrics[0]
 	dir.Metrics = append(dir.Metrics, MetricInfo{m.Name, m.Unit})
 	d.Values[m.Name] = value

@@ -23,9 +23,9 @@ const (
 	// DefaultTimeout bounds one request. Tencent's backend gives up after
 	// 3 s, so 5 s leaves room for the network without waiting forever.
 	DefaultTimeout = 5 * time.Second
-	// DefaultMaxResponseBytes bounds how much of a response body is read;
+	// defaultMaxResponseBytes bounds how much of a response body is read;
 	// real answers are a few hundred bytes.
-	DefaultMaxResponseBytes = 64 << 10
+	defaultMaxResponseBytes = 64 << 10
 )
 
 // Credentials authenticate one request.
@@ -78,10 +78,10 @@ type Client struct {
 	HTTPClient *http.Client
 	// Signer supplies SDKAppID, admin identifier and UserSig.
 	Signer Signer
-	// Random returns the per-request random number; nil means math/rand/v2.
-	Random func() uint32
-	// MaxResponseBytes bounds a response body; zero means the default.
-	MaxResponseBytes int64
+	// random returns the per-request random number; nil means math/rand/v2.
+	random func() uint32
+	// maxResponseBytes bounds a response body; zero means the default.
+	maxResponseBytes int64
 	// Family selects the paths of every call; zero means AllMemberPush.
 	Family Family
 }
@@ -165,7 +165,7 @@ func (c *Client) resolve(op Operation) (api, error) {
 	if path == "" {
 		return api{}, &FamilyError{Value: string(c.Family)}
 	}
-	return api{path: path, name: c.Family.APIName(op)}, nil
+	return api{path: path, name: c.Family.apiName(op)}, nil
 }
 
 func (c *Client) do(ctx context.Context, a api, body []byte) (response, error) {
@@ -195,7 +195,7 @@ func (c *Client) do(ctx context.Context, a api, body []byte) (response, error) {
 	}
 	defer res.Body.Close()
 
-	limit := cmp.Or(c.MaxResponseBytes, DefaultMaxResponseBytes)
+	limit := cmp.Or(c.maxResponseBytes, defaultMaxResponseBytes)
 	raw, err := io.ReadAll(io.LimitReader(res.Body, limit+1))
 	if err != nil {
 		return response{}, &TransportError{Op: op, Err: stripURL(err)}
@@ -236,7 +236,7 @@ func decodeResponse(op string, raw []byte) (response, error) {
 }
 
 func (c *Client) endpoint(path string, creds Credentials) string {
-	random := c.Random
+	random := c.random
 	if random == nil {
 		random = rand.Uint32
 	}

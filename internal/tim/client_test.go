@@ -172,7 +172,7 @@ func TestRandomIsUsed(t *testing.T) {
 	rec := newRecorder(t, http.StatusOK, okBody)
 	c := newClient(t, rec.srv.URL, newSigner())
 	var n uint32 = 4294967293
-	c.Random = func() uint32 { n++; return n }
+	c.random = func() uint32 { n++; return n }
 	for range 2 {
 		if _, err := c.RemoveAttrs(context.Background(), []UserAttrs{{Account: "u", Attrs: []string{"a"}}}); err != nil {
 			t.Fatal(err)
@@ -239,13 +239,13 @@ func TestRemoveAttrsAnswers(t *testing.T) {
 		{"http 304", 304, ``, 0, want{errType: "redirect", code: 304, class: erasure.Configuration}},
 		{"body at the limit", 200, okBody + strings.Repeat(" ", 64-len(okBody)), 64, want{}},
 		{"body over the limit", 200, okBody + strings.Repeat(" ", 65-len(okBody)), 64, want{errType: "decode", class: erasure.Retryable}},
-		{"body over the default limit", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"` + strings.Repeat("x", DefaultMaxResponseBytes) + `"}`, 0, want{errType: "decode", class: erasure.Retryable}},
+		{"body over the default limit", 200, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"` + strings.Repeat("x", defaultMaxResponseBytes) + `"}`, 0, want{errType: "decode", class: erasure.Retryable}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := newRecorder(t, tt.status, tt.body)
 			c := newClient(t, rec.srv.URL, newSigner())
-			c.MaxResponseBytes = tt.max
+			c.maxResponseBytes = tt.max
 			res, err := c.RemoveAttrs(context.Background(), []UserAttrs{{Account: "u1", Attrs: []string{"sex"}}})
 			if err != nil && strings.Contains(err.Error(), fakeSig) {
 				t.Errorf("error %q contains the UserSig", err)
@@ -501,8 +501,8 @@ func TestAttrNames(t *testing.T) {
 				t.Fatalf("server saw %d requests", len(reqs))
 			}
 			r := reqs[0]
-			if r.Method != http.MethodPost || r.Path != PathGetAttrName || string(r.Body) != "{}" {
-				t.Errorf("request = %s %s %s, want POST %s {}", r.Method, r.Path, r.Body, PathGetAttrName)
+			if r.Method != http.MethodPost || r.Path != pathGetAttrName || string(r.Body) != "{}" {
+				t.Errorf("request = %s %s %s, want POST %s {}", r.Method, r.Path, r.Body, pathGetAttrName)
 			}
 			if r.Query.Get("usersig") != fakeSig || r.Query.Get("contenttype") != "json" || r.Query.Get("random") == "" {
 				t.Errorf("query = %v", r.Query)

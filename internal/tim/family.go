@@ -36,35 +36,35 @@ const (
 	OpRemoveAllTags Operation = "remove_all_tags"
 )
 
-// API paths, relative to the base URL. PathRemoveAttr and PathGetAttrName
+// API paths, relative to the base URL. pathRemoveAttr and pathGetAttrName
 // keep their names from before the families; they are all_member_push's.
 const (
-	PathRemoveAttr    = "/v4/all_member_push/im_remove_attr"
-	PathGetAttrName   = "/v4/all_member_push/im_get_attr_name"
-	PathRemoveAllTags = "/v4/all_member_push/im_remove_all_tags"
+	pathRemoveAttr    = "/v4/all_member_push/im_remove_attr"
+	pathGetAttrName   = "/v4/all_member_push/im_get_attr_name"
+	pathRemoveAllTags = "/v4/all_member_push/im_remove_all_tags"
 
-	PathTimPushRemoveAttr   = "/v4/timpush/remove_attr"
-	PathTimPushGetAttrName  = "/v4/timpush/get_attr_name"
-	PathTimPushClearAllTags = "/v4/timpush/clear_all_tags"
+	pathTimPushRemoveAttr   = "/v4/timpush/remove_attr"
+	pathTimPushGetAttrName  = "/v4/timpush/get_attr_name"
+	pathTimPushClearAllTags = "/v4/timpush/clear_all_tags"
 )
 
 // paths is the one table of which path serves which operation.
 var paths = map[Family]map[Operation]string{
 	AllMemberPush: {
-		OpRemoveAttr:    PathRemoveAttr,
-		OpGetAttrName:   PathGetAttrName,
-		OpRemoveAllTags: PathRemoveAllTags,
+		OpRemoveAttr:    pathRemoveAttr,
+		OpGetAttrName:   pathGetAttrName,
+		OpRemoveAllTags: pathRemoveAllTags,
 	},
 	TimPush: {
-		OpRemoveAttr:    PathTimPushRemoveAttr,
-		OpGetAttrName:   PathTimPushGetAttrName,
-		OpRemoveAllTags: PathTimPushClearAllTags,
+		OpRemoveAttr:    pathTimPushRemoveAttr,
+		OpGetAttrName:   pathTimPushGetAttrName,
+		OpRemoveAllTags: pathTimPushClearAllTags,
 	},
 }
 
-// Operations returns every operation, in a fixed order, for a caller that
+// operations returns every operation, in a fixed order, for a caller that
 // sets up one rate window per API.
-func Operations() []Operation {
+func operations() []Operation {
 	return []Operation{OpRemoveAttr, OpGetAttrName, OpRemoveAllTags}
 }
 
@@ -85,10 +85,10 @@ func (f Family) String() string { return string(f.orDefault()) }
 // package's.
 func (f Family) Path(op Operation) string { return paths[f.orDefault()][op] }
 
-// APIName returns the name Tencent gives op in f, such as "im_remove_attr"
+// apiName returns the name Tencent gives op in f, such as "im_remove_attr"
 // or "clear_all_tags": the last element of its path, and the Op of the
 // errors of such a call. It is "" where Path is.
-func (f Family) APIName(op Operation) string {
+func (f Family) apiName(op Operation) string {
 	p := f.Path(op)
 	return p[strings.LastIndexByte(p, '/')+1:]
 }

@@ -65,9 +65,9 @@ func TestFamilyPaths(t *testing.T) {
 		wantPath string
 		wantName string
 	}{
-		{"", OpRemoveAttr, PathRemoveAttr, "im_remove_attr"},
-		{"", OpGetAttrName, PathGetAttrName, "im_get_attr_name"},
-		{"", OpRemoveAllTags, PathRemoveAllTags, "im_remove_all_tags"},
+		{"", OpRemoveAttr, pathRemoveAttr, "im_remove_attr"},
+		{"", OpGetAttrName, pathGetAttrName, "im_get_attr_name"},
+		{"", OpRemoveAllTags, pathRemoveAllTags, "im_remove_all_tags"},
 		{AllMemberPush, OpRemoveAttr, "/v4/all_member_push/im_remove_attr", "im_remove_attr"},
 		{AllMemberPush, OpGetAttrName, "/v4/all_member_push/im_get_attr_name", "im_get_attr_name"},
 		{AllMemberPush, OpRemoveAllTags, "/v4/all_member_push/im_remove_all_tags", "im_remove_all_tags"},
@@ -82,8 +82,8 @@ func TestFamilyPaths(t *testing.T) {
 			if got := tt.family.Path(tt.op); got != tt.wantPath {
 				t.Errorf("Path = %q, want %q", got, tt.wantPath)
 			}
-			if got := tt.family.APIName(tt.op); got != tt.wantName {
-				t.Errorf("APIName = %q, want %q", got, tt.wantName)
+			if got := tt.family.apiName(tt.op); got != tt.wantName {
+				t.Errorf("apiName = %q, want %q", got, tt.wantName)
 			}
 			// The stand-in keeps its own table; the two must agree.
 			if tt.wantPath != "" {
@@ -96,13 +96,13 @@ func TestFamilyPaths(t *testing.T) {
 	if got := Family("").String(); got != "all_member_push" {
 		t.Errorf("zero Family String = %q", got)
 	}
-	ops := Operations()
+	ops := operations()
 	if len(ops) != 3 || len(slices.Compact(slices.Sorted(slices.Values(ops)))) != 3 {
-		t.Errorf("Operations = %v, want three distinct", ops)
+		t.Errorf("operations = %v, want three distinct", ops)
 	}
 	ops[0] = "changed"
-	if Operations()[0] != OpRemoveAttr {
-		t.Errorf("Operations shares its slice with callers")
+	if operations()[0] != OpRemoveAttr {
+		t.Errorf("operations shares its slice with callers")
 	}
 }
 
@@ -180,15 +180,15 @@ func TestErrorsNameTheFamilysAPI(t *testing.T) {
 		{"decode", 200, `garbage`},
 	}
 	for _, family := range []Family{AllMemberPush, TimPush} {
-		for _, op := range Operations() {
+		for _, op := range operations() {
 			for _, a := range answers {
 				t.Run(family.String()+" "+string(op)+" "+a.kind, func(t *testing.T) {
 					rec := newRecorder(t, a.status, a.body)
 					c := newClient(t, rec.srv.URL, newSigner())
 					c.Family = family
 					err := callOp(c, op)
-					if kind, got := errOp(err); kind != a.kind || got != family.APIName(op) {
-						t.Errorf("err = %T %v, want a %s error with Op %q", err, err, a.kind, family.APIName(op))
+					if kind, got := errOp(err); kind != a.kind || got != family.apiName(op) {
+						t.Errorf("err = %T %v, want a %s error with Op %q", err, err, a.kind, family.apiName(op))
 					}
 					if reqs := rec.requests(); len(reqs) != 1 || reqs[0].Path != family.Path(op) {
 						t.Errorf("requests = %+v, want one to %s", reqs, family.Path(op))
@@ -206,7 +206,7 @@ func TestUnknownFamily(t *testing.T) {
 	signer := newSigner()
 	c := newClient(t, rec.srv.URL, signer)
 	c.Family = "push_v5"
-	for _, op := range Operations() {
+	for _, op := range operations() {
 		err := callOp(c, op)
 		var fe *FamilyError
 		if !errors.As(err, &fe) || fe.Value != "push_v5" {

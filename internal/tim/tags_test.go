@@ -74,8 +74,8 @@ func TestRemoveAllTagsRefused(t *testing.T) {
 				c.Family = family
 				res, err := c.RemoveAllTags(context.Background(), accountsN(n))
 				var re *RequestError
-				if !errors.As(err, &re) || re.Op != family.APIName(OpRemoveAllTags) {
-					t.Fatalf("RemoveAllTags = %+v, %T %v; want *RequestError of %s", res, err, err, family.APIName(OpRemoveAllTags))
+				if !errors.As(err, &re) || re.Op != family.apiName(OpRemoveAllTags) {
+					t.Fatalf("RemoveAllTags = %+v, %T %v; want *RequestError of %s", res, err, err, family.apiName(OpRemoveAllTags))
 				}
 				if !strings.Contains(err.Error(), strconv.Itoa(n)+" accounts") || strings.Contains(err.Error(), "user-") {
 					t.Errorf("Error() = %q, want the count and no account", err)
@@ -201,7 +201,7 @@ func TestRemoveAllTagsAgainstStandIn(t *testing.T) {
 				}
 				if tt.wantErr {
 					var de *DecodeError
-					if !errors.As(err, &de) || de.Op != family.APIName(OpRemoveAllTags) {
+					if !errors.As(err, &de) || de.Op != family.apiName(OpRemoveAllTags) {
 						t.Fatalf("RemoveAllTags = %+v, %T %v; want *DecodeError", res, err, err)
 					}
 					if Classify(err) != erasure.Retryable {
@@ -253,7 +253,7 @@ func TestRemoveAllTagsAgainstStandIn(t *testing.T) {
 				c.Family = family
 				_, err := c.RemoveAllTags(context.Background(), tt.accounts)
 				var e *APIError
-				if !errors.As(err, &e) || e.Code != tt.code || e.Op != family.APIName(OpRemoveAllTags) {
+				if !errors.As(err, &e) || e.Code != tt.code || e.Op != family.apiName(OpRemoveAllTags) {
 					t.Errorf("%s %s: err = %v, want *APIError %d", tt.name, family, err, tt.code)
 				}
 				if Classify(err) != tt.class {

@@ -188,7 +188,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	for _, status := range []int{http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		for _, cl := range clients {
 			t.Run(strconv.Itoa(status)+" "+cl.name, func(t *testing.T) {
-				if err := stub.SetRedirect(status, target.URL+PathRemoveAttr+"?from=redirect"); err != nil {
+				if err := stub.SetRedirect(status, target.URL+pathRemoveAttr+"?from=redirect"); err != nil {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { _ = stub.SetRedirect(0, "") })

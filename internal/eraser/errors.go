@@ -29,10 +29,10 @@ func classOf(err error) erasure.Class {
 	return tim.Classify(err)
 }
 
-// Recovered turns the value of a recovered panic into a
+// recovered turns the value of a recovered panic into a
 // *erasure.PanicError and logs it once, with a stack stripped of argument
 // values.
-func Recovered(ctx context.Context, logger *slog.Logger, where string, v any) *erasure.PanicError {
+func recovered(ctx context.Context, logger *slog.Logger, where string, v any) *erasure.PanicError {
 	err := erasure.Panicked(where, v)
 	logger.ErrorContext(ctx, "recovered from a panic; the messages it touched fail with class internal",
 		"where", where, "panic", err.Value, "stack", cleanStack(debug.Stack()))

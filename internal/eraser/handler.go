@@ -84,7 +84,7 @@ func (h *Handler) Handle(ctx context.Context, batch Batch, queue Queue) (*Report
 func (h *Handler) process(ctx context.Context, batch Batch) (report *Report) {
 	defer func() {
 		if v := recover(); v != nil {
-			report = failAll(batch.Messages, erasure.Internal, Recovered(ctx, h.logger(), "processing a batch", v))
+			report = failAll(batch.Messages, erasure.Internal, recovered(ctx, h.logger(), "processing a batch", v))
 		}
 	}()
 	return h.Processor.Process(ctx, batch)
@@ -100,7 +100,7 @@ func (h *Handler) observe(ctx context.Context, report *Report) (ok bool) {
 		func() {
 			defer func() {
 				if v := recover(); v != nil {
-					Recovered(ctx, h.logger(), fmt.Sprintf("reporting to %T", o), v)
+					recovered(ctx, h.logger(), fmt.Sprintf("reporting to %T", o), v)
 					ok = false
 				}
 			}()

@@ -126,7 +126,7 @@ func (h *Handler) run(ctx context.Context, queue Queue, orders []Order) (errs []
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			errs = repeat(Recovered(ctx, h.logger(), "handing messages to the queue", v), len(orders))
+			errs = repeat(recovered(ctx, h.logger(), "handing messages to the queue", v), len(orders))
 		}
 	}()
 	errs = queue.HandOff(ctx, orders)

@@ -118,7 +118,7 @@ func (run *invocation) parse(ctx context.Context, batch Batch, report *Report) [
 func (run *invocation) parseOne(ctx context.Context, body string, attrs *attrResolver) (req erasure.Request, set []string, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			req, set, err = erasure.Request{}, nil, Recovered(ctx, run.p.logger(), "parsing a message", v)
+			req, set, err = erasure.Request{}, nil, recovered(ctx, run.p.logger(), "parsing a message", v)
 		}
 	}()
 	if req, err = run.p.parse(body); err != nil || attrs == nil {
@@ -259,7 +259,7 @@ func (run *invocation) sendAll(ctx context.Context, calls [][]Entry) {
 func (run *invocation) sendRecovering(ctx context.Context, pt *part, idx []int) {
 	defer func() {
 		if v := recover(); v != nil {
-			err := Recovered(ctx, run.p.logger(), "sending a call", v)
+			err := recovered(ctx, run.p.logger(), "sending a call", v)
 			for _, i := range idx {
 				if res := pt.results[i]; !res.erased && res.err == nil {
 					pt.results[i] = entryResult{class: erasure.Internal, err: err}

@@ -71,7 +71,7 @@ func (h *Handler) putReceipts(ctx context.Context, report *Report, deadLettering
 func (h *Handler) runReceipts(ctx context.Context, report *Report, idx []int) (errs []error) {
 	defer func() {
 		if v := recover(); v != nil {
-			errs = repeat(Recovered(ctx, h.logger(), "putting receipts", v), len(idx))
+			errs = repeat(recovered(ctx, h.logger(), "putting receipts", v), len(idx))
 		}
 	}()
 	errs = h.Receipts.Put(ctx, report, idx)

@@ -12,6 +12,16 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 )
 
+// Message attributes of the copies the function sends: requeued copies
+// carry the lineage, dead-lettered ones the lineage and why.
+const (
+	AttrOriginalMessageID = "attr-eraser.originalMessageId"
+	AttrFirstReceived     = "attr-eraser.firstReceived" // RFC 3339, UTC
+	AttrRequeues          = "attr-eraser.requeues"
+	AttrClass             = "attr-eraser.class"
+	AttrReason            = "attr-eraser.reason"
+)
+
 // SQS limits that decide what can be sent.
 const (
 	// maxAttributes is the most message attributes one message may carry.

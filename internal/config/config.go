@@ -53,7 +53,7 @@ var Variables = []string{
 // Defaults of the optional variables.
 const (
 	DefaultIdentifier       = "administrator"
-	DefaultRateLimit        = 100
+	defaultRateLimit        = 100
 	DefaultMetricsNamespace = "AttrEraser"
 	// AllAttrs in TIM_ATTRS means "every attribute name the app has".
 	AllAttrs = "*"
@@ -124,7 +124,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		SecretID:         get(EnvSecretID),
 		Identifier:       get(EnvIdentifier),
-		RateLimit:        DefaultRateLimit,
+		RateLimit:        defaultRateLimit,
 		API:              tim.AllMemberPush,
 		RetryBase:        erasure.DefaultRetryBase,
 		RetryMax:         erasure.DefaultRetryMax,

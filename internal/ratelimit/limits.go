@@ -32,7 +32,7 @@ func (l *Limits) For(api string) *Window {
 	defer l.mu.Unlock()
 	w := l.windows[api]
 	if w == nil {
-		w = NewWindow(l.limit, l.per)
+		w = newWindow(l.limit, l.per)
 		l.windows[api] = w
 	}
 	return w

@@ -24,9 +24,9 @@ import (
 	"time"
 )
 
-// ErrDeadline means the wait for a slot would outlast the context's
+// errDeadline means the wait for a slot would outlast the context's
 // deadline; nothing was waited for and no slot was taken.
-var ErrDeadline = errors.New("ratelimit: no slot before the deadline")
+var errDeadline = errors.New("ratelimit: no slot before the deadline")
 
 // Window is a sliding-window limiter. It is safe for concurrent use.
 type Window struct {
@@ -48,14 +48,14 @@ type Slot struct {
 	once    sync.Once
 }
 
-// NewWindow allows limit calls in any window of length per. per should be
+// newWindow allows limit calls in any window of length per. per should be
 // a little longer than the server's window, to cover uneven network delay.
-func NewWindow(limit int, per time.Duration) *Window {
+func newWindow(limit int, per time.Duration) *Window {
 	return &Window{per: per, now: time.Now, ring: make([]*Slot, max(limit, 1))}
 }
 
 // Acquire blocks until a call may be sent and returns its slot. It fails at
-// once with ErrDeadline when the slot would come after ctx's deadline, and
+// once with errDeadline when the slot would come after ctx's deadline, and
 // with the context's error when ctx ends while waiting.
 func (w *Window) Acquire(ctx context.Context) (*Slot, error) {
 	deadline, _ := ctx.Deadline()
@@ -71,7 +71,7 @@ func (w *Window) Acquire(ctx context.Context) (*Slot, error) {
 			}
 		}
 		if slot == nil {
-			return nil, ErrDeadline
+			return nil, errDeadline
 		}
 		if d := slot.at.Sub(w.now()); d > 0 {
 			t := time.NewTimer(d)

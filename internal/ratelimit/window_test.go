@@ -46,7 +46,7 @@ func TestReserveSlots(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := NewWindow(tt.limit, tt.per)
+			w := newWindow(tt.limit, tt.per)
 			r := rand.New(rand.NewPCG(1, 2))
 			now := time.Unix(1_700_000_000, 0)
 			var slots []time.Time
@@ -76,7 +76,7 @@ func TestReserveSlots(t *testing.T) {
 }
 
 func TestReserveDeadline(t *testing.T) {
-	w := NewWindow(1, time.Second)
+	w := newWindow(1, time.Second)
 	now := time.Unix(1_700_000_000, 0)
 	first, _ := w.reserve(now, time.Time{})
 	first.Release()
@@ -96,7 +96,7 @@ func TestReserveDeadline(t *testing.T) {
 func TestSlotsCountFromTheWrite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const per = 80 * time.Millisecond
-		w := NewWindow(1, per)
+		w := newWindow(1, per)
 		first, err := w.Acquire(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -118,7 +118,7 @@ func TestSlotsCountFromTheWrite(t *testing.T) {
 }
 
 func TestReleaseAfterSentKeepsTheWrite(t *testing.T) {
-	w := NewWindow(1, time.Hour)
+	w := newWindow(1, time.Hour)
 	s, _ := w.Acquire(context.Background())
 	s.Sent()
 	at := s.at
@@ -130,7 +130,7 @@ func TestReleaseAfterSentKeepsTheWrite(t *testing.T) {
 
 func TestWaitVirtualClock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := NewWindow(5, 100*time.Millisecond)
+		w := newWindow(5, 100*time.Millisecond)
 		start := time.Now()
 		for range 5 {
 			if err := w.Wait(context.Background()); err != nil {
@@ -147,12 +147,12 @@ func TestWaitVirtualClock(t *testing.T) {
 			t.Errorf("the sixth call came after %v, want at the end of the first window", d)
 		}
 
-		busy := NewWindow(1, time.Hour)
+		busy := newWindow(1, time.Hour)
 		_ = busy.Wait(context.Background())
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 		defer cancel()
-		if err := busy.Wait(ctx); !errors.Is(err, ErrDeadline) {
-			t.Errorf("err = %v, want ErrDeadline", err)
+		if err := busy.Wait(ctx); !errors.Is(err, errDeadline) {
+			t.Errorf("err = %v, want errDeadline", err)
 		}
 		cancelled, cancel2 := context.WithCancel(context.Background())
 		cancel2()

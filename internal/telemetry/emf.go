@@ -32,28 +32,28 @@ type Metrics struct {
 
 // document is one EMF log line.
 type document struct {
-	AWS Metadata `json:"_aws"`
+	AWS metadata `json:"_aws"`
 	// Values holds the dimension values and metric values, which EMF puts
 	// at the top level of the line, beside "_aws".
 	Values map[string]any `json:"-"`
 }
 
-// Metadata is the "_aws" member of an EMF line.
-type Metadata struct {
+// metadata is the "_aws" member of an EMF line.
+type metadata struct {
 	Timestamp         int64       `json:"Timestamp"`
-	CloudWatchMetrics []Directive `json:"CloudWatchMetrics"`
+	CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
 }
 
-// Directive tells CloudWatch which members are metrics, with which
+// directive tells CloudWatch which members are metrics, with which
 // dimensions, in which namespace.
-type Directive struct {
+type directive struct {
 	Namespace  string       `json:"Namespace"`
 	Dimensions [][]string   `json:"Dimensions"`
-	Metrics    []MetricInfo `json:"Metrics"`
+	Metrics    []metricInfo `json:"Metrics"`
 }
 
-// MetricInfo names one metric and its unit.
-type MetricInfo struct {
+// metricInfo names one metric and its unit.
+type metricInfo struct {
 	Name string `json:"Name"`
 	Unit string `json:"Unit"`
 }
@@ -122,10 +122,10 @@ func (w *Metrics) Observe(_ context.Context, r *eraser.Report) {
 // FunctionName.
 func (w *Metrics) line(at time.Time, dims []string) document {
 	d := document{
-		AWS: Metadata{Timestamp: at.UnixMilli(), CloudWatchMetrics: []Directive{{
+		AWS: metadata{Timestamp: at.UnixMilli(), CloudWatchMetrics: []directive{{
 			Namespace:  w.Namespace,
 			Dimensions: [][]string{{}},
-			Metrics:    []MetricInfo{},
+			Metrics:    []metricInfo{},
 		}}},
 		Values: map[string]any{},
 	}
@@ -140,6 +140,6 @@ func (w *Metrics) line(at time.Time, dims []string) document {
 // add puts the value of m on the line.
 func (d document) add(m Metric, value any) {
 	dir := &d.AWS.CloudWatchMetrics[0]
-	dir.Metrics = append(dir.Metrics, MetricInfo{m.Name, m.Unit})
+	dir.Metrics = append(dir.Metrics, metricInfo{m.Name, m.Unit})
 	d.Values[m.Name] = value
 }

@@ -57,13 +57,13 @@ func Classify(err error) erasure.Class {
 	}
 	var (
 		apiErr   *APIError
-		httpErr  *HTTPError
-		redirErr *RedirectError
-		tErr     *TransportError
-		credErr  *CredentialsError
-		decodErr *DecodeError
-		reqErr   *RequestError
-		famErr   *FamilyError
+		httpErr  *httpError
+		redirErr *redirectError
+		tErr     *transportError
+		credErr  *credentialsError
+		decodErr *decodeError
+		reqErr   *requestError
+		famErr   *familyError
 	)
 	switch {
 	case errors.As(err, &apiErr):

@@ -163,7 +163,7 @@ type api struct {
 func (c *Client) resolve(op Operation) (api, error) {
 	path := c.Family.Path(op)
 	if path == "" {
-		return api{}, &FamilyError{Value: string(c.Family)}
+		return api{}, &familyError{Value: string(c.Family)}
 	}
 	return api{path: path, name: c.Family.apiName(op)}, nil
 }
@@ -172,7 +172,7 @@ func (c *Client) do(ctx context.Context, a api, body []byte) (response, error) {
 	op := a.name
 	creds, err := c.Signer.Credentials(ctx)
 	if err != nil {
-		return response{}, &CredentialsError{Err: err}
+		return response{}, &credentialsError{Err: err}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(a.path, creds), bytes.NewReader(body))
 	if err != nil {
@@ -191,25 +191,25 @@ func (c *Client) do(ctx context.Context, a api, body []byte) (response, error) {
 	}
 	res, err := httpClient.Do(req)
 	if err != nil {
-		return response{}, &TransportError{Op: op, Err: stripURL(err)}
+		return response{}, &transportError{Op: op, Err: stripURL(err)}
 	}
 	defer res.Body.Close()
 
 	limit := cmp.Or(c.maxResponseBytes, defaultMaxResponseBytes)
 	raw, err := io.ReadAll(io.LimitReader(res.Body, limit+1))
 	if err != nil {
-		return response{}, &TransportError{Op: op, Err: stripURL(err)}
+		return response{}, &transportError{Op: op, Err: stripURL(err)}
 	}
 	// Drain a little more so the connection can go back to the pool.
 	_, _ = io.CopyN(io.Discard, res.Body, 4<<10)
 	if res.StatusCode >= 300 && res.StatusCode <= 399 {
-		return response{}, &RedirectError{Op: op, StatusCode: res.StatusCode}
+		return response{}, &redirectError{Op: op, StatusCode: res.StatusCode}
 	}
 	if res.StatusCode != http.StatusOK {
-		return response{}, &HTTPError{Op: op, StatusCode: res.StatusCode}
+		return response{}, &httpError{Op: op, StatusCode: res.StatusCode}
 	}
 	if int64(len(raw)) > limit {
-		return response{}, &DecodeError{Op: op, Reason: fmt.Sprintf("response larger than %d bytes", limit)}
+		return response{}, &decodeError{Op: op, Reason: fmt.Sprintf("response larger than %d bytes", limit)}
 	}
 	resp, err := decodeResponse(op, raw)
 	var apiErr *APIError
@@ -223,7 +223,7 @@ func (c *Client) do(ctx context.Context, a api, body []byte) (response, error) {
 func decodeResponse(op string, raw []byte) (response, error) {
 	var resp response
 	if err := json.Unmarshal(raw, &resp); err != nil {
-		return response{}, &DecodeError{Op: op, Reason: "response is not the expected JSON"}
+		return response{}, &decodeError{Op: op, Reason: "response is not the expected JSON"}
 	}
 	switch {
 	case resp.ActionStatus == "OK" && resp.ErrorCode == 0:
@@ -231,7 +231,7 @@ func decodeResponse(op string, raw []byte) (response, error) {
 	case resp.ErrorCode != 0:
 		return response{}, &APIError{Op: op, Code: resp.ErrorCode, Info: resp.ErrorInfo}
 	default:
-		return response{}, &DecodeError{Op: op, Reason: fmt.Sprintf("ActionStatus %q without an error code", erasure.Truncate(resp.ActionStatus, 16))}
+		return response{}, &decodeError{Op: op, Reason: fmt.Sprintf("ActionStatus %q without an error code", erasure.Truncate(resp.ActionStatus, 16))}
 	}
 }
 

@@ -192,7 +192,7 @@ func TestRemoveAttrsAnswers(t *testing.T) {
 		failed  []AccountError
 		absent  []string
 		errType string // "", "api", "http", "redirect", "decode"
-		code    int    // APIError.Code, HTTPError.StatusCode or RedirectError.StatusCode
+		code    int    // APIError.Code, httpError.StatusCode or redirectError.StatusCode
 		class   erasure.Class
 	}
 	tests := []struct {
@@ -276,25 +276,25 @@ func TestRemoveAttrsAnswers(t *testing.T) {
 					t.Errorf("Error() %q does not name the code", e)
 				}
 			case "http":
-				var e *HTTPError
+				var e *httpError
 				if !errors.As(err, &e) {
-					t.Fatalf("err = %T %v, want *HTTPError", err, err)
+					t.Fatalf("err = %T %v, want *httpError", err, err)
 				}
 				if e.StatusCode != tt.want.code {
 					t.Errorf("StatusCode = %d, want %d", e.StatusCode, tt.want.code)
 				}
 			case "redirect":
-				var e *RedirectError
+				var e *redirectError
 				if !errors.As(err, &e) {
-					t.Fatalf("err = %T %v, want *RedirectError", err, err)
+					t.Fatalf("err = %T %v, want *redirectError", err, err)
 				}
 				if e.StatusCode != tt.want.code || e.Op != "im_remove_attr" {
-					t.Errorf("RedirectError = %+v, want status %d", e, tt.want.code)
+					t.Errorf("redirectError = %+v, want status %d", e, tt.want.code)
 				}
 			case "decode":
-				var e *DecodeError
+				var e *decodeError
 				if !errors.As(err, &e) {
-					t.Fatalf("err = %T %v, want *DecodeError", err, err)
+					t.Fatalf("err = %T %v, want *decodeError", err, err)
 				}
 				if tt.max > 0 && !strings.Contains(e.Reason, "larger than") {
 					t.Errorf("Reason = %q, want a size complaint", e.Reason)
@@ -396,9 +396,9 @@ func TestTransportErrors(t *testing.T) {
 				{"im_remove_all_tags", func() error { _, err := c.RemoveAllTags(ctx, []string{"u1"}); return err }},
 			} {
 				err := call.fn()
-				var te *TransportError
+				var te *transportError
 				if !errors.As(err, &te) {
-					t.Fatalf("%s: err = %T %v, want *TransportError", call.op, err, err)
+					t.Fatalf("%s: err = %T %v, want *transportError", call.op, err, err)
 				}
 				if te.Op != call.op {
 					t.Errorf("Op = %q, want %q", te.Op, call.op)
@@ -439,9 +439,9 @@ func TestSignerError(t *testing.T) {
 		func() error { _, err := c.RemoveAllTags(context.Background(), []string{"u"}); return err },
 	} {
 		err := call()
-		var ce *CredentialsError
+		var ce *credentialsError
 		if !errors.As(err, &ce) {
-			t.Fatalf("err = %T %v, want *CredentialsError", err, err)
+			t.Fatalf("err = %T %v, want *credentialsError", err, err)
 		}
 		if !errors.Is(err, errNoKey) {
 			t.Errorf("err %v does not wrap the signer's error", err)
@@ -571,28 +571,28 @@ func TestClassify(t *testing.T) {
 		{"unknown code 12345", api(12345), erasure.Unknown},
 		{"wrapped API error", errors.Join(errors.New("ctx"), api(91000)), erasure.Retryable},
 		// HTTP.
-		{"http 500", &HTTPError{Op: opRemoveAttr, StatusCode: 500}, erasure.Retryable},
-		{"http 502", &HTTPError{Op: opRemoveAttr, StatusCode: 502}, erasure.Retryable},
-		{"http 503", &HTTPError{Op: opRemoveAttr, StatusCode: 503}, erasure.Retryable},
-		{"http 429", &HTTPError{Op: opRemoveAttr, StatusCode: 429}, erasure.RateLimited},
-		{"http 404", &HTTPError{Op: opRemoveAttr, StatusCode: 404}, erasure.Configuration},
-		{"http 401", &HTTPError{Op: opRemoveAttr, StatusCode: 401}, erasure.Configuration},
-		{"redirect 301", &RedirectError{Op: opRemoveAttr, StatusCode: 301}, erasure.Configuration},
-		{"redirect 302", &RedirectError{Op: opRemoveAttr, StatusCode: 302}, erasure.Configuration},
-		{"redirect 307", &RedirectError{Op: opGetAttrName, StatusCode: 307}, erasure.Configuration},
-		{"redirect 308", &RedirectError{Op: opRemoveAttr, StatusCode: 308}, erasure.Configuration},
-		{"wrapped redirect", errors.Join(errors.New("ctx"), &RedirectError{Op: opRemoveAttr, StatusCode: 302}), erasure.Configuration},
+		{"http 500", &httpError{Op: opRemoveAttr, StatusCode: 500}, erasure.Retryable},
+		{"http 502", &httpError{Op: opRemoveAttr, StatusCode: 502}, erasure.Retryable},
+		{"http 503", &httpError{Op: opRemoveAttr, StatusCode: 503}, erasure.Retryable},
+		{"http 429", &httpError{Op: opRemoveAttr, StatusCode: 429}, erasure.RateLimited},
+		{"http 404", &httpError{Op: opRemoveAttr, StatusCode: 404}, erasure.Configuration},
+		{"http 401", &httpError{Op: opRemoveAttr, StatusCode: 401}, erasure.Configuration},
+		{"redirect 301", &redirectError{Op: opRemoveAttr, StatusCode: 301}, erasure.Configuration},
+		{"redirect 302", &redirectError{Op: opRemoveAttr, StatusCode: 302}, erasure.Configuration},
+		{"redirect 307", &redirectError{Op: opGetAttrName, StatusCode: 307}, erasure.Configuration},
+		{"redirect 308", &redirectError{Op: opRemoveAttr, StatusCode: 308}, erasure.Configuration},
+		{"wrapped redirect", errors.Join(errors.New("ctx"), &redirectError{Op: opRemoveAttr, StatusCode: 302}), erasure.Configuration},
 		// Others.
-		{"transport", &TransportError{Op: opRemoveAttr, Err: errors.New("connection reset by peer")}, erasure.Retryable},
-		{"transport deadline", &TransportError{Op: opRemoveAttr, Err: context.DeadlineExceeded}, erasure.Retryable},
-		{"transport cancelled", &TransportError{Op: opRemoveAttr, Err: context.Canceled}, erasure.Cancelled},
+		{"transport", &transportError{Op: opRemoveAttr, Err: errors.New("connection reset by peer")}, erasure.Retryable},
+		{"transport deadline", &transportError{Op: opRemoveAttr, Err: context.DeadlineExceeded}, erasure.Retryable},
+		{"transport cancelled", &transportError{Op: opRemoveAttr, Err: context.Canceled}, erasure.Cancelled},
 		{"context.Canceled", context.Canceled, erasure.Cancelled},
-		{"credentials", &CredentialsError{Err: errors.New("no key")}, erasure.Configuration},
-		{"credentials cancelled", &CredentialsError{Err: context.Canceled}, erasure.Cancelled},
-		{"decode", &DecodeError{Op: opRemoveAttr, Reason: "garbled"}, erasure.Retryable},
-		{"untrusted ErrorList", &DecodeError{Op: opRemoveAttr, Reason: "ErrorList names an account not in the call"}, erasure.Retryable},
-		{"request refused", &RequestError{Op: "clear_all_tags", Reason: "101 accounts"}, erasure.Content},
-		{"unknown family", &FamilyError{Value: "x"}, erasure.Configuration},
+		{"credentials", &credentialsError{Err: errors.New("no key")}, erasure.Configuration},
+		{"credentials cancelled", &credentialsError{Err: context.Canceled}, erasure.Cancelled},
+		{"decode", &decodeError{Op: opRemoveAttr, Reason: "garbled"}, erasure.Retryable},
+		{"untrusted ErrorList", &decodeError{Op: opRemoveAttr, Reason: "ErrorList names an account not in the call"}, erasure.Retryable},
+		{"request refused", &requestError{Op: "clear_all_tags", Reason: "101 accounts"}, erasure.Content},
+		{"unknown family", &familyError{Value: "x"}, erasure.Configuration},
 		{"tag removal API error", &APIError{Op: "im_remove_all_tags", Code: 90018}, erasure.Content},
 		{"foreign error", errors.New("something else"), erasure.Unknown},
 	}

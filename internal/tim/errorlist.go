@@ -9,7 +9,7 @@ const codeAccountAbsent = 70107
 // The list is the only word on which accounts failed: every account it does
 // not name counts as erased. So an entry with no account, or naming one the
 // call did not carry (misspelt, another call's answer, a corrupted body),
-// makes the whole answer untrustworthy, and it is refused as a *DecodeError
+// makes the whole answer untrustworthy, and it is refused as a *decodeError
 // (erasure.Retryable: removing attributes or tags again is harmless). The
 // reason never names the account: account IDs must not reach logs.
 func removeResult(op string, accounts []string, list []AccountError) (RemoveResult, error) {
@@ -24,9 +24,9 @@ func removeResult(op string, accounts []string, list []AccountError) (RemoveResu
 	for _, e := range list {
 		switch {
 		case e.Account == "":
-			return RemoveResult{}, &DecodeError{Op: op, Reason: "ErrorList entry without To_Account"}
+			return RemoveResult{}, &decodeError{Op: op, Reason: "ErrorList entry without To_Account"}
 		case !sent[e.Account]:
-			return RemoveResult{}, &DecodeError{Op: op, Reason: "ErrorList names an account not in the call"}
+			return RemoveResult{}, &decodeError{Op: op, Reason: "ErrorList names an account not in the call"}
 		case e.Code == codeAccountAbsent:
 			// Nothing to erase: as good as erased.
 			res.Absent = append(res.Absent, e.Account)

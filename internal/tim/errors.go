@@ -25,69 +25,69 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("tim: %s: error code %d (%s)", e.Op, e.Code, Classify(e))
 }
 
-// HTTPError is an answer with an HTTP status other than 200.
-type HTTPError struct {
+// httpError is an answer with an HTTP status other than 200.
+type httpError struct {
 	Op         string
 	StatusCode int
 }
 
-func (e *HTTPError) Error() string {
+func (e *httpError) Error() string {
 	return fmt.Sprintf("tim: %s: HTTP status %d", e.Op, e.StatusCode)
 }
 
-// RedirectError is an answer with a 3xx HTTP status. Tencent never
+// redirectError is an answer with a 3xx HTTP status. Tencent never
 // redirects, so it comes from a wrong base URL or a proxy; the redirect is
 // never followed (see Client.HTTPClient) and its body never decoded. It
 // holds no Location and no URL: both may carry the UserSig.
-type RedirectError struct {
+type redirectError struct {
 	Op         string
 	StatusCode int
 }
 
-func (e *RedirectError) Error() string {
+func (e *redirectError) Error() string {
 	return fmt.Sprintf("tim: %s: HTTP status %d, a redirect, not followed", e.Op, e.StatusCode)
 }
 
-// TransportError is a failure to get an answer at all: connection refused
+// transportError is a failure to get an answer at all: connection refused
 // or reset, timeout, cancelled context. Err never carries the request URL.
-type TransportError struct {
+type transportError struct {
 	Op  string
 	Err error
 }
 
-func (e *TransportError) Error() string { return fmt.Sprintf("tim: %s: %v", e.Op, e.Err) }
+func (e *transportError) Error() string { return fmt.Sprintf("tim: %s: %v", e.Op, e.Err) }
 
 // Unwrap returns the underlying network error.
-func (e *TransportError) Unwrap() error { return e.Err }
+func (e *transportError) Unwrap() error { return e.Err }
 
-// DecodeError is a 200 answer that is not the JSON the API documents, or
+// decodeError is a 200 answer that is not the JSON the API documents, or
 // whose ErrorList contradicts the call (see removeResult).
-type DecodeError struct {
+type decodeError struct {
 	Op     string
 	Reason string
 }
 
-func (e *DecodeError) Error() string { return fmt.Sprintf("tim: %s: %s", e.Op, e.Reason) }
+func (e *decodeError) Error() string { return fmt.Sprintf("tim: %s: %s", e.Op, e.Reason) }
 
-// RequestError is a call the Client refused to send because the API would
+// requestError is a call the Client refused to send because the API would
 // reject what it carries, such as too many accounts. Nothing was sent.
-type RequestError struct {
+type requestError struct {
 	Op     string
 	Reason string
 }
 
-func (e *RequestError) Error() string { return fmt.Sprintf("tim: %s: not sent: %s", e.Op, e.Reason) }
+func (e *requestError) Error() string { return fmt.Sprintf("tim: %s: not sent: %s", e.Op, e.Reason) }
 
-// CredentialsError is a failure to produce the request's credentials,
+// credentialsError is a failure to produce the request's credentials,
 // usually because the signing key could not be read.
-type CredentialsError struct {
+type credentialsError struct {
 	Err error
 }
 
-func (e *CredentialsError) Error() string { return fmt.Sprintf("tim: credentials: %v", e.Err) }
+func (e *credentialsError) Error() string { return fmt.Sprintf("tim: credentials: %v", e.Err) }
 
 // Unwrap returns the cause.
-func (e *CredentialsError) Unwrap() error { return e.Err }
+func (e *credentialsError) Unwrap() error { return e.Err }
 
 // sortedAttrNames orders im_get_attr_name's {"0":"sex","1":"city"} by key.
 func sortedAttrNames(m map[string]string) []string {

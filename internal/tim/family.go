@@ -73,7 +73,7 @@ func operations() []Operation {
 func ParseFamily(s string) (Family, error) {
 	f := Family(strings.ToLower(s)).orDefault()
 	if _, ok := paths[f]; !ok {
-		return "", &FamilyError{Value: s}
+		return "", &familyError{Value: s}
 	}
 	return f, nil
 }
@@ -100,12 +100,12 @@ func (f Family) orDefault() Family {
 	return f
 }
 
-// FamilyError is a family name that is neither all_member_push nor timpush,
+// familyError is a family name that is neither all_member_push nor timpush,
 // from ParseFamily or in Client.Family; no request is made with it.
-type FamilyError struct {
+type familyError struct {
 	Value string
 }
 
-func (e *FamilyError) Error() string {
+func (e *familyError) Error() string {
 	return fmt.Sprintf("tim: API family %q is neither %s nor %s", erasure.Truncate(e.Value, 32), AllMemberPush, TimPush)
 }

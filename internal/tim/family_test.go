@@ -44,9 +44,9 @@ func TestParseFamily(t *testing.T) {
 				}
 				return
 			}
-			var fe *FamilyError
+			var fe *familyError
 			if !errors.As(err, &fe) || fe.Value != tt.in || got != "" {
-				t.Fatalf("ParseFamily = %q, %v; want a *FamilyError", got, err)
+				t.Fatalf("ParseFamily = %q, %v; want a *familyError", got, err)
 			}
 			if Classify(err) != erasure.Configuration {
 				t.Errorf("Classify = %v, want configuration", Classify(err))
@@ -208,9 +208,9 @@ func TestUnknownFamily(t *testing.T) {
 	c.Family = "push_v5"
 	for _, op := range operations() {
 		err := callOp(c, op)
-		var fe *FamilyError
+		var fe *familyError
 		if !errors.As(err, &fe) || fe.Value != "push_v5" {
-			t.Errorf("%s: err = %T %v, want *FamilyError", op, err, err)
+			t.Errorf("%s: err = %T %v, want *familyError", op, err, err)
 		}
 		if Classify(err) != erasure.Configuration {
 			t.Errorf("%s: Classify = %v, want configuration", op, Classify(err))
@@ -242,11 +242,11 @@ func callOp(c *Client, op Operation) error {
 func errOp(err error) (kind, op string) {
 	var (
 		apiErr   *APIError
-		httpErr  *HTTPError
-		redirErr *RedirectError
-		decodErr *DecodeError
-		tErr     *TransportError
-		reqErr   *RequestError
+		httpErr  *httpError
+		redirErr *redirectError
+		decodErr *decodeError
+		tErr     *transportError
+		reqErr   *requestError
 	)
 	switch {
 	case errors.As(err, &apiErr):

@@ -49,7 +49,7 @@ func FuzzDecodeResponse(f *testing.F) {
 		}
 		var (
 			apiErr *APIError
-			decErr *DecodeError
+			decErr *decodeError
 		)
 		switch {
 		case errors.As(err, &apiErr):
@@ -61,10 +61,10 @@ func FuzzDecodeResponse(f *testing.F) {
 			}
 		case errors.As(err, &decErr):
 			if Classify(err) != erasure.Retryable {
-				t.Fatalf("DecodeError classified %v", Classify(err))
+				t.Fatalf("decodeError classified %v", Classify(err))
 			}
 			if len(decErr.Reason) > 100 {
-				t.Fatalf("DecodeError reason echoes the body: %d bytes", len(decErr.Reason))
+				t.Fatalf("decodeError reason echoes the body: %d bytes", len(decErr.Reason))
 			}
 		default:
 			t.Fatalf("untyped error %T: %v", err, err)

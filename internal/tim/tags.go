@@ -10,7 +10,7 @@ import (
 
 // RemoveAllTags removes every tag of 1 to erasure.MaxAccountsPerCall (100)
 // accounts in one call (im_remove_all_tags, or clear_all_tags in TimPush).
-// Another number of accounts is refused with a *RequestError and nothing is
+// Another number of accounts is refused with a *requestError and nothing is
 // sent: the API would reject the call, and refusing here costs no
 // rate-limit slot. The result reads as RemoveAttrs's: an account in neither
 // Failed nor Absent has no tags left.
@@ -20,7 +20,7 @@ func (c *Client) RemoveAllTags(ctx context.Context, accounts []string) (RemoveRe
 		return RemoveResult{}, err
 	}
 	if len(accounts) == 0 || len(accounts) > erasure.MaxAccountsPerCall {
-		return RemoveResult{}, &RequestError{Op: a.name,
+		return RemoveResult{}, &requestError{Op: a.name,
 			Reason: fmt.Sprintf("%d accounts, want 1 to %d", len(accounts), erasure.MaxAccountsPerCall)}
 	}
 	body, err := json.Marshal(struct {

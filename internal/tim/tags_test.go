@@ -73,9 +73,9 @@ func TestRemoveAllTagsRefused(t *testing.T) {
 				c := newClient(t, rec.srv.URL, signer)
 				c.Family = family
 				res, err := c.RemoveAllTags(context.Background(), accountsN(n))
-				var re *RequestError
+				var re *requestError
 				if !errors.As(err, &re) || re.Op != family.apiName(OpRemoveAllTags) {
-					t.Fatalf("RemoveAllTags = %+v, %T %v; want *RequestError of %s", res, err, err, family.apiName(OpRemoveAllTags))
+					t.Fatalf("RemoveAllTags = %+v, %T %v; want *requestError of %s", res, err, err, family.apiName(OpRemoveAllTags))
 				}
 				if !strings.Contains(err.Error(), strconv.Itoa(n)+" accounts") || strings.Contains(err.Error(), "user-") {
 					t.Errorf("Error() = %q, want the count and no account", err)
@@ -200,9 +200,9 @@ func TestRemoveAllTagsAgainstStandIn(t *testing.T) {
 					t.Errorf("stand-in calls = %+v, want one to %s", calls, family.Path(OpRemoveAllTags))
 				}
 				if tt.wantErr {
-					var de *DecodeError
+					var de *decodeError
 					if !errors.As(err, &de) || de.Op != family.apiName(OpRemoveAllTags) {
-						t.Fatalf("RemoveAllTags = %+v, %T %v; want *DecodeError", res, err, err)
+						t.Fatalf("RemoveAllTags = %+v, %T %v; want *decodeError", res, err, err)
 					}
 					if Classify(err) != erasure.Retryable {
 						t.Errorf("Classify = %v, want retryable", Classify(err))

@@ -209,9 +209,9 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 					{opGetAttrName, func() (any, error) { return c.AttrNames(context.Background()) }},
 				} {
 					got, err := call.fn()
-					var re *RedirectError
+					var re *redirectError
 					if !errors.As(err, &re) || re.StatusCode != status || re.Op != call.op {
-						t.Fatalf("%s: got %v, err %T %v, want *RedirectError %d", call.op, got, err, err, status)
+						t.Fatalf("%s: got %v, err %T %v, want *redirectError %d", call.op, got, err, err, status)
 					}
 					if Classify(err) != erasure.Configuration {
 						t.Errorf("Classify = %v, want configuration", Classify(err))
@@ -293,9 +293,9 @@ func TestErrorListTrust(t *testing.T) {
 				}
 				return
 			}
-			var de *DecodeError
+			var de *decodeError
 			if !errors.As(err, &de) || de.Op != opRemoveAttr {
-				t.Fatalf("RemoveAttrs = %+v, err %T %v, want *DecodeError", res, err, err)
+				t.Fatalf("RemoveAttrs = %+v, err %T %v, want *decodeError", res, err, err)
 			}
 			if Classify(err) != erasure.Retryable {
 				t.Errorf("Classify = %v, want retryable", Classify(err))

@@ -200,8 +200,15 @@ func writtenMetrics(t testing.TB, namespace string) map[string][]string {
 	w.Observe(context.Background(), exercisingReport(now))
 	out := map[string][]string{}
 	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		// The EMF specification's shape, read independently of the writer.
 		var d struct {
-			AWS telemetry.Metadata `json:"_aws"`
+			AWS struct {
+				CloudWatchMetrics []struct {
+					Namespace  string
+					Dimensions [][]string
+					Metrics    []struct{ Name, Unit string }
+				}
+			} `json:"_aws"`
 		}
 		if err := json.Unmarshal([]byte(line), &d); err != nil {
 			t.Fatalf("EMF line %q: %v", line, err)

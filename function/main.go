@@ -6,8 +6,10 @@ package main
 import (
 	"context"
 	"os"
+	"runtime/debug"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/config"
@@ -15,6 +17,9 @@ import (
 
 func main() {
 	ctx := context.Background()
+	if limit := app.GoMemoryLimit(lambdacontext.MemoryLimitInMB); limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
 	cfg, cfgErr := config.Load(os.Getenv)
 	h := app.New(ctx, cfg, cfgErr, os.Stdout, app.Options{})
 	lambda.StartWithOptions(h.Handle, lambda.WithContext(ctx), lambda.WithEnableSIGTERM(func() {

@@ -93,6 +93,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		DryRun:              cfg.DryRun,
 		Logger:              logger,
 		Tuning:              opts.Tuning,
+		MemoryBudget:        BatchMemoryBudget(lambdacontext.MemoryLimitInMB),
 	}
 
 	h := &eraser.Handler{
@@ -119,3 +120,25 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 type noAuditKey struct{ err error }
 
 func (n noAuditKey) AuditKey(context.Context) ([]byte, error) { return nil, n.err }
+
+// The function's memory, from Lambda's MemorySize: the Go runtime is held
+// to a share of it, so that the collector works harder before the process
+// nears the size Lambda kills it at (its binary, stacks and the runtime
+// need the rest), and a batch may plan only what fits in that share beside
+// the process's own baseline.
+const (
+	goMemoryShare  = 0.6
+	baselineMemory = 16 << 20
+)
+
+// GoMemoryLimit is the limit for runtime/debug.SetMemoryLimit in a
+// function of memoryMB; 0 when the size is unknown (outside Lambda).
+func GoMemoryLimit(memoryMB int) int64 {
+	return int64(goMemoryShare * float64(int64(memoryMB)<<20))
+}
+
+// BatchMemoryBudget is eraser.Processor.MemoryBudget in a function of
+// memoryMB; 0 (no bound) when the size is unknown.
+func BatchMemoryBudget(memoryMB int) int64 {
+	return max(GoMemoryLimit(memoryMB)-baselineMemory, 0)
+}

@@ -35,18 +35,18 @@ func TestPlan(t *testing.T) {
 	tests := []struct {
 		name     string
 		requests []erasure.Request
-		want     []eraser.Entry
+		want     []planned
 	}{
-		{"none", nil, []eraser.Entry{}},
+		{"none", nil, []planned{}},
 		{
 			"one message",
 			[]erasure.Request{{Accounts: []string{"u1", "u2"}, Attrs: withSpare("sex")}},
-			[]eraser.Entry{entry("u1", []string{"sex"}, []int{0}), entry("u2", []string{"sex"}, []int{0})},
+			[]planned{entry("u1", []string{"sex"}, []int{0}), entry("u2", []string{"sex"}, []int{0})},
 		},
 		{
 			"duplicates within a message",
 			[]erasure.Request{{Accounts: []string{"u1", "u2", "u1", "u1"}, Attrs: withSpare("sex")}},
-			[]eraser.Entry{entry("u1", []string{"sex"}, []int{0}), entry("u2", []string{"sex"}, []int{0})},
+			[]planned{entry("u1", []string{"sex"}, []int{0}), entry("u2", []string{"sex"}, []int{0})},
 		},
 		{
 			"first appearance order across messages",
@@ -54,7 +54,7 @@ func TestPlan(t *testing.T) {
 				{Accounts: []string{"c", "a"}, Attrs: withSpare("sex")},
 				{Accounts: []string{"b", "a", "c", "d"}, Attrs: withSpare("sex")},
 			},
-			[]eraser.Entry{
+			[]planned{
 				entry("c", []string{"sex"}, []int{0, 1}),
 				entry("a", []string{"sex"}, []int{0, 1}),
 				entry("b", []string{"sex"}, []int{1}),
@@ -68,7 +68,7 @@ func TestPlan(t *testing.T) {
 				{Accounts: []string{"u1"}, Attrs: withSpare("city", "level")},
 				{Accounts: []string{"u2", "u1"}, Attrs: withSpare("country", "sex", "country")},
 			},
-			[]eraser.Entry{
+			[]planned{
 				entry("u1", []string{"sex", "city", "level", "country"}, []int{0, 1, 2}),
 				entry("u2", []string{"sex", "city", "country"}, []int{0, 2}),
 			},
@@ -80,7 +80,7 @@ func TestPlan(t *testing.T) {
 				{Accounts: []string{"y"}, Attrs: withSpare("b")},
 				{Accounts: []string{"x", "x"}, Attrs: withSpare("a")},
 			},
-			[]eraser.Entry{entry("x", []string{"a"}, []int{0, 2}), entry("y", []string{"b"}, []int{1})},
+			[]planned{entry("x", []string{"a"}, []int{0, 2}), entry("y", []string{"b"}, []int{1})},
 		},
 		{
 			"message indexes need not start at zero",
@@ -88,7 +88,7 @@ func TestPlan(t *testing.T) {
 				4: {Accounts: []string{"x"}, Attrs: withSpare("a")},
 				7: {Accounts: []string{"x"}, Attrs: withSpare("b")},
 			},
-			[]eraser.Entry{entry("x", []string{"a", "b"}, []int{4, 7})},
+			[]planned{entry("x", []string{"a", "b"}, []int{4, 7})},
 		},
 		{
 			"message without accounts",
@@ -96,13 +96,13 @@ func TestPlan(t *testing.T) {
 				{Accounts: []string{}, Attrs: withSpare("a")},
 				{Accounts: []string{"x"}, Attrs: withSpare("b")},
 			},
-			[]eraser.Entry{entry("x", []string{"b"}, []int{1})},
+			[]planned{entry("x", []string{"b"}, []int{1})},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := snapshot(tt.requests)
-			got := eraser.Plan(tt.requests)
+			got := plannedOf(eraser.NewPlan(tt.requests))
 			if !slices.EqualFunc(got, tt.want, entryEqual) {
 				t.Errorf("Plan =\n %v\nwant\n %v", got, tt.want)
 			}
@@ -110,7 +110,7 @@ func TestPlan(t *testing.T) {
 				t.Errorf("Plan modified its input:\n before %q\n after  %q", before, after)
 			}
 			// Planning again gives the same result: determinism.
-			if again := eraser.Plan(tt.requests); !slices.EqualFunc(got, again, entryEqual) {
+			if again := plannedOf(eraser.NewPlan(tt.requests)); !slices.EqualFunc(got, again, entryEqual) {
 				t.Errorf("second Plan differs: %v", again)
 			}
 		})
@@ -126,9 +126,9 @@ func TestPlanEntriesIndependent(t *testing.T) {
 		{Accounts: []string{"u1"}, Attrs: withSpare("city")},
 		{Accounts: []string{"u2"}, Attrs: withSpare("level")},
 	}
-	got := eraser.Plan(requests)
+	got := eraser.NewPlan(requests)
 	want := [][]string{{"sex", "city"}, {"sex", "level"}, {"sex"}}
-	for i, e := range got {
+	for i, e := range got.Entries {
 		if !slices.Equal(e.Attrs, want[i]) {
 			t.Errorf("%s Attrs = %q, want %q", e.Account, e.Attrs, want[i])
 		}
@@ -138,20 +138,40 @@ func TestPlanEntriesIndependent(t *testing.T) {
 	}
 }
 
-func entry(account string, attrs []string, messages []int) eraser.Entry {
-	return eraser.Entry{UserAttrs: tim.UserAttrs{Account: account, Attrs: attrs}, Messages: messages}
+// planned is an entry of a plan with the messages that wait for it.
+type planned struct {
+	Account  string
+	Attrs    []string
+	Messages []int
 }
 
-func entryEqual(a, b eraser.Entry) bool {
+func entry(account string, attrs []string, messages []int) planned {
+	return planned{Account: account, Attrs: attrs, Messages: messages}
+}
+
+func entryEqual(a, b planned) bool {
 	return a.Account == b.Account && slices.Equal(a.Attrs, b.Attrs) && slices.Equal(a.Messages, b.Messages)
+}
+
+// plannedOf reads every entry of p with its messages.
+func plannedOf(p *eraser.Plan) []planned {
+	out := make([]planned, len(p.Entries))
+	for i, e := range p.Entries {
+		out[i] = planned{Account: e.Account, Attrs: e.Attrs, Messages: slices.Collect(p.Messages(i))}
+	}
+	return out
 }
 
 func entries(n int) []eraser.Entry {
 	out := make([]eraser.Entry, n)
 	for i := range out {
-		out[i] = entry("u"+strconv.Itoa(i), []string{"sex"}, []int{i})
+		out[i] = eraser.Entry{UserAttrs: tim.UserAttrs{Account: "u" + strconv.Itoa(i), Attrs: []string{"sex"}}}
 	}
 	return out
+}
+
+func sameEntry(a, b eraser.Entry) bool {
+	return a.Account == b.Account && slices.Equal(a.Attrs, b.Attrs)
 }
 
 func TestPack(t *testing.T) {
@@ -192,7 +212,7 @@ func TestPack(t *testing.T) {
 				}
 				flat = append(flat, c...)
 			}
-			if !slices.EqualFunc(flat, in, entryEqual) {
+			if !slices.EqualFunc(flat, in, sameEntry) {
 				t.Error("calls do not hold the entries in order")
 			}
 		})
@@ -212,7 +232,8 @@ func singleAccountRequests(n int) []erasure.Request {
 }
 
 func TestPlanAndPack250Messages(t *testing.T) {
-	calls := eraser.Pack(eraser.Plan(singleAccountRequests(250)), erasure.MaxAccountsPerCall)
+	plan := eraser.NewPlan(singleAccountRequests(250))
+	calls := eraser.Pack(plan.Entries, erasure.MaxAccountsPerCall)
 	if len(calls) != 3 {
 		t.Fatalf("%d calls, want 3", len(calls))
 	}
@@ -223,7 +244,7 @@ func TestPlanAndPack250Messages(t *testing.T) {
 	i := 0
 	for _, c := range calls {
 		for _, e := range c {
-			if e.Account != "user-"+strconv.Itoa(i) || !slices.Equal(e.Messages, []int{i}) {
+			if e.Account != "user-"+strconv.Itoa(i) || !slices.Equal(slices.Collect(plan.Messages(i)), []int{i}) {
 				t.Fatalf("entry %d = %+v", i, e)
 			}
 			i++
@@ -235,9 +256,9 @@ func BenchmarkPlan(b *testing.B) {
 	requests := singleAccountRequests(10_000)
 	b.ReportAllocs()
 	for b.Loop() {
-		entries := eraser.Plan(requests)
-		if len(entries) != 10_000 {
-			b.Fatalf("%d entries", len(entries))
+		plan := eraser.NewPlan(requests)
+		if len(plan.Entries) != 10_000 {
+			b.Fatalf("%d entries", len(plan.Entries))
 		}
 	}
 }

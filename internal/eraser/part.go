@@ -7,7 +7,9 @@ package eraser
 
 import (
 	"context"
+	"sync"
 
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
@@ -21,15 +23,105 @@ type part struct {
 	name string
 	// api keys the part's rate window and names its calls in errors.
 	api    string
-	remove func(ctx context.Context, api API, users []tim.UserAttrs) (tim.RemoveResult, error)
+	call   func(ctx context.Context, api API, users []tim.UserAttrs) (tim.RemoveResult, error)
 
-	// results[i] is the part's outcome for entries[i]; its zero value is
-	// "not done", so an account nobody reported on can never count as
-	// erased.
-	results []entryResult
-	// started[i] is set once a call holding entries[i] was started. Only
-	// the worker owning the entry writes it.
-	started []bool
+	// outcomes[i] is the part's outcome for entries[i], and started[i] is
+	// set once a call holding it was started. Only the worker owning the
+	// entry writes them.
+	outcomes []outcome
+	started  []bool
+
+	mu       sync.Mutex
+	failures []failure // what outcomes from failedFirst on stand for
+}
+
+// outcome is a part's result for one entry, packed into four bytes: a 6 MB
+// batch names some 700,000 accounts. Its zero value is "not done", so an
+// account nobody reported on can never count as erased.
+type outcome uint32
+
+const (
+	notDone outcome = iota
+	removed
+	// removedAbsent: nothing to remove, Tencent has no such account.
+	removedAbsent
+	// failedFirst+k stands for the part's failure k, which the entries of a
+	// failed call share.
+	failedFirst
+)
+
+type failure struct {
+	class erasure.Class
+	err   error
+}
+
+// decided tells whether entry i has an outcome.
+func (pt *part) decided(i int) bool { return pt.outcomes[i] != notDone }
+
+// done tells whether the part was removed for entry i.
+func (pt *part) done(i int) bool {
+	return pt.outcomes[i] == removed || pt.outcomes[i] == removedAbsent
+}
+
+// remove records that the part was removed for entry i.
+func (pt *part) remove(i int, absent bool) {
+	pt.outcomes[i] = removed
+	if absent {
+		pt.outcomes[i] = removedAbsent
+	}
+}
+
+// fail records err as the outcome of the entries idx.
+func (pt *part) fail(idx []int, err error) {
+	o := pt.failure(failure{class: classOf(err), err: err})
+	for _, i := range idx {
+		pt.outcomes[i] = o
+	}
+}
+
+// failUndecided records class and err as the outcome of the entries idx
+// that have none yet; nil idx means every entry.
+func (pt *part) failUndecided(idx []int, class erasure.Class, err error) {
+	o := notDone
+	mark := func(i int) {
+		if !pt.decided(i) {
+			if o == notDone {
+				o = pt.failure(failure{class: class, err: err})
+			}
+			pt.outcomes[i] = o
+		}
+	}
+	if idx == nil {
+		for i := range pt.outcomes {
+			mark(i)
+		}
+		return
+	}
+	for _, i := range idx {
+		mark(i)
+	}
+}
+
+func (pt *part) failure(f failure) outcome {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	pt.failures = append(pt.failures, f)
+	return failedFirst + outcome(len(pt.failures)-1)
+}
+
+// result is entry i's outcome as a value.
+func (pt *part) result(i int) entryResult {
+	switch o := pt.outcomes[i]; o {
+	case notDone:
+		return entryResult{}
+	case removed, removedAbsent:
+		return entryResult{erased: true, absent: o == removedAbsent}
+	default:
+		pt.mu.Lock()
+		defer pt.mu.Unlock()
+		f := pt.failures[o-failedFirst]
+		return entryResult{class: f.class, err: f.err}
+	}
 }
 
 func removeAttrs(ctx context.Context, api API, users []tim.UserAttrs) (tim.RemoveResult, error) {
@@ -46,12 +138,12 @@ func removeTags(ctx context.Context, api API, users []tim.UserAttrs) (tim.Remove
 
 // newParts returns the parts p erases, each ready for n entries.
 func (p *Processor) newParts(n int) []*part {
-	parts := []*part{{name: PartAttrs, api: apiRemoveAttr, remove: removeAttrs}}
+	parts := []*part{{name: PartAttrs, api: apiRemoveAttr, call: removeAttrs}}
 	if p.EraseTags {
-		parts = append(parts, &part{name: PartTags, api: apiRemoveAllTags, remove: removeTags})
+		parts = append(parts, &part{name: PartTags, api: apiRemoveAllTags, call: removeTags})
 	}
 	for _, pt := range parts {
-		pt.results = make([]entryResult, n)
+		pt.outcomes = make([]outcome, n)
 		pt.started = make([]bool, n)
 	}
 	return parts

@@ -19,6 +19,7 @@ var (
 	errFIFOBlocked = errors.New("an earlier message of this FIFO batch failed; delivered again to keep the order")
 	errDryRun      = errors.New("dry run: no call was sent")
 	errNotSent     = errors.New("not sent before the invocation ended")
+	errCapacity    = errors.New("handed on unread: the batch holds more accounts than the function's memory allows at once")
 )
 
 // invocation is the state of one Process call: concurrent invocations share
@@ -27,10 +28,13 @@ type invocation struct {
 	p      *Processor
 	cutoff time.Time
 
-	entries []Entry
-	parts   []*part
+	plan  *Plan
+	parts []*part
 
 	calls, retries, rateLimited, splits atomic.Int64
+
+	memory   int64 // bytes of the batch's budget taken (MemoryBudget)
+	admitted int   // messages planned within it
 }
 
 type entryResult struct {
@@ -51,16 +55,24 @@ func (p *Processor) Process(ctx context.Context, batch Batch) *Report {
 		report.Messages[i].Lineage = msg.Lineage
 	}
 
+	for _, msg := range batch.Messages {
+		// The event holds each body twice: as received and decoded.
+		run.memory += 2 * int64(len(msg.Body))
+	}
 	requests := run.parse(ctx, batch, report)
+	if handedOn := countClass(report, erasure.Capacity); handedOn > 0 {
+		p.logger().WarnContext(ctx, "the batch holds more accounts than the function's memory allows at once; messages beyond it are handed on unread",
+			"messages", handedOn, "memoryBudgetBytes", p.MemoryBudget)
+	}
 	accounts := 0
 	for _, m := range report.Messages {
 		accounts += len(m.Request.Accounts)
 	}
 	run.reserveFor(accounts)
-	run.entries = Plan(requests)
-	run.parts = p.newParts(len(run.entries))
-	calls := Pack(run.entries, erasure.MaxAccountsPerCall)
-	report.Accounts = len(run.entries)
+	run.plan = NewPlan(requests)
+	run.parts = p.newParts(len(run.plan.Entries))
+	calls := Pack(run.plan.Entries, erasure.MaxAccountsPerCall)
+	report.Accounts = len(run.plan.Entries)
 	report.PlannedCalls = len(calls) * len(run.parts)
 	report.Parts = partNames(run.parts)
 
@@ -107,10 +119,29 @@ func (run *invocation) parse(ctx context.Context, batch Batch, report *Report) [
 			blocked = batch.Ordered
 			continue
 		}
+		if !run.fits(len(req.Accounts)) {
+			m.Outcome, m.Class, m.Err, m.Unreached = Failed, erasure.Capacity, errCapacity, true
+			blocked = batch.Ordered
+			continue
+		}
 		req.Attrs = set
 		requests[i] = req
 	}
 	return requests
+}
+
+// fits reserves memory for planning accounts more accounts and tells
+// whether the batch's budget allows it.
+func (run *invocation) fits(accounts int) bool {
+	need := int64(accounts) * memoryPerAccount
+	// The first message always goes ahead, so that a batch makes progress
+	// whatever the estimate says.
+	if run.p.MemoryBudget > 0 && run.admitted > 0 && run.memory+need > run.p.MemoryBudget {
+		return false
+	}
+	run.memory += need
+	run.admitted++
+	return true
 }
 
 // parseOne parses one body and, unless attrs is nil, resolves the
@@ -259,12 +290,7 @@ func (run *invocation) sendAll(ctx context.Context, calls [][]Entry) {
 func (run *invocation) sendRecovering(ctx context.Context, pt *part, idx []int) {
 	defer func() {
 		if v := recover(); v != nil {
-			err := recovered(ctx, run.p.logger(), "sending a call", v)
-			for _, i := range idx {
-				if res := pt.results[i]; !res.erased && res.err == nil {
-					pt.results[i] = entryResult{class: erasure.Internal, err: err}
-				}
-			}
+			pt.failUndecided(idx, erasure.Internal, recovered(ctx, run.p.logger(), "sending a call", v))
 		}
 	}()
 	run.send(ctx, pt, idx, 0)
@@ -273,11 +299,7 @@ func (run *invocation) sendRecovering(ctx context.Context, pt *part, idx []int) 
 // failAll marks every entry not yet decided as failed, in every part.
 func (run *invocation) failAll(class erasure.Class, err error) {
 	for _, pt := range run.parts {
-		for i := range pt.results {
-			if !pt.results[i].erased && pt.results[i].err == nil {
-				pt.results[i] = entryResult{class: class, err: err}
-			}
-		}
+		pt.failUndecided(nil, class, err)
 	}
 }
 
@@ -286,7 +308,7 @@ func (run *invocation) failAll(class erasure.Class, err error) {
 func (run *invocation) result(i int) (res entryResult, started bool) {
 	res = entryResult{erased: true}
 	for _, pt := range run.parts {
-		r := pt.results[i]
+		r := pt.result(i)
 		started = started || pt.started[i]
 		switch {
 		case !r.erased && res.erased:
@@ -304,13 +326,13 @@ func (run *invocation) settle(report *Report, ordered bool) {
 	planned := make([]bool, len(report.Messages))
 	reached := make([]bool, len(report.Messages))
 	undone := make([]map[string]bool, len(report.Messages)) // parts not done, by message
-	for i, e := range run.entries {
+	for i := range run.plan.Entries {
 		res, started := run.result(i)
-		for _, mi := range e.Messages {
+		for mi := range run.plan.Messages(i) {
 			planned[mi] = true
 			reached[mi] = reached[mi] || started
 			for _, pt := range run.parts {
-				if !pt.results[i].erased {
+				if !pt.done(i) {
 					if undone[mi] == nil {
 						undone[mi] = map[string]bool{}
 					}
@@ -322,13 +344,13 @@ func (run *invocation) settle(report *Report, ordered bool) {
 			report.AccountsErased++
 			if res.absent {
 				report.AccountsAbsent++
-				for _, mi := range e.Messages {
+				for mi := range run.plan.Messages(i) {
 					report.Messages[mi].Absent++
 				}
 			}
 			continue
 		}
-		for _, mi := range e.Messages {
+		for mi := range run.plan.Messages(i) {
 			m := &report.Messages[mi]
 			if m.Outcome == "" {
 				m.Outcome, m.Class, m.Err = Failed, res.class, res.err
@@ -348,7 +370,7 @@ func (run *invocation) settle(report *Report, ordered bool) {
 				}
 			}
 		}
-		m.Unreached = m.Outcome == Failed && m.Class == erasure.Deadline && !reached[i]
+		m.Unreached = m.Unreached || (m.Outcome == Failed && m.Class == erasure.Deadline && !reached[i])
 		if m.Outcome != Erased && firstFailed < 0 {
 			firstFailed = i
 		}
@@ -395,4 +417,14 @@ func logPlan(ctx context.Context, logger *slog.Logger, calls [][]Entry) {
 		logger.InfoContext(ctx, "dry run: planned call", "call", i+1, "accounts", len(call), "attrNames", len(attrs))
 	}
 	logger.InfoContext(ctx, "dry run: nothing sent, nothing acknowledged", "calls", len(calls), "accounts", accounts)
+}
+
+func countClass(report *Report, class erasure.Class) int {
+	n := 0
+	for _, m := range report.Messages {
+		if m.Class == class {
+			n++
+		}
+	}
+	return n
 }

@@ -64,6 +64,13 @@ const (
 	defaultAttrNamesTTL = time.Minute
 )
 
+// memoryPerAccount is what planning and sending one account may cost: its
+// place in the request, its entry and its outcome in each part stay alive
+// (about 60 bytes with attributes and tags, TestMemoryPerAccount), the
+// plan's index adds some 30 while it is built, and the collector needs
+// room on top.
+const memoryPerAccount = 160
+
 // The APIs the processor calls, each with its own rate window: Tencent
 // counts calls per second per API.
 const (
@@ -87,6 +94,12 @@ type Processor struct {
 	// DefaultAttrsSetting names where DefaultAttrs came from (TIM_ATTRS),
 	// so that an error about them tells the operator what to fix.
 	DefaultAttrsSetting string
+	// MemoryBudget bounds the bytes one batch may take: its bodies, and
+	// memoryPerAccount for each account planned. Messages beyond it are
+	// handed on unread (unreached, class capacity), so that no batch can
+	// run the function out of memory, which its source would count as a
+	// receive of every message. Zero means no bound.
+	MemoryBudget int64
 	// EraseTags removes every tag of each account as well.
 	EraseTags bool
 	DryRun    bool

@@ -22,7 +22,7 @@ var errDeadline = errors.New("not enough time left before the Lambda deadline")
 func (run *invocation) send(ctx context.Context, pt *part, idx []int, attempt int) {
 	users := make([]tim.UserAttrs, len(idx))
 	for j, i := range idx {
-		users[j] = run.entries[i].UserAttrs
+		users[j] = run.plan.Entries[i].UserAttrs
 	}
 	var result tim.RemoveResult
 	tries, err := run.withRetries(ctx, pt.api, attempt, func(ctx context.Context) error {
@@ -31,7 +31,7 @@ func (run *invocation) send(ctx context.Context, pt *part, idx []int, attempt in
 			pt.started[i] = true
 		}
 		var err error
-		result, err = pt.remove(ctx, run.p.API, users)
+		result, err = pt.call(ctx, run.p.API, users)
 		return err
 	})
 	attempt += tries
@@ -61,11 +61,12 @@ func (run *invocation) send(ctx context.Context, pt *part, idx []int, attempt in
 	var again []int
 	wait := erasure.Retryable // the longer rate-limit backoff if any account needs it
 	for _, i := range idx {
-		code, bad := failed[run.entries[i].Account]
+		account := run.plan.Entries[i].Account
+		code, bad := failed[account]
 		class := tim.ClassifyCode(code)
 		switch {
 		case !bad:
-			pt.results[i] = entryResult{erased: true, absent: slices.Contains(result.Absent, run.entries[i].Account)}
+			pt.remove(i, slices.Contains(result.Absent, account))
 		case run.p.Tuning.Retry.CheckRetry(attempt-1, class):
 			again = append(again, i)
 			if class == erasure.RateLimited {
@@ -222,10 +223,3 @@ func (run *invocation) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// fail records err as pt's outcome for the entries idx.
-func (pt *part) fail(idx []int, err error) {
-	class := classOf(err)
-	for _, i := range idx {
-		pt.results[i] = entryResult{class: class, err: err}
-	}
-}

@@ -41,6 +41,9 @@ const (
 	FIFOBlocked Class = "fifo_blocked"
 	// Internal: a panic, recovered; a bug to report.
 	Internal Class = "internal"
+	// Capacity: the batch held more accounts than the function's memory
+	// allows at once; the message was handed on unread (requeued).
+	Capacity Class = "capacity"
 	// Receipt: the message was erased but its receipt could not be put; it
 	// comes back until upstream has learnt the outcome.
 	Receipt Class = "receipt"

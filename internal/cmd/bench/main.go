@@ -380,7 +380,7 @@ Rejected = stand-in 60018 answers caused by its 100 calls/s window.
 Efficiency = accounts/s / 10,000. (2) Naive consumer on a fresh stand-in with the same limit and latency:
 one im_remove_attr per message, sequential, tim.Client with a fixed UserSig; it ran on a sample
 (%d messages of (a), %d of (b)) and its rate is extrapolated — a sequential consumer's rate does not
-depend on the batch size. (3) testing.Benchmark of erasure.Parse + eraser.Plan + eraser.Pack over one
+depend on the batch size. (3) testing.Benchmark of erasure.Parse + eraser.NewPlan + eraser.Pack over one
 10,000-account batch, divided by 10,000. (4) localrun.Build (this machine's arch), a fresh emulator and
 stand-ins (no added latency) per start, one 1-message event. (5) GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 go build -tags lambda.norpc -trimpath -ldflags "-s -w"; VmHWM of the bootstrap process under the

@@ -27,7 +27,7 @@
 //  2. The naive consumer: one im_remove_attr per message, sequential, on
 //     the same stand-in; its rate, measured on a sample of 30 or 300
 //     messages, does not depend on batch size.
-//  3. testing.Benchmark of erasure.Parse + eraser.Plan + eraser.Pack over
+//  3. testing.Benchmark of erasure.Parse + eraser.NewPlan + eraser.Pack over
 //     a 10,000-account batch, divided by 10,000.
 //  4. The bootstrap under the Runtime Interface Emulator, 5 fresh starts,
 //     the emulator's INIT REPORT.

@@ -10,7 +10,7 @@ import (
 
 // ParsePlan does what the processor does with a batch before the first
 // call: parse every body (erasure.Parse), resolve the attribute set, merge
-// (eraser.Plan) and pack (eraser.Pack). It returns the number of calls.
+// (eraser.NewPlan) and pack (eraser.Pack). It returns the number of calls.
 func ParsePlan(bodies []string, defaultAttrs []string) (int, error) {
 	requests := make([]erasure.Request, len(bodies))
 	for i, body := range bodies {
@@ -23,7 +23,7 @@ func ParsePlan(bodies []string, defaultAttrs []string) (int, error) {
 		}
 		requests[i] = req
 	}
-	entries := eraser.Plan(requests)
+	entries := eraser.NewPlan(requests).Entries
 	return len(eraser.Pack(entries, erasure.MaxAccountsPerCall)), nil
 }
 

@@ -22,8 +22,8 @@ const (
 type part struct {
 	name string
 	// api keys the part's rate window and names its calls in errors.
-	api    string
-	call   func(ctx context.Context, api API, users []tim.UserAttrs) (tim.RemoveResult, error)
+	api  string
+	call func(ctx context.Context, api API, users []tim.UserAttrs) (tim.RemoveResult, error)
 
 	// outcomes[i] is the part's outcome for entries[i], and started[i] is
 	// set once a call holding it was started. Only the worker owning the

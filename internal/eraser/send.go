@@ -222,4 +222,3 @@ func (run *invocation) sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
-

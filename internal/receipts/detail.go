@@ -56,9 +56,10 @@ type Detail struct {
 // (telemetry.Hash), sorted and joined with "\n" (no trailing line break).
 // No accounts give the SHA-256 of the empty string.
 func AccountsDigest(key []byte, accounts []string) string {
+	hasher := telemetry.NewHasher(key)
 	hashes := make([]string, len(accounts))
 	for i, a := range accounts {
-		hashes[i] = telemetry.Hash(key, a)
+		hashes[i] = hasher.Hash(a)
 	}
 	slices.Sort(hashes)
 	h := sha256.New()

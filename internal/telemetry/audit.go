@@ -45,6 +45,10 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 		keyAttrs = []slog.Attr{slog.String("auditKeyId", KeyID(key))}
 	}
 	per := cmp.Or(l.HashesPerLine, DefaultHashesPerLine)
+	var hasher *Hasher
+	if keyErr == nil {
+		hasher = NewHasher(key)
+	}
 	for i := range report.Messages {
 		m := &report.Messages[i]
 		s := m.Status()
@@ -92,7 +96,7 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 			n := min(per, len(accounts))
 			hashes := make([]string, n)
 			for i, a := range accounts[:n] {
-				hashes[i] = Hash(key, a)
+				hashes[i] = hasher.Hash(a)
 			}
 			accounts = accounts[n:]
 			line := append(attrs[:len(attrs):len(attrs)], slog.Any("accountHashes", hashes))

@@ -3,6 +3,9 @@ package telemetry_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -533,5 +536,20 @@ func TestAuditHandOff(t *testing.T) {
 	}
 	if !strings.Contains(out, `"failuresByClass":{"invalid":1,"retryable":2}`) {
 		t.Errorf("a requeued message counted as a failure: %s", lines[len(lines)-1].raw["failuresByClass"])
+	}
+}
+
+// TestHasherMatchesHash: a Hasher reused across accounts gives each the
+// hash a fresh HMAC gives (no state carried from the account before).
+func TestHasherMatchesHash(t *testing.T) {
+	key := []byte("audit-key-for-the-hasher-test")
+	h := telemetry.NewHasher(key)
+	for _, account := range []string{"user-1001", "", "a", "user-1001", strings.Repeat("x", 32)} {
+		fresh := hmac.New(sha256.New, key)
+		fresh.Write([]byte(account))
+		want := hex.EncodeToString(fresh.Sum(nil)[:16])
+		if got := h.Hash(account); got != want || telemetry.Hash(key, account) != want {
+			t.Errorf("Hash(%q) = %s (Hasher) / %s (Hash), want %s", account, got, telemetry.Hash(key, account), want)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
+	"io"
 )
 
 // hashBytes is how much of the HMAC an account hash keeps: 128 bits make
@@ -15,9 +17,28 @@ const hashBytes = 16
 // hex(HMAC-SHA256(key, account)[:16]). Without the key it can be neither
 // reversed nor recomputed from a list of candidate accounts.
 func Hash(key []byte, account string) string {
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(account))
-	return hex.EncodeToString(mac.Sum(nil)[:hashBytes])
+	return NewHasher(key).Hash(account)
+}
+
+// Hasher computes Hash under one key, reusing its HMAC: a batch hashes up
+// to some 700,000 accounts, twice (audit lines and receipts), and a fresh
+// HMAC costs 2.5 times the time and 500 bytes of garbage each. It is not
+// safe for concurrent use.
+type Hasher struct {
+	mac hash.Hash
+	sum [sha256.Size]byte
+}
+
+// NewHasher returns a Hasher for key.
+func NewHasher(key []byte) *Hasher {
+	return &Hasher{mac: hmac.New(sha256.New, key)}
+}
+
+// Hash returns Hash(key, account).
+func (h *Hasher) Hash(account string) string {
+	h.mac.Reset()
+	io.WriteString(h.mac, account)
+	return hex.EncodeToString(h.mac.Sum(h.sum[:0])[:hashBytes])
 }
 
 // KeyID names an audit key without revealing it, so an operator can tell

@@ -94,6 +94,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		Logger:              logger,
 		Tuning:              opts.Tuning,
 		MemoryBudget:        BatchMemoryBudget(lambdacontext.MemoryLimitInMB),
+		CPUShare:            CPUShare(lambdacontext.MemoryLimitInMB),
 	}
 
 	h := &eraser.Handler{
@@ -141,4 +142,14 @@ func GoMemoryLimit(memoryMB int) int64 {
 // memoryMB; 0 (no bound) when the size is unknown.
 func BatchMemoryBudget(memoryMB int) int64 {
 	return max(GoMemoryLimit(memoryMB)-baselineMemory, 0)
+}
+
+// fullCPUMemoryMB is the MemorySize at which Lambda gives one full vCPU.
+const fullCPUMemoryMB = 1769
+
+// CPUShare is the share of one CPU Lambda gives a function of memoryMB (at
+// most 1: the function's work is mostly one goroutine at a time); 0 when
+// the size is unknown.
+func CPUShare(memoryMB int) float64 {
+	return min(float64(memoryMB)/fullCPUMemoryMB, 1)
 }

@@ -446,19 +446,36 @@ func TestProcessNeverAcknowledgesWithoutAnswer(t *testing.T) {
 // batch's accounts, so hashing them for the audit lines and receipts after
 // the last call still ends before Lambda's deadline.
 func TestProcessReservesTimeForReporting(t *testing.T) {
-	f := newFixture(t, timtest.Config{})
-	f.p.Tuning.ReservePerAccount = time.Second // 5 accounts: 5 s, more than the invocation has
-	var msgs []eraser.Message
-	for i := range 5 {
-		msgs = append(msgs, message(fmt.Sprintf("m%d", i), erasureBody(fmt.Sprintf("r%d", i))))
+	tests := []struct {
+		name       string
+		perAccount time.Duration // at a full CPU
+		cpuShare   float64
+		wantCalls  bool
+	}{
+		// 5 accounts: 5 s, more than the invocation has.
+		{"a full CPU", time.Second, 0, false},
+		// 5 × 100 ms is 0.5 s at a full CPU, 5 s at a tenth of one.
+		{"a tenth of a CPU", 100 * time.Millisecond, 0.1, false},
+		{"the same at a full CPU", 100 * time.Millisecond, 1, true},
 	}
-	r := f.p.Process(withDeadline(t, 3*time.Second), eraser.Batch{Messages: msgs})
-	if n := removeCalls(f.stub); n != 0 {
-		t.Errorf("%d calls started although no time was left for reporting", n)
-	}
-	for _, m := range r.Messages {
-		if !m.Unreached {
-			t.Errorf("%s: %s/%s, want unreached", m.MessageID, m.Outcome, m.Class)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, timtest.Config{})
+			f.p.Tuning.ReservePerAccount = tt.perAccount
+			f.p.CPUShare = tt.cpuShare
+			var msgs []eraser.Message
+			for i := range 5 {
+				msgs = append(msgs, message(fmt.Sprintf("m%d", i), erasureBody(fmt.Sprintf("r%d", i))))
+			}
+			r := f.p.Process(withDeadline(t, 3*time.Second), eraser.Batch{Messages: msgs})
+			if n := removeCalls(f.stub); (n > 0) != tt.wantCalls {
+				t.Errorf("%d calls started, want calls: %v", n, tt.wantCalls)
+			}
+			for _, m := range r.Messages {
+				if m.Unreached == tt.wantCalls {
+					t.Errorf("%s: %s/%s, unreached %v", m.MessageID, m.Outcome, m.Class, m.Unreached)
+				}
+			}
+		})
 	}
 }

@@ -51,6 +51,7 @@ bin/tencent-standin: FORCE
 
 ## test: formatting, vet, and every test (unit, integration, emulator end-to-end)
 test: fmt-check vet
+	@[ "$$(id -u)" = 0 ] || echo "=== SKIPPED: the Lambda-sized runner's tests (internal/dev/lambdasize, localrun's TestLambdaSized): making cgroups needs root (go test -v says why for each; CI=true as root fails instead)" >&2
 	@command -v moto_server >/dev/null || echo "=== SKIPPED: the real-AWS-semantics tier (internal/dev/awstier): moto_server not found on PATH; pip install 'moto[server]==5.2.1' (CI=true fails instead)" >&2
 	$(GO) test -race -count=1 -timeout 10m ./...
 

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
+	"github.com/attr-eraser/attr-eraser/internal/dev/lambdasize"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey"
 	"github.com/attr-eraser/attr-eraser/internal/signingkey/secretstest"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
@@ -50,6 +51,10 @@ type Options struct {
 	// Output, when set, receives everything the emulator and the function
 	// print, as they print it.
 	Output io.Writer
+	// MemoryMB, when set, runs the emulator and the bootstrap it starts in
+	// a Lambda-sized group of that MemorySize (internal/dev/lambdasize),
+	// told that size. Zero runs them unconfined, told 128 MB.
+	MemoryMB int
 
 	// SharedTencent, when set, is a running Tencent Chat stand-in used
 	// instead of one started from Tencent, so that several stacks can share
@@ -87,8 +92,13 @@ type Stack struct {
 	// function derives it from the secret stand-in (signingkey.AuditKey);
 	// nil with Options.AWS.
 	AuditKey []byte
+	// Group holds the emulator and the bootstrap when Options.MemoryMB is
+	// set (nil otherwise): its Stats are theirs. Close closes it.
+	Group *lambdasize.Group
 
 	ownTencent bool
+	// bootstrapName is the bootstrap's command name (/proc/<pid>/comm).
+	bootstrapName string
 
 	invokeURL string
 	cmd       *exec.Cmd
@@ -125,7 +135,8 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if opts.SharedTencent != nil && opts.AWS == nil && tcfg.Key == nil {
 		return nil, errors.New("localrun: SharedTencent without AWS needs Tencent.Key for the secret stand-in")
 	}
-	s := &Stack{Key: tcfg.Key, output: &capture.Buffer{Tee: opts.Output}, exited: make(chan struct{})}
+	s := &Stack{Key: tcfg.Key, output: &capture.Buffer{Tee: opts.Output}, exited: make(chan struct{}),
+		bootstrapName: commandName(opts.Bootstrap)}
 	var err error
 	if s.Tencent = opts.SharedTencent; s.Tencent == nil {
 		if s.Tencent, err = timtest.Start(tcfg); err != nil {
@@ -184,6 +195,16 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	)
 	s.cmd.Env = append(s.cmd.Env, opts.Env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
+	if opts.MemoryMB != 0 {
+		if s.Group, err = lambdasize.New(opts.MemoryMB); err == nil {
+			// Wrap also sets AWS_LAMBDA_FUNCTION_MEMORY_SIZE to the size.
+			err = s.Group.Wrap(s.cmd)
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	if err := s.cmd.Start(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("start the emulator: %w", err)
@@ -255,6 +276,13 @@ func (s *Stack) Close() {
 		case <-time.After(2 * time.Second):
 			_ = s.cmd.Process.Kill()
 			<-s.exited
+		}
+	}
+	if s.Group != nil {
+		// Kills the bootstrap too, if the emulator left it behind. Close
+		// has no error to return; a group left behind must not go unseen.
+		if err := s.Group.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "localrun:", err)
 		}
 	}
 	if s.Secrets != nil {

@@ -142,8 +142,8 @@ func (h *Handler) run(ctx context.Context, queue Queue, orders []Order) (errs []
 	return errs
 }
 
-// reason is the text of err for a dead letter's attributes: SQS limits an
-// attribute to 256 KB, and a reason needs far less.
+// reason is the text of err for a dead letter's attributes: bounded, since
+// it shares the copy's 1 MiB with the body, and a reason needs far less.
 func reason(err error) string {
 	if err == nil {
 		return ""

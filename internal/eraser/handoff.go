@@ -108,14 +108,20 @@ func (h *Handler) handOff(ctx context.Context, queue Queue, ordered bool, report
 	}
 }
 
-// atFault tells whether a failed message earned its backoff. One that was
-// not reached (and may still be requeued), or held back by the FIFO rule,
-// comes back after the queue's own visibility timeout instead.
+// atFault tells whether a failed message earned its backoff. One held back
+// by the FIFO rule, or not reached on a FIFO queue, comes back after the
+// queue's own visibility timeout instead: it is not at fault. An unreached
+// message whose requeue was refused is delayed: it would otherwise come
+// back after the visibility timeout, every receive counting, as often as
+// the copy cannot be sent.
 func atFault(m *MessageResult) bool {
-	if m.Class == erasure.FIFOBlocked {
+	switch {
+	case m.Class == erasure.FIFOBlocked:
 		return false
+	case m.Unreached:
+		return m.HandOffErr != nil || m.Lineage.Requeues >= MaxRequeues
 	}
-	return !m.Unreached || m.Lineage.Requeues >= MaxRequeues
+	return true
 }
 
 // run hands orders to queue. A panic in it fails every order: the queue
@@ -136,8 +142,8 @@ func (h *Handler) run(ctx context.Context, queue Queue, orders []Order) (errs []
 	return errs
 }
 
-// reason is the text of err for a dead letter's attributes: SQS limits an
-// attribute to 256 KB, and a reason needs far less.
+// reason is the text of err for a dead letter's attributes: bounded, since
+// it shares the copy's 1 MiB with the body, and a reason needs far less.
 func reason(err error) string {
 	if err == nil {
 		return ""

@@ -68,6 +68,16 @@ func TestHandOff(t *testing.T) {
 	}
 	invalid := eraser.MessageResult{MessageID: "bad", Outcome: eraser.Invalid, Class: erasure.Invalid, Err: &erasure.Error{Field: "type", Reason: "is required"}, Lineage: eraser.Lineage{ReceiveCount: 1}}
 	erased := eraser.MessageResult{MessageID: "ok", Outcome: eraser.Erased, Lineage: eraser.Lineage{ReceiveCount: 1}}
+	withReceives := func(m eraser.MessageResult, receives int) eraser.MessageResult {
+		m.Lineage.ReceiveCount = receives
+		return m
+	}
+	refuseRequeues := func(o eraser.Order) error {
+		if o.Action == eraser.Requeue {
+			return errors.New("throttled")
+		}
+		return nil
+	}
 	dlqDown := func(o eraser.Order) error {
 		if o.Action == eraser.DeadLetter {
 			return errors.New("AccessDenied")
@@ -124,9 +134,17 @@ func TestHandOff(t *testing.T) {
 			wantFailed: []string{"bad"},
 		},
 		{
-			name:    "a refused requeue fails without a backoff",
-			results: []eraser.MessageResult{unreached("u", 0)}, fail: func(eraser.Order) error { return errors.New("throttled") },
-			wantOrders: []string{"u:requeue:1"},
+			// Else it would come back after the queue's visibility timeout,
+			// every receive counting, with no backoff.
+			name:    "a refused requeue fails and is delayed",
+			results: []eraser.MessageResult{unreached("u", 0), unreached("v", 2)}, fail: refuseRequeues,
+			wantOrders: []string{"u:requeue:1", "v:requeue:3", "u:delay:30s", "v:delay:30s"},
+			wantFailed: []string{"u", "v"},
+		},
+		{
+			name:    "a refused requeue of a message received again is delayed by its receive count",
+			results: []eraser.MessageResult{withReceives(unreached("u", 1), 3)}, fail: refuseRequeues,
+			wantOrders: []string{"u:requeue:2", "u:delay:2m0s"},
 			wantFailed: []string{"u"},
 		},
 		{

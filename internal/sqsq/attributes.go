@@ -1,8 +1,10 @@
 package sqsq
 
 import (
-	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -29,21 +31,46 @@ const (
 	// maxPayload is the largest message, and the largest SendMessageBatch
 	// (the sum of its messages), counting bodies and attribute names,
 	// types and values.
-	maxPayload = 256 << 10
+	maxPayload = 1 << 20
 )
+
+// lineagePrefix starts the names of the function's own attributes. A
+// record's attributes under it are never copied: the copy's lineage is
+// the order's, and a requeued copy must not carry a stale class or reason
+// (a message redriven from the dead-letter queue has both).
+const lineagePrefix = "attr-eraser."
 
 // unknownReason stands in for an empty reason: SQS refuses an empty
 // attribute value, and a dead letter should say something.
 const unknownReason = "unknown"
 
-// copyAttributes is the message attributes of the copy o sends: the
-// record's own, then the lineage (and for a dead letter, why), which
-// replace same-named ones of the record.
-func copyAttributes(o eraser.Order, rec events.SQSMessage) (map[string]types.MessageAttributeValue, error) {
-	attrs := make(map[string]types.MessageAttributeValue, len(rec.MessageAttributes)+5)
-	for name, a := range rec.MessageAttributes {
-		attrs[name] = fromEvent(a)
+// copyAttributes is the message attributes of the copy o sends of rec,
+// within SQS's limits: the lineage (and for a dead letter, why) first,
+// then the record's own attributes in name order as long as the copy
+// stays within maxAttributes and maxPayload. dropped names, in that order,
+// the record's attributes left out for lack of room.
+func copyAttributes(o eraser.Order, rec events.SQSMessage) (attrs map[string]types.MessageAttributeValue, dropped []string) {
+	attrs = lineageAttributes(o)
+	room := maxPayload - payloadSize(rec.Body, attrs)
+	for _, name := range slices.Sorted(maps.Keys(rec.MessageAttributes)) {
+		if strings.HasPrefix(name, lineagePrefix) {
+			continue
+		}
+		a := fromEvent(rec.MessageAttributes[name])
+		size := attributeSize(name, a)
+		if len(attrs) == maxAttributes || size > room {
+			dropped = append(dropped, name)
+			continue
+		}
+		attrs[name], room = a, room-size
 	}
+	return attrs, dropped
+}
+
+// lineageAttributes is the function's own attributes of the copy o sends:
+// at most 5, so they always leave room for some of the record's.
+func lineageAttributes(o eraser.Order) map[string]types.MessageAttributeValue {
+	attrs := make(map[string]types.MessageAttributeValue, maxAttributes)
 	l := o.Lineage
 	// SQS refuses empty values; only hand-built events lack these.
 	if l.OriginalMessageID != "" {
@@ -68,10 +95,7 @@ func copyAttributes(o eraser.Order, rec events.SQSMessage) (map[string]types.Mes
 		}
 		attrs[AttrReason] = stringValue(reason)
 	}
-	if len(attrs) > maxAttributes {
-		return nil, fmt.Errorf("%w: the copy would carry %d, SQS allows %d", ErrTooManyAttributes, len(attrs), maxAttributes)
-	}
-	return attrs, nil
+	return attrs
 }
 
 // fromEvent converts an attribute of a Lambda record. The list values are
@@ -96,7 +120,13 @@ func numberValue(n int) types.MessageAttributeValue {
 func payloadSize(body string, attrs map[string]types.MessageAttributeValue) int {
 	n := len(body)
 	for name, a := range attrs {
-		n += len(name) + len(aws.ToString(a.DataType)) + len(aws.ToString(a.StringValue)) + len(a.BinaryValue)
+		n += attributeSize(name, a)
 	}
 	return n
+}
+
+// attributeSize is what one attribute adds to a message's size: its name,
+// data type and value, in bytes (binary values raw, not base64).
+func attributeSize(name string, a types.MessageAttributeValue) int {
+	return len(name) + len(aws.ToString(a.DataType)) + len(aws.ToString(a.StringValue)) + len(a.BinaryValue)
 }

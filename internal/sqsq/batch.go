@@ -29,6 +29,8 @@ type item struct {
 	secrets    []string
 	copy       types.SendMessageBatchRequestEntry
 	visibility types.ChangeMessageVisibilityBatchRequestEntry
+	// dropped names the record's attributes the copy leaves out.
+	dropped []string
 }
 
 // groupKey is what the entries of one batch call share.

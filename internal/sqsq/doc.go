@@ -18,8 +18,12 @@
 //     (Delay) rather than the queue's fixed one.
 //
 // Requeues and dead letters are sent with SendMessageBatch, delays with
-// ChangeMessageVisibilityBatch, in batches of at most 10 entries and 256 KiB
-// with a few calls in flight. The source queue's URL is found once per
+// ChangeMessageVisibilityBatch, in batches of at most 10 entries and 1 MiB
+// with a few calls in flight. A copy may be as large as SQS allows: 1 MiB
+// of body and message attributes, at most 10 attributes. The lineage comes
+// first, then the record's own attributes in name order as room allows;
+// those left out are logged by name. A record's attr-eraser.* attributes
+// are never copied: the lineage is the function's own. The source queue's URL is found once per
 // queue ARN with GetQueueUrl. The function's role therefore needs:
 //
 //   - on the source queue: sqs:GetQueueUrl, sqs:SendMessage and

@@ -26,10 +26,9 @@ var (
 	// ErrNoDeadLetterQueue means a dead letter was ordered but the Queue
 	// has no DeadLetterURL.
 	ErrNoDeadLetterQueue = errors.New("no dead-letter queue URL configured")
-	// ErrTooManyAttributes means the copy would carry more message
-	// attributes than SQS allows (10).
-	ErrTooManyAttributes = errors.New("too many message attributes")
-	// ErrTooLarge means the copy would exceed SQS's message size limit.
+	// ErrTooLarge means the copy would exceed SQS's message size limit
+	// (1 MiB) even without the record's own attributes: its body and
+	// lineage alone are too large.
 	ErrTooLarge = errors.New("message too large")
 	// ErrNoSuchMessage means an order's Message indexes no record of the
 	// batch.

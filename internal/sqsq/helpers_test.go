@@ -137,5 +137,3 @@ func asError(t *testing.T, err error) *sqsq.Error {
 	}
 	return e
 }
-
-func str(s string) *string { return &s }

@@ -1,7 +1,9 @@
 package sqsq
 
 import (
+	"cmp"
 	"context"
+	"log/slog"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -29,6 +31,9 @@ type Queue struct {
 	// DeadLetterURL is the queue dead letters are sent to; when empty,
 	// DeadLetter orders fail.
 	DeadLetterURL string
+	// Logger receives a warning naming the attributes a copy had to leave
+	// out (never their values); nil discards it.
+	Logger *slog.Logger
 
 	lookups singleflight.Group
 	mu      sync.Mutex
@@ -81,8 +86,36 @@ func (q *Queue) HandOff(ctx context.Context, records []events.SQSMessage, orders
 		batches = append(batches, g.split()...)
 	}
 	q.run(ctx, batches, errs)
+	q.warnDropped(ctx, records, orders, batches, errs)
 	return errs
 }
+
+// warnDropped logs, for each copy SQS took, the record's attributes it left
+// out: by name only, since the values are the publisher's and may be
+// personal.
+func (q *Queue) warnDropped(ctx context.Context, records []events.SQSMessage, orders []eraser.Order, batches []batch, errs []error) {
+	for _, b := range batches {
+		for _, it := range b.items {
+			if len(it.dropped) == 0 || errs[it.order] != nil {
+				continue
+			}
+			o := orders[it.order]
+			handOff := eraser.Requeued
+			if o.Action == eraser.DeadLetter {
+				handOff = eraser.DeadLettered
+			}
+			q.logger().WarnContext(ctx, "copy sent without some of the message's attributes: SQS allows 10 and 1 MiB, and the lineage comes first",
+				slog.String("messageId", records[o.Message].MessageId),
+				slog.String("originalMessageId", o.Lineage.OriginalMessageID),
+				slog.String("handOff", string(handOff)),
+				slog.Any("droppedAttributes", it.dropped))
+		}
+	}
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+func (q *Queue) logger() *slog.Logger { return cmp.Or(q.Logger, discard) }
 
 // prepare checks o and builds its batch entry, or says why it cannot be
 // sent.

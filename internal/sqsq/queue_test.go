@@ -2,8 +2,14 @@ package sqsq_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,8 +26,8 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/sqsq/sqstest"
 )
 
-// ownAttributes are a record's own message attributes, one of each type
-// plus a stale lineage attribute the copy must replace.
+// ownAttributes are a record's own message attributes, one of each type,
+// plus stale lineage attributes the copy must not carry.
 var ownAttributes = map[string]sqstest.Attribute{
 	"trace":              {DataType: "String", StringValue: "abc"},
 	"count":              {DataType: "Number", StringValue: "7"},
@@ -77,7 +83,9 @@ func TestRequeueCarriesBodyAndAttributes(t *testing.T) {
 			}
 			want := map[string]sqstest.Attribute{}
 			for k, v := range ownAttributes {
-				want[k] = v
+				if !strings.HasPrefix(k, "attr-eraser.") {
+					want[k] = v
+				}
 			}
 			for k, v := range tt.want {
 				want[k] = v
@@ -230,7 +238,8 @@ func TestDelayRoundsUpAndClamps(t *testing.T) {
 }
 
 func TestBatches(t *testing.T) {
-	big := strings.Repeat("x", 100<<10)
+	// 256 KiB bodies, 4 to a MiB, but for the lineage each copy adds.
+	big := strings.Repeat("x", 256<<10)
 	tests := []struct {
 		name      string
 		bodies    []string
@@ -242,7 +251,9 @@ func TestBatches(t *testing.T) {
 		{"25 dead letters", bodies(25), eraser.DeadLetter, "SendMessageBatch", 3},
 		{"25 delays", bodies(25), eraser.Delay, "ChangeMessageVisibilityBatch", 3},
 		{"10 requeues", bodies(10), eraser.Requeue, "SendMessageBatch", 1},
-		{"5 x 100 KiB", []string{big + "1", big + "2", big + "3", big + "4", big + "5"}, eraser.Requeue, "SendMessageBatch", 3},
+		{"7 x 256 KiB: 3 to a call", []string{big + "1", big + "2", big + "3", big + "4", big + "5", big + "6", big + "7"}, eraser.Requeue, "SendMessageBatch", 3},
+		{"7 x 256 KiB dead letters", []string{big + "1", big + "2", big + "3", big + "4", big + "5", big + "6", big + "7"}, eraser.DeadLetter, "SendMessageBatch", 3},
+		{"10 x 100 KiB: one call", slices.Repeat([]string{big[:100<<10]}, 10), eraser.Requeue, "SendMessageBatch", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -521,38 +532,30 @@ func TestMalformedARN(t *testing.T) {
 }
 
 func TestCopiesSQSWouldRefuse(t *testing.T) {
-	attrs := func(n int) map[string]events.SQSMessageAttribute {
-		m := map[string]events.SQSMessageAttribute{}
-		for i := range n {
-			m["a"+strconv.Itoa(i)] = events.SQSMessageAttribute{DataType: "String", StringValue: str("v")}
-		}
-		return m
-	}
 	lineage := eraser.Lineage{OriginalMessageID: "orig", FirstReceived: firstReceived, Requeues: 1}
 	// The lineage adds 3 attributes of 29 + 6 + 4, 25 + 6 + 30 and
 	// 20 + 6 + 1 bytes: 127 in all.
 	const lineageBytes = 127
+	const limit = 1 << 20
 	tests := []struct {
 		name    string
 		body    string
-		attrs   map[string]events.SQSMessageAttribute
-		action  eraser.Action
 		wantErr error
 	}{
-		{"7 own attributes fit", "b", attrs(7), eraser.Requeue, nil},
-		{"8 own attributes do not", "b", attrs(8), eraser.Requeue, sqsq.ErrTooManyAttributes},
-		{"dead letter adds 5", "b", attrs(6), eraser.DeadLetter, sqsq.ErrTooManyAttributes},
-		{"exactly 256 KiB", strings.Repeat("x", 256<<10-lineageBytes), nil, eraser.Requeue, nil},
-		{"one byte more", strings.Repeat("x", 256<<10-lineageBytes+1), nil, eraser.Requeue, sqsq.ErrTooLarge},
+		{"350 KB", strings.Repeat("x", 350_000), nil},
+		{"exactly 1 MiB", strings.Repeat("x", limit-lineageBytes), nil},
+		{"exactly 1 MiB of UTF-8", strings.Repeat("é", (limit-lineageBytes-1)/2) + "x", nil},
+		{"one byte more", strings.Repeat("x", limit-lineageBytes+1), sqsq.ErrTooLarge},
+		{"a 1 MiB body leaves no room for the lineage", strings.Repeat("x", limit), sqsq.ErrTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			rec := events.SQSMessage{MessageId: "m", Body: tt.body, MessageAttributes: tt.attrs, EventSourceARN: f.arn}
+			rec := events.SQSMessage{MessageId: "m", Body: tt.body, EventSourceARN: f.arn}
 			ok := f.receive(t, "fine")[0]
 			errs := handOff(t, f.q, []order{
-				{Record: rec, Action: tt.action, Lineage: lineage, Class: erasure.Invalid, Reason: "r"},
-				{Record: ok, Action: tt.action, Lineage: lineage, Class: erasure.Invalid, Reason: "r"},
+				{Record: rec, Action: eraser.Requeue, Lineage: lineage},
+				{Record: ok, Action: eraser.Requeue, Lineage: lineage},
 			})
 			if !errors.Is(errs[0], tt.wantErr) || (tt.wantErr == nil) != (errs[0] == nil) {
 				t.Errorf("err = %v, want %v", errs[0], tt.wantErr)
@@ -561,14 +564,193 @@ func TestCopiesSQSWouldRefuse(t *testing.T) {
 				t.Errorf("the other order: %v", errs[1])
 			}
 			wantCalls := 1 // the other order's
-			if tt.wantErr == nil && len(tt.body) > 1000 {
-				wantCalls = 2 // a full copy travels alone
+			bigCopy, otherCopy := len(tt.body)+lineageBytes, len("fine")+lineageBytes
+			if tt.wantErr == nil && bigCopy+otherCopy > limit {
+				wantCalls = 2 // SendMessageBatch takes 1 MiB in all
 			}
 			if got := f.srv.Calls("SendMessageBatch"); got != wantCalls {
 				t.Errorf("SendMessageBatch calls = %d, want %d", got, wantCalls)
 			}
+			intact := func(m sqstest.Message) bool { return m.Body == tt.body }
+			if tt.wantErr == nil && !slices.ContainsFunc(f.srv.Messages(f.url), intact) {
+				t.Error("the source queue does not hold the copy intact")
+			}
 		})
 	}
+}
+
+// TestCopyAttributeBudget: a copy carries at most 10 message attributes
+// and 1 MiB: the lineage first, then the publisher's own attributes in name
+// order as room allows. What is left out is logged by name, never by value;
+// a publisher's attr-eraser.* attribute never stands in for the lineage.
+func TestCopyAttributeBudget(t *testing.T) {
+	const limit = 1 << 20
+	own := func(names ...string) map[string]sqstest.Attribute {
+		m := map[string]sqstest.Attribute{}
+		for _, n := range names {
+			m[n] = sqstest.Attribute{DataType: "String", StringValue: "value-of-" + n}
+		}
+		return m
+	}
+	with := func(m map[string]sqstest.Attribute, more map[string]string) map[string]sqstest.Attribute {
+		for n, v := range more {
+			m[n] = sqstest.Attribute{DataType: "String", StringValue: v}
+		}
+		return m
+	}
+	const firstReceivedText = "2026-01-02T02:04:05.123456789Z"
+	fresh := eraser.Lineage{OriginalMessageID: "orig", FirstReceived: firstReceived, ReceiveCount: 1}
+	once, requeued := fresh, fresh
+	once.Requeues, requeued.Requeues = 1, 2
+	// A requeued copy's own lineage attributes, as the record carries them.
+	copyLineage := map[string]string{sqsq.AttrOriginalMessageID: "orig", sqsq.AttrFirstReceived: firstReceivedText, sqsq.AttrRequeues: "2"}
+	requeueLineage := func(requeues string) map[string]string {
+		return map[string]string{sqsq.AttrOriginalMessageID: "orig", sqsq.AttrFirstReceived: firstReceivedText, sqsq.AttrRequeues: requeues}
+	}
+	deadLetterLineage := map[string]string{sqsq.AttrOriginalMessageID: "orig", sqsq.AttrFirstReceived: firstReceivedText,
+		sqsq.AttrClass: "invalid", sqsq.AttrReason: "body is not JSON"}
+	plus := func(m map[string]string, more map[string]string) map[string]string {
+		out := maps.Clone(m)
+		maps.Copy(out, more)
+		return out
+	}
+	// A body leaving 10 bytes of room beside the requeue's lineage (127
+	// bytes) and "b-small".
+	small := sqstest.Attribute{DataType: "String", StringValue: "value-of-b-small"}
+	tightBody := strings.Repeat("x", limit-127-len("b-small")-len("String")-len(small.StringValue)-10)
+
+	tests := []struct {
+		name    string
+		body    string
+		attrs   map[string]sqstest.Attribute // the record's
+		action  eraser.Action
+		lineage eraser.Lineage
+		// wantLineage is the function's attributes on the copy, by
+		// value; wantKept the record's own it carries.
+		wantLineage map[string]string
+		wantKept    []string
+		wantDropped []string
+	}{
+		{
+			name: "requeue: 7 of the publisher's beside 3 of lineage", action: eraser.Requeue, lineage: requeued,
+			attrs:       own("a1", "a2", "a3", "a4", "a5", "a6", "a7"),
+			wantLineage: requeueLineage("2"), wantKept: []string{"a1", "a2", "a3", "a4", "a5", "a6", "a7"},
+		},
+		{
+			name: "requeue: the 8th by name is dropped", action: eraser.Requeue, lineage: once,
+			attrs:       own("h", "g", "f", "e", "d", "c", "b", "a"),
+			wantLineage: requeueLineage("1"), wantKept: []string{"a", "b", "c", "d", "e", "f", "g"}, wantDropped: []string{"h"},
+		},
+		{
+			name: "requeue: 10 of the publisher's", action: eraser.Requeue, lineage: once,
+			attrs:       own("j", "Z", "i", "h", "g", "f", "e", "d", "c", "b"),
+			wantLineage: requeueLineage("1"), wantKept: []string{"Z", "b", "c", "d", "e", "f", "g"}, wantDropped: []string{"h", "i", "j"},
+		},
+		{
+			name: "dead letter: 7 of the publisher's beside 4 of lineage", action: eraser.DeadLetter, lineage: fresh,
+			attrs:       own("a1", "a2", "a3", "a4", "a5", "a6", "a7"),
+			wantLineage: deadLetterLineage, wantKept: []string{"a1", "a2", "a3", "a4", "a5", "a6"}, wantDropped: []string{"a7"},
+		},
+		{
+			name: "dead letter of a requeued copy: 6 of the publisher's beside 5 of lineage", action: eraser.DeadLetter, lineage: requeued,
+			attrs:       with(own("a1", "a2", "a3", "a4", "a5", "a6"), copyLineage),
+			wantLineage: plus(deadLetterLineage, map[string]string{sqsq.AttrRequeues: "2"}),
+			wantKept:    []string{"a1", "a2", "a3", "a4", "a5"}, wantDropped: []string{"a6"},
+		},
+		{
+			name: "requeue of a redriven dead letter carries no stale class or reason", action: eraser.Requeue, lineage: requeued,
+			attrs:       with(own("trace"), plus(copyLineage, map[string]string{sqsq.AttrClass: "invalid", sqsq.AttrReason: "stale"})),
+			wantLineage: requeueLineage("2"), wantKept: []string{"trace"},
+		},
+		{
+			name: "a publisher's attr-eraser.* attributes never replace the lineage", action: eraser.Requeue, lineage: once,
+			attrs: with(own("trace"), map[string]string{sqsq.AttrOriginalMessageID: "forged", sqsq.AttrFirstReceived: "forged",
+				sqsq.AttrRequeues: "forged", "attr-eraser.other": "forged"}),
+			wantLineage: requeueLineage("1"), wantKept: []string{"trace"},
+		},
+		{
+			name: "a dead letter's class and reason are the function's", action: eraser.DeadLetter, lineage: fresh,
+			attrs:       with(own("trace"), map[string]string{sqsq.AttrClass: "forged", sqsq.AttrReason: "forged"}),
+			wantLineage: deadLetterLineage, wantKept: []string{"trace"},
+		},
+		{
+			name: "1 MiB: an attribute too large for the room left is dropped, a smaller one after it kept", action: eraser.Requeue, lineage: once,
+			body:        tightBody,
+			attrs:       map[string]sqstest.Attribute{"a-large": {DataType: "String", StringValue: "value-of-a-large" + strings.Repeat("v", 100)}, "b-small": small},
+			wantLineage: requeueLineage("1"), wantKept: []string{"b-small"}, wantDropped: []string{"a-large"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			var logs bytes.Buffer
+			f.q.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+			body := cmp.Or(tt.body, `{"accounts":["alice"]}`)
+			f.srv.Put(f.url, body, tt.attrs)
+			rec := f.srv.Receive(f.url, 1)[0]
+			o := order{Record: rec, Action: tt.action, Lineage: tt.lineage, Class: erasure.Invalid, Reason: "body is not JSON"}
+			if errs := handOff(t, f.q, []order{o}); errs[0] != nil {
+				t.Fatal(errs[0])
+			}
+			to := f.url
+			if tt.action == eraser.DeadLetter {
+				to = f.dlqURL
+			}
+			msgs := f.srv.Messages(to)
+			cp := msgs[len(msgs)-1]
+			if cp.Body != body {
+				t.Errorf("the copy's body differs (%d bytes, want %d)", len(cp.Body), len(body))
+			}
+			want := map[string]sqstest.Attribute{}
+			for n, v := range tt.wantLineage {
+				want[n] = sqstest.Attribute{DataType: "String", StringValue: v}
+				if n == sqsq.AttrRequeues {
+					want[n] = sqstest.Attribute{DataType: "Number", StringValue: v}
+				}
+			}
+			for _, n := range tt.wantKept {
+				want[n] = tt.attrs[n]
+			}
+			checkAttributes(t, cp.Attributes, want)
+
+			lines := logLines(t, &logs)
+			if len(tt.wantDropped) == 0 {
+				if len(lines) != 0 {
+					t.Errorf("logged %v, want nothing", lines)
+				}
+				return
+			}
+			if len(lines) != 1 {
+				t.Fatalf("logged %d lines, want one: %v", len(lines), lines)
+			}
+			line := lines[0]
+			if line["level"] != "WARN" || line["messageId"] != rec.MessageId || line["originalMessageId"] != "orig" {
+				t.Errorf("log line %v, want WARN naming message %s and original orig", line, rec.MessageId)
+			}
+			if got := fmt.Sprint(line["droppedAttributes"]); got != fmt.Sprint(tt.wantDropped) {
+				t.Errorf("droppedAttributes = %s, want %v", got, tt.wantDropped)
+			}
+			for n, a := range tt.attrs {
+				if strings.HasPrefix(a.StringValue, "value-of-") && strings.Contains(logs.String(), a.StringValue) {
+					t.Errorf("the log holds the value of %s", n)
+				}
+			}
+		})
+	}
+}
+
+// logLines decodes the JSON lines written to buf.
+func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for line := range strings.Lines(buf.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		lines = append(lines, m)
+	}
+	return lines
 }
 
 // TestNoSecretsInErrors provokes every kind of failure and checks that no
@@ -580,15 +762,12 @@ func TestNoSecretsInErrors(t *testing.T) {
 	malformed := events.SQSMessage{MessageId: "m2", ReceiptHandle: "AQEBother-handle-9876543210", Body: `{"accounts":["erin"]}`, EventSourceARN: "arn:bad"}
 	f.srv.FailEntries("InternalError", func(e sqstest.Entry) bool { return e.Body == recs[0].Body })
 	f.srv.SetFailure("SendMessageBatch", "")
-	many := recs[1]
-	many.MessageAttributes = map[string]events.SQSMessageAttribute{}
-	for i := range 9 {
-		many.MessageAttributes["a"+strconv.Itoa(i)] = events.SQSMessageAttribute{DataType: "String", StringValue: str("v")}
-	}
+	huge := recs[1]
+	huge.Body = `{"accounts":["frank"],"pad":"` + strings.Repeat("x", 1<<20) + `"}`
 	f.q.DeadLetterURL = f.srv.URL() + "/" + sqstest.AccountID + "/gone"
 	orders := []order{
 		{Record: recs[0], Action: eraser.Requeue},                             // entry failure
-		{Record: many, Action: eraser.Requeue, Lineage: sqsq.LineageOf(many)}, // too many attributes
+		{Record: huge, Action: eraser.Requeue, Lineage: sqsq.LineageOf(huge)}, // too large
 		{Record: forged, Action: eraser.Delay, Delay: time.Second},            // SQS quotes the handle
 		{Record: malformed, Action: eraser.Delay},                             // malformed ARN
 		{Record: recs[2], Action: eraser.DeadLetter, Class: erasure.Invalid},  // no such queue
@@ -596,7 +775,7 @@ func TestNoSecretsInErrors(t *testing.T) {
 		{Record: recs[4], Action: eraser.DeadLetter, Class: erasure.Content},  // no such queue
 	}
 	errs := handOff(t, f.q, orders)
-	secrets := []string{forged.ReceiptHandle, forged.Body, malformed.ReceiptHandle, malformed.Body}
+	secrets := []string{forged.ReceiptHandle, forged.Body, malformed.ReceiptHandle, malformed.Body, huge.Body}
 	for _, r := range recs {
 		secrets = append(secrets, r.ReceiptHandle, r.Body)
 	}

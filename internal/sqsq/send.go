@@ -18,12 +18,10 @@ import (
 const fifoGroup = "attr-eraser"
 
 // copyItem builds the SendMessageBatch entry of a Requeue or DeadLetter
-// order to queueURL: the record's body unchanged, with its attributes.
+// order to queueURL: the record's body unchanged, with the lineage and as
+// many of its attributes as SQS allows beside it.
 func copyItem(i int, o eraser.Order, rec events.SQSMessage, queueURL string) (item, error) {
-	attrs, err := copyAttributes(o, rec)
-	if err != nil {
-		return item{}, &Error{Op: OpSendMessageBatch, QueueURL: queueURL, Err: err}
-	}
+	attrs, dropped := copyAttributes(o, rec)
 	size := payloadSize(rec.Body, attrs)
 	if size > maxPayload {
 		return item{}, &Error{Op: OpSendMessageBatch, QueueURL: queueURL,
@@ -45,7 +43,7 @@ func copyItem(i int, o eraser.Order, rec events.SQSMessage, queueURL string) (it
 			entry.MessageDeduplicationId = aws.String(rec.MessageId)
 		}
 	}
-	return item{order: i, size: size, secrets: secretsOf(rec), copy: entry}, nil
+	return item{order: i, size: size, secrets: secretsOf(rec), copy: entry, dropped: dropped}, nil
 }
 
 // send makes one SendMessageBatch call; call settles its entries

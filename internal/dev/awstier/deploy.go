@@ -52,9 +52,11 @@ func SecretValueWithAuditKey(key []byte, sdkAppID uint64, auditKey string) strin
 func Deploy(ctx context.Context, c *Clients, name string, sc Scaled, detailTypes []string, secret string) (*Deployment, error) {
 	d := &Deployment{Name: name, Topics: map[bool]string{}, DetailTypes: detailTypes}
 	var err error
-	d.DeadLetterURL, d.DeadLetterARN, err = createQueue(ctx, c, name+"-dlq", map[string]string{
+	dlqAttrs := map[string]string{
 		"MessageRetentionPeriod": seconds(sc.DeadLetterRetention),
-	})
+	}
+	setMaxMessageSize(dlqAttrs, sc.DeadLetterMaxMessageSize)
+	d.DeadLetterURL, d.DeadLetterARN, err = createQueue(ctx, c, name+"-dlq", dlqAttrs)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +64,7 @@ func Deploy(ctx context.Context, c *Clients, name string, sc Scaled, detailTypes
 		"VisibilityTimeout":      seconds(sc.VisibilityTimeout),
 		"MessageRetentionPeriod": seconds(sc.MessageRetention),
 	}
+	setMaxMessageSize(attrs, sc.MaxMessageSize)
 	if sc.MaxReceiveCount > 0 {
 		policy, _ := json.Marshal(map[string]any{"deadLetterTargetArn": d.DeadLetterARN, "maxReceiveCount": sc.MaxReceiveCount})
 		attrs["RedrivePolicy"] = string(policy)
@@ -132,6 +135,14 @@ func createQueue(ctx context.Context, c *Clients, name string, attrs map[string]
 }
 
 func seconds(d time.Duration) string { return strconv.Itoa(int(d / time.Second)) }
+
+// setMaxMessageSize sets a queue's MaximumMessageSize as the template
+// does; bytes 0 (the template leaves it out) leaves moto's default.
+func setMaxMessageSize(attrs map[string]string, bytes int) {
+	if bytes > 0 {
+		attrs["MaximumMessageSize"] = strconv.Itoa(bytes)
+	}
+}
 
 // RotateSecret stores a new secret value, which Secrets Manager makes
 // AWSCURRENT (the old one becomes AWSPREVIOUS), and returns its version.

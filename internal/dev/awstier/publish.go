@@ -112,7 +112,8 @@ func (e Erasure) JSON() []byte {
 }
 
 // Accounts returns n account IDs "prefix-0000000" ... (short, so a
-// 10,000-account message stays well under SQS's and SNS's 256 KB).
+// 10,000-account message stays well under 256 KB, which every route
+// takes).
 func Accounts(prefix string, n int) []string {
 	a := make([]string, n)
 	for i := range a {

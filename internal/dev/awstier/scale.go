@@ -55,8 +55,9 @@ type Scaled struct {
 	MessageRetention, DeadLetterRetention              time.Duration
 	RetryBase, RetryMax                                time.Duration
 
-	// Counts are not scaled.
+	// Counts and sizes are not scaled.
 	MaxReceiveCount, BatchSize, MaxConcurrency int
+	MaxMessageSize, DeadLetterMaxMessageSize   int
 }
 
 // Scale shrinks s by factor (0 < factor <= 1).
@@ -77,6 +78,9 @@ func (s Settings) Scale(factor float64) Scaled {
 		MaxReceiveCount:     s.MaxReceiveCount,
 		BatchSize:           s.BatchSize,
 		MaxConcurrency:      s.MaxConcurrency,
+		MaxMessageSize:      s.MaxMessageSize,
+		// The dead-letter queue's own, beside it.
+		DeadLetterMaxMessageSize: s.DeadLetterMaxMessageSize,
 	}
 }
 

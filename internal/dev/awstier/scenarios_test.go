@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/dev/awstier"
@@ -270,10 +272,14 @@ func TestOutage(t *testing.T) {
 
 // TestInvalid: invalid messages are in the DLQ after their first receive,
 // with attr-eraser.class = invalid, a reason and the original message ID;
-// the valid messages of the same batch are erased.
+// the valid messages of the same batch are erased. A 350 KB one, sent
+// straight to SQS (over the 256 KiB copies were once limited to), arrives
+// in the DLQ intact.
 func TestInvalid(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "invalid")
+	checkMaxMessageSizes(t, s)
+	large := []byte(`{"eventId":"invalid-large","type":"user.renamed","accounts":["x3"],"padding":"` + strings.Repeat("p", 350_000) + `"}`)
 	invalid := []struct {
 		marker string // unique text of the body, inside any envelope
 		route  awstier.Route
@@ -283,6 +289,7 @@ func TestInvalid(t *testing.T) {
 		{"invalid-type", awstier.SNSRaw, awstier.Erasure{Type: "user.renamed", Accounts: []string{"x1"}, EventID: "invalid-type"}.JSON()},
 		{"invalid-no-accounts", awstier.SNSEnvelope, awstier.Erasure{Type: "user.deleted", Accounts: []string{}, EventID: "invalid-no-accounts"}.JSON()},
 		{"invalid-attr", awstier.EventBridge, awstier.Erasure{Type: "gdpr.erasure", Accounts: []string{"x2"}, Attrs: []string{"shoe-size"}, EventID: "invalid-attr"}.JSON()},
+		{"invalid-large", awstier.Direct, large},
 	}
 	valid := make([]awstier.Erasure, len(awstier.Routes))
 	for i := range valid {
@@ -327,7 +334,10 @@ func TestInvalid(t *testing.T) {
 				found[row.marker] = true
 			}
 		}
-		t.Logf("dead letter of %s: class %s, reason %q", orig, attrs[sqsq.AttrClass], attrs[sqsq.AttrReason])
+		if strings.Contains(body, "invalid-large") && body != string(large) {
+			t.Errorf("the 350 KB dead letter is %d bytes and differs from the %d published", len(body), len(large))
+		}
+		t.Logf("dead letter of %s (%d bytes): class %s, reason %q", orig, len(body), attrs[sqsq.AttrClass], attrs[sqsq.AttrReason])
 	}
 	for _, row := range invalid {
 		if !found[row.marker] {
@@ -360,6 +370,24 @@ func TestInvalid(t *testing.T) {
 		t.Errorf("no batch held both invalid and valid messages (%d invocations)", len(invs))
 	}
 	t.Logf("invalid: %d invalid and %d valid messages, %d invocations (%d mixed), %d dead letters", len(invalid), len(valid), len(invs), mixed, len(dl))
+}
+
+// checkMaxMessageSizes checks that the scenario's queues take messages as
+// large as the template's do (moto's default, 1 MiB, would hide a queue
+// created without it).
+func checkMaxMessageSizes(t *testing.T, s *scenario) {
+	t.Helper()
+	for url, want := range map[string]int{s.dep.QueueURL: tier.scaled.MaxMessageSize, s.dep.DeadLetterURL: tier.scaled.DeadLetterMaxMessageSize} {
+		out, err := tier.clients.SQS.GetQueueAttributes(s.ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameMaximumMessageSize},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := out.Attributes[string(sqstypes.QueueAttributeNameMaximumMessageSize)]; got != strconv.Itoa(want) {
+			t.Errorf("queue %s: MaximumMessageSize %s, want the template's %d", url, got, want)
+		}
+	}
 }
 
 // TestRotation: the signing key is rotated mid-run, first in Secrets

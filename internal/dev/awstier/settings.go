@@ -33,6 +33,10 @@ type Settings struct {
 	DeadLetterRetention time.Duration
 	// MaxReceiveCount is the redrive policy's; 0 when there is none.
 	MaxReceiveCount int
+	// MaxMessageSize and DeadLetterMaxMessageSize are the queues'
+	// MaximumMessageSize in bytes; 0 when the template leaves it out, and
+	// the queue has SQS's default.
+	MaxMessageSize, DeadLetterMaxMessageSize int
 
 	// The event source mapping.
 	BatchSize      int
@@ -97,6 +101,7 @@ func (t *Template) Settings() (Settings, error) {
 	queue := get(t.Resource(s.QueueID), "Properties")
 	s.VisibilityTimeout = seconds(get(queue, "VisibilityTimeout"), sqsDefaultVisibility, s.QueueID+" VisibilityTimeout")
 	s.MessageRetention = seconds(get(queue, "MessageRetentionPeriod"), sqsDefaultRetention, s.QueueID+" MessageRetentionPeriod")
+	s.MaxMessageSize = intProp(get(queue, "MaximumMessageSize"), 0, s.QueueID+" MaximumMessageSize")
 	if redrive := get(queue, "RedrivePolicy"); redrive != nil {
 		s.MaxReceiveCount = intProp(get(redrive, "maxReceiveCount"), 0, "maxReceiveCount")
 		id, ok := getAttTarget(get(redrive, "deadLetterTargetArn"), "Arn")
@@ -105,6 +110,7 @@ func (t *Template) Settings() (Settings, error) {
 		}
 		s.DeadLetterQueueID = id
 		s.DeadLetterRetention = seconds(get(t.Resource(id), "Properties", "MessageRetentionPeriod"), sqsDefaultRetention, id+" MessageRetentionPeriod")
+		s.DeadLetterMaxMessageSize = intProp(get(t.Resource(id), "Properties", "MaximumMessageSize"), 0, id+" MaximumMessageSize")
 	}
 
 	if err := t.environment(&s); err != nil {

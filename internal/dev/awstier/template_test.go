@@ -47,6 +47,7 @@ Resources:
     Type: AWS::SQS::Queue
     Properties:
       VisibilityTimeout: 365
+      MaximumMessageSize: 1048576
       RedrivePolicy:
         deadLetterTargetArn: !GetAtt DLQ.Arn
         maxReceiveCount: 5
@@ -54,6 +55,7 @@ Resources:
     Type: AWS::SQS::Queue
     Properties:
       MessageRetentionPeriod: 1209600
+      MaximumMessageSize: 2048
   Rule:
     Type: AWS::Events::Rule
     Properties:
@@ -109,6 +111,7 @@ func TestSettings(t *testing.T) {
 			FunctionID: "Fn", QueueID: "Q", DeadLetterQueueID: "DLQ",
 			FunctionTimeout: 45 * time.Second, VisibilityTimeout: 365 * time.Second,
 			MessageRetention: sqsDefaultRetention, DeadLetterRetention: 1209600 * time.Second,
+			MaxMessageSize: 1048576, DeadLetterMaxMessageSize: 2048,
 			MaxReceiveCount: 5, BatchSize: 100, BatchingWindow: 5 * time.Second, MaxConcurrency: 2,
 			RetryBase: erasure.DefaultRetryBase, RetryMax: erasure.DefaultRetryMax,
 			Env:         map[string]string{"LOG_LEVEL": "info"},

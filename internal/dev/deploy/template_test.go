@@ -410,6 +410,11 @@ func TestQueues(t *testing.T) {
 		if got, err := tp.intValue(tp.prop(id, "MessageRetentionPeriod")); err != nil || got != 1209600 {
 			t.Errorf("%s MessageRetentionPeriod = %v (%v), want 1209600 (14 days)", id, tp.prop(id, "MessageRetentionPeriod"), err)
 		}
+		// The function's copies (requeues, dead letters) may be as large
+		// as SQS allows; a queue's default may be 256 KiB.
+		if got, err := tp.intValue(tp.prop(id, "MaximumMessageSize")); err != nil || got != 1048576 {
+			t.Errorf("%s MaximumMessageSize = %v (%v), want 1048576 (1 MiB, SQS's most)", id, tp.prop(id, "MaximumMessageSize"), err)
+		}
 	}
 	rp := tp.prop(queueID, "RedrivePolicy")
 	if !reflect.DeepEqual(get(rp, "deadLetterTargetArn"), getAtt(dlqID, "Arn")) {

@@ -6,8 +6,9 @@
 //
 // It serves the calls attr-eraser makes: GetQueueUrl, SendMessage,
 // SendMessageBatch and ChangeMessageVisibilityBatch. It validates them as
-// SQS does (at most 10 entries of distinct, well-formed ids; at most 256 KiB
-// per call; at most 10 valid message attributes per message; visibility
+// SQS does (at most 10 entries of distinct, well-formed ids; at most 1 MiB
+// per message and per call, bodies and attributes counted as SQS counts
+// them; at most 10 valid message attributes per message; visibility
 // timeouts within 0..43200 s; receipt handles it issued; FIFO group and
 // deduplication ids) and answers with SQS's error codes. Faults can be
 // injected per operation (SetFailure) or per batch entry (FailEntries).

@@ -13,8 +13,9 @@ import (
 const (
 	targetPrefix = "AmazonSQS."
 	contentType  = "application/x-amz-json-1.0"
-	// maxRequest is far above the largest valid call (256 KiB of payload
-	// plus JSON and base64 overhead), to refuse only runaway clients.
+	// maxRequest is above the largest valid call (1 MiB of payload, at
+	// most doubled by JSON escapes or grown a third by base64), to refuse
+	// only runaway clients.
 	maxRequest = 4 << 20
 )
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -164,7 +165,7 @@ func TestBatchValidation(t *testing.T) {
 	for i := range 11 {
 		tooMany["a"+strconv.Itoa(i)] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String("v")}
 	}
-	long := strings.Repeat("x", 100<<10)
+	long := strings.Repeat("x", 350<<10)
 	tests := []struct {
 		name      string
 		queue     string
@@ -185,7 +186,7 @@ func TestBatchValidation(t *testing.T) {
 			e[0].Id = aws.String("a b")
 			return e
 		}(), wantCode: "AWS.SimpleQueueService.InvalidBatchEntryId"},
-		{name: "over 256 KiB", queue: url, entries: func() []types.SendMessageBatchRequestEntry {
+		{name: "over 1 MiB", queue: url, entries: func() []types.SendMessageBatchRequestEntry {
 			e := entries(3)
 			for i := range e {
 				e[i].MessageBody = aws.String(long)
@@ -435,4 +436,68 @@ func TestEnvAndLifecycle(t *testing.T) {
 	}
 	var zero sqstest.Server
 	zero.Close() // no-op, must not block or panic
+}
+
+// TestPayloadLimits checks SQS's accounting: a message may carry 1 MiB of
+// body and attribute names, data types and values (binary ones as raw
+// bytes, text as UTF-8 bytes), and a SendMessageBatch 1 MiB in all.
+func TestPayloadLimits(t *testing.T) {
+	const limit = 1 << 20
+	str := func(name, dataType, value string) map[string]types.MessageAttributeValue {
+		return map[string]types.MessageAttributeValue{name: {DataType: aws.String(dataType), StringValue: aws.String(value)}}
+	}
+	binary := map[string]types.MessageAttributeValue{"b": {DataType: aws.String("Binary"), BinaryValue: make([]byte, 3000)}}
+	type message struct {
+		body  string
+		attrs map[string]types.MessageAttributeValue
+	}
+	tests := []struct {
+		name     string
+		messages []message // one call, sent in one batch; each alone too when single
+		fits     bool
+		single   bool // also send each message with SendMessage
+	}{
+		{name: "a 1 MiB body", messages: []message{{body: strings.Repeat("x", limit)}}, fits: true, single: true},
+		{name: "a byte more", messages: []message{{body: strings.Repeat("x", limit+1)}}, single: true},
+		{name: "UTF-8 bytes, not characters", messages: []message{{body: strings.Repeat("é", limit/2)}}, fits: true, single: true},
+		{name: "UTF-8: a byte more", messages: []message{{body: strings.Repeat("é", limit/2) + "x"}}, single: true},
+		{name: "name, type and value count", messages: []message{{body: strings.Repeat("x", limit-len("trace")-len("String.id")-len("abc")), attrs: str("trace", "String.id", "abc")}}, fits: true, single: true},
+		{name: "name, type and value: a byte more", messages: []message{{body: strings.Repeat("x", limit-len("trace")-len("String.id")-len("abc")+1), attrs: str("trace", "String.id", "abc")}}, single: true},
+		{name: "binary values count raw, not base64", messages: []message{{body: strings.Repeat("x", limit-1-len("Binary")-3000), attrs: binary}}, fits: true, single: true},
+		{name: "binary: a byte more", messages: []message{{body: strings.Repeat("x", limit-1-len("Binary")-3000+1), attrs: binary}}, single: true},
+		{name: "a batch of 4 x 256 KiB", messages: slices.Repeat([]message{{body: strings.Repeat("x", limit/4)}}, 4), fits: true},
+		{name: "a batch a byte more", messages: append(slices.Repeat([]message{{body: strings.Repeat("x", limit/4)}}, 3), message{body: strings.Repeat("x", limit/4+1)})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := start(t)
+			url, _ := srv.AddQueue("q")
+			batch := make([]types.SendMessageBatchRequestEntry, len(tt.messages))
+			for i, m := range tt.messages {
+				batch[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(m.body), MessageAttributes: m.attrs}
+			}
+			out, err := c.SendMessageBatch(ctx(t), &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: batch})
+			switch {
+			case tt.fits && (err != nil || len(out.Successful) != len(batch)):
+				t.Errorf("SendMessageBatch = %+v, %v; want every entry taken", out, err)
+			case !tt.fits && apiCode(err) != "AWS.SimpleQueueService.BatchRequestTooLong":
+				t.Errorf("SendMessageBatch err = %v, want BatchRequestTooLong", err)
+			}
+			if !tt.single {
+				return
+			}
+			for _, m := range tt.messages {
+				_, err := c.SendMessage(ctx(t), &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(m.body), MessageAttributes: m.attrs})
+				switch {
+				case tt.fits && err != nil:
+					t.Errorf("SendMessage: %v", err)
+				case !tt.fits && apiCode(err) != "InvalidParameterValue":
+					t.Errorf("SendMessage err = %v, want InvalidParameterValue", err)
+				}
+			}
+			if want := len(tt.messages) * 2; tt.fits && len(srv.Messages(url)) != want {
+				t.Errorf("queue holds %d messages, want %d", len(srv.Messages(url)), want)
+			}
+		})
+	}
 }

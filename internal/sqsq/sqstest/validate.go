@@ -12,9 +12,9 @@ import (
 const (
 	maxEntries    = 10
 	maxAttributes = 10
-	maxPayload    = 256 << 10 // one message, and one SendMessageBatch
-	maxVisibility = 43200     // seconds
-	maxDelay      = 900       // seconds
+	maxPayload    = 1 << 20 // one message, and one SendMessageBatch
+	maxVisibility = 43200   // seconds
+	maxDelay      = 900     // seconds
 )
 
 var entryID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
@@ -111,7 +111,9 @@ func checkAttributeName(name string) string {
 	return ""
 }
 
-// payloadSize is what SQS charges a message against its size limits.
+// payloadSize is what SQS charges a message against its size limits: the
+// body and each attribute's name, data type and value, in bytes (UTF-8
+// text; binary values raw, not as the base64 of the wire).
 func payloadSize(body string, attrs map[string]wireAttribute) int {
 	n := len(body)
 	for name, a := range attrs {

@@ -107,7 +107,9 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 	}
 	lambdaHandler := &sqsq.Handler{Eraser: h}
 	if cfg.DeadLetterQueueURL != "" {
-		lambdaHandler.Queue = sqsq.New(awsCfg, cfg.DeadLetterQueueURL)
+		queue := sqsq.New(awsCfg, cfg.DeadLetterQueueURL)
+		queue.Logger = logger
+		lambdaHandler.Queue = queue
 		h.Backoff = erasure.Schedule{Base: cfg.RetryBase, Max: cfg.RetryMax}
 	}
 	if cfg.ReceiptEventBus != "" {

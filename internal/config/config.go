@@ -165,8 +165,8 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if v := get(EnvRateLimit); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			bad(EnvRateLimit, "must be an integer from 1 to 100 (Tencent's limit per app and API), got %q", v)
+		if err != nil || n < 1 || n > maxRateLimit {
+			bad(EnvRateLimit, "must be an integer from 1 to %d (Tencent's limit per app and API), got %q", maxRateLimit, v)
 		}
 		c.RateLimit = n
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,8 +40,17 @@ func FunctionEnv(s Settings, sc Scaled, d *Deployment, tencentURL string) ([]str
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		out = append(out, k+"="+env[k])
 	}
+	// The tier scales time, not CPU: its instances run unthrottled, so the
+	// function is told the size that gives a full CPU, and the time it keeps
+	// back for reporting (derived from its CPU share) fits what it has. The
+	// template's MemorySize is measured at its own share by the Lambda-sized
+	// tests (internal/dev/localrun) and `make bench`.
+	out = append(out, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(fullCPUMemoryMB))
 	return out, nil
 }
+
+// fullCPUMemoryMB is the MemorySize at which Lambda gives one full vCPU.
+const fullCPUMemoryMB = 1769
 
 // Pool is the function's concurrent instances: one emulator each, all
 // sharing one Tencent stand-in, as a deployment's instances share

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // Packages built by Build.
@@ -17,10 +18,17 @@ const (
 // for Lambda: CGO off, lambda.norpc) and the emulator pinned in go.mod into
 // dir, and returns their paths.
 func Build(ctx context.Context, dir string) (bootstrap, rie string, err error) {
+	return BuildTagged(ctx, dir)
+}
+
+// BuildTagged is Build with more build tags for the function, such as
+// devrate (RATE_LIMIT_PER_SECOND beyond Tencent's 100, for the memory
+// tests).
+func BuildTagged(ctx context.Context, dir string, tags ...string) (bootstrap, rie string, err error) {
 	bootstrap = filepath.Join(dir, "bootstrap")
 	rie = filepath.Join(dir, "aws-lambda-rie")
 	builds := [][]string{
-		{"build", "-tags", "lambda.norpc", "-trimpath", "-o", bootstrap, FunctionPackage},
+		{"build", "-tags", strings.Join(append([]string{"lambda.norpc"}, tags...), ","), "-trimpath", "-o", bootstrap, FunctionPackage},
 		{"build", "-o", rie, RIEPackage},
 	}
 	for _, args := range builds {

@@ -17,8 +17,16 @@ func classOf(err error) erasure.Class {
 	var (
 		configErr *erasure.ConfigError
 		panicErr  *erasure.PanicError
+		namesErr  *namesError
 	)
 	switch {
+	case errors.As(err, &namesErr):
+		if class := classOf(namesErr.err); namesErr.err != nil && class.Systemic() {
+			// A wrong key or base URL fails the lookup like every call:
+			// the batch stays systemic, so that its source backs off.
+			return class
+		}
+		return erasure.Retryable
 	case errors.As(err, &panicErr):
 		return erasure.Internal
 	case errors.As(err, &configErr):
@@ -54,3 +62,22 @@ func cleanStack(stack []byte) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// namesError is a failure that hangs on the app's attribute names: they
+// could not be read, or a list read after Tencent rejected a name does not
+// explain why. Nothing says the message is at fault, so its class is
+// retryable (SPEC 5.2, 5.6), or systemic when the lookup failed for a
+// reason that fails every call alike.
+type namesError struct {
+	reason string
+	err    error // may be nil
+}
+
+func (e *namesError) Error() string {
+	if e.err == nil {
+		return e.reason
+	}
+	return e.reason + ": " + e.err.Error()
+}
+
+func (e *namesError) Unwrap() error { return e.err }

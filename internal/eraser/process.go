@@ -30,6 +30,10 @@ type invocation struct {
 
 	plan  *Plan
 	parts []*part
+	// explicit[m] is the attributes message m named itself; nil when it
+	// relies on a default set.
+	explicit [][]string
+	deleted  deletedNames
 
 	calls, retries, rateLimited, splits atomic.Int64
 
@@ -97,6 +101,7 @@ func (p *Processor) Process(ctx context.Context, batch Batch) *Report {
 // message, with their attributes resolved (a failed message has none).
 func (run *invocation) parse(ctx context.Context, batch Batch, report *Report) []erasure.Request {
 	requests := make([]erasure.Request, len(batch.Messages))
+	run.explicit = make([][]string, len(batch.Messages))
 	attrs := attrResolver{run: run, ctx: ctx}
 	blocked := false
 	for i, msg := range batch.Messages {
@@ -124,6 +129,7 @@ func (run *invocation) parse(ctx context.Context, batch Batch, report *Report) [
 			blocked = batch.Ordered
 			continue
 		}
+		run.explicit[i] = req.Attrs
 		req.Attrs = set
 		requests[i] = req
 	}
@@ -169,25 +175,36 @@ func (p *Processor) parse(body string) (erasure.Request, error) {
 
 // attrResolver decides the attributes each message removes, checking names
 // against the app's before they cost a call. It reads the app's names at
-// most once per invocation, and only if a message needs them.
+// most once per invocation from the cache, once more fresh when a message
+// gives a name the list lacks, and only if a message needs them.
 type attrResolver struct {
 	run *invocation
 	ctx context.Context
 
 	fetched  bool
-	appNames []string
+	list     attrNameList
 	namesErr error
 
 	defaultsChecked bool
 	defaultsErr     error
 }
 
-func (a *attrResolver) names() ([]string, error) {
+func (a *attrResolver) names() (attrNameList, error) {
 	if !a.fetched {
 		a.fetched = true
-		a.appNames, a.namesErr = a.run.p.appAttrNames(a.ctx, a.run)
+		a.list, a.namesErr = a.run.p.cachedAttrNames(a.ctx, a.run)
 	}
-	return a.appNames, a.namesErr
+	return a.list, a.namesErr
+}
+
+// fresh returns a list at most freshAttrNamesAge old.
+func (a *attrResolver) fresh() (attrNameList, error) {
+	since := a.run.p.now().Add(-freshAttrNamesAge)
+	if a.namesErr == nil && !a.list.readAt.Before(since) {
+		return a.list, nil
+	}
+	a.list, a.namesErr = a.run.p.appAttrNames(a.ctx, a.run, since)
+	return a.list, a.namesErr
 }
 
 // resolve returns the attributes req removes: its own, else TIM_ATTRS,
@@ -203,26 +220,39 @@ func (a *attrResolver) resolve(req erasure.Request) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the app's attribute names: %w", err)
 	}
-	if len(all) == 0 {
+	if len(all.names) == 0 {
 		return nil, errors.New("the app has no attribute names and the message names none")
 	}
-	return all, nil
+	return all.names, nil
 }
 
-// checkNamed rejects a message naming an attribute the app does not have.
-// When the names cannot be read the message goes ahead: Tencent rejects an
-// unknown name with 90033 and the call is split down to that message.
+// checkNamed rejects a message naming an attribute the app does not have,
+// judged against a list at most freshAttrNamesAge old: the cached one may
+// predate a name added in the console. While the names cannot be read the
+// message is held, never sent unchecked: merged with another message
+// naming the same account, an unknown name would fail that one too.
 func (a *attrResolver) checkNamed(attrs []string) error {
-	known, err := a.names()
-	if err != nil {
-		return nil
+	list, err := a.names()
+	if err == nil && missingName(attrs, list.names) >= 0 {
+		list, err = a.fresh()
 	}
-	for i, name := range attrs {
-		if !slices.Contains(known, name) {
-			return &erasure.Error{Field: fmt.Sprintf("attrs[%d]", i), Reason: "is not an attribute name of this app"}
-		}
+	if err != nil {
+		return &namesError{reason: "held: the app's attribute names could not be read to check the message's attrs", err: err}
+	}
+	if i := missingName(attrs, list.names); i >= 0 {
+		return &erasure.Error{Field: fmt.Sprintf("attrs[%d]", i), Reason: "is not an attribute name of this app"}
 	}
 	return nil
+}
+
+// missingName is the index of the first of attrs that known lacks, or -1.
+func missingName(attrs, known []string) int {
+	for i, name := range attrs {
+		if !slices.Contains(known, name) {
+			return i
+		}
+	}
+	return -1
 }
 
 // checkDefaults checks TIM_ATTRS once per invocation. A name the app lacks
@@ -240,7 +270,7 @@ func (a *attrResolver) checkDefaults() error {
 	}
 	var unknown []string
 	for _, name := range a.run.p.DefaultAttrs {
-		if !slices.Contains(known, name) {
+		if !slices.Contains(known.names, name) {
 			unknown = append(unknown, name)
 		}
 	}
@@ -323,6 +353,10 @@ func (run *invocation) result(i int) (res entryResult, started bool) {
 // settle maps entry results back to messages.
 func (run *invocation) settle(report *Report, ordered bool) {
 	run.failAll(erasure.Deadline, errNotSent)
+	for mi, err := range run.deleted.rejected {
+		m := &report.Messages[mi]
+		m.Outcome, m.Class, m.Err = Failed, erasure.Content, err
+	}
 	planned := make([]bool, len(report.Messages))
 	reached := make([]bool, len(report.Messages))
 	undone := make([]map[string]bool, len(report.Messages)) // parts not done, by message

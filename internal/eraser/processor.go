@@ -181,61 +181,85 @@ func (run *invocation) reserveFor(accounts int) {
 // attrNameCache remembers the app's attribute names; they change only when
 // an operator edits them in the console.
 type attrNameCache struct {
-	mu      sync.Mutex
-	names   []string
-	fetched time.Time
+	mu   sync.Mutex
+	list attrNameList
 
 	fetch singleflight.Group
 }
 
-// appAttrNames returns the app's attribute names, from the cache while they
-// are fresh. Concurrent invocations share one lookup, but each waits only
-// as long as its own deadline allows: no lock is held across the call.
-func (p *Processor) appAttrNames(ctx context.Context, run *invocation) ([]string, error) {
+// attrNameList is the app's attribute names as one read found them.
+type attrNameList struct {
+	names []string
+	// readAt is when the read began: the list tells nothing about the
+	// console before it.
+	readAt time.Time
+}
+
+// freshAttrNamesAge bounds the age of the list a name a message gives is
+// judged against before the message is called invalid (SPEC 5.2).
+const freshAttrNamesAge = 10 * time.Second
+
+// appAttrNames returns the app's attribute names from a read begun no
+// earlier than since: the cached list if it is that recent, else a new
+// read. Concurrent invocations share one read, but each waits only as long
+// as its own deadline allows: no lock is held across the call.
+func (p *Processor) appAttrNames(ctx context.Context, run *invocation, since time.Time) (attrNameList, error) {
 	c := &p.attrNames
 	c.mu.Lock()
-	names, fetched := c.names, c.fetched
+	cached := c.list
 	c.mu.Unlock()
-	if names != nil && p.now().Sub(fetched) < cmp.Or(p.Tuning.AttrNamesTTL, defaultAttrNamesTTL) {
-		return names, nil
+	if cached.names != nil && !cached.readAt.Before(since) {
+		return cached, nil
 	}
 	waitCtx, cancel := run.untilCutoff(ctx)
 	defer cancel()
 	// The lookup runs on the budget of the invocation that started it: a
-	// waiter stops at its own cutoff, and one whose leader ran out of time
-	// looks the names up itself, once.
-	for try := 0; ; try++ {
+	// waiter stops at its own cutoff, and one whose leader ran out of time,
+	// or whose shared read began too early, looks the names up itself,
+	// once.
+	for again := true; ; again = false {
 		led := false
 		shared := c.fetch.DoChan("", func() (any, error) {
 			led = true
-			var names []string
+			list := attrNameList{readAt: p.now()}
 			_, err := run.withRetries(ctx, apiGetAttrName, 0, func(ctx context.Context) error {
 				var err error
-				names, err = p.API.AttrNames(ctx)
+				list.names, err = p.API.AttrNames(ctx)
 				return err
 			})
 			if err != nil {
 				return nil, err
 			}
 			c.mu.Lock()
-			c.names, c.fetched = names, p.now()
+			if !list.readAt.Before(c.list.readAt) {
+				c.list = list
+			}
 			c.mu.Unlock()
-			return names, nil
+			return list, nil
 		})
 		select {
 		case res := <-shared:
 			if res.Err == nil {
-				return res.Val.([]string), nil
+				list := res.Val.(attrNameList)
+				if list.readAt.Before(since) && !led && again {
+					continue
+				}
+				return list, nil
 			}
-			if class := classOf(res.Err); !led && try == 0 && (class == erasure.Deadline || class == erasure.Cancelled) {
+			if class := classOf(res.Err); !led && again && (class == erasure.Deadline || class == erasure.Cancelled) {
 				continue
 			}
-			return nil, res.Err
+			return attrNameList{}, res.Err
 		case <-waitCtx.Done():
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return attrNameList{}, ctx.Err()
 			}
-			return nil, errDeadline
+			return attrNameList{}, errDeadline
 		}
 	}
+}
+
+// cachedAttrNames is appAttrNames from a list at most AttrNamesTTL old.
+func (p *Processor) cachedAttrNames(ctx context.Context, run *invocation) (attrNameList, error) {
+	return p.appAttrNames(ctx, run, p.now().Add(-cmp.Or(p.Tuning.AttrNamesTTL, defaultAttrNamesTTL)))
 }

@@ -20,16 +20,18 @@ var errDeadline = errors.New("not enough time left before the Lambda deadline")
 // may be retried and splitting a call whose content Tencent rejects.
 // attempt counts the tries these same entries already had.
 func (run *invocation) send(ctx context.Context, pt *part, idx []int, attempt int) {
-	users := make([]tim.UserAttrs, len(idx))
-	for j, i := range idx {
-		users[j] = run.plan.Entries[i].UserAttrs
+	users, idx := run.usersOf(pt, idx)
+	if len(idx) == 0 {
+		return
 	}
 	var result tim.RemoveResult
+	var sentAt time.Time
 	tries, err := run.withRetries(ctx, pt.api, attempt, func(ctx context.Context) error {
 		run.calls.Add(1)
 		for _, i := range idx {
 			pt.started[i] = true
 		}
+		sentAt = run.p.now()
 		var err error
 		result, err = pt.call(ctx, run.p.API, users)
 		return err
@@ -37,6 +39,10 @@ func (run *invocation) send(ctx context.Context, pt *part, idx []int, attempt in
 	attempt += tries
 
 	if err != nil {
+		if pt.name == PartAttrs && invalidAttr(err) {
+			run.afterInvalidAttr(ctx, pt, idx, users, sentAt, err)
+			return
+		}
 		class := tim.Classify(err)
 		if class == erasure.Content && len(idx) > 1 {
 			// Each half is a new call with its own retry budget: the

@@ -48,6 +48,7 @@ func FuzzParse(f *testing.F) {
 			if rejectedForRepeatedKey(err) && !hasRepeatedKey(body) {
 				t.Fatalf("error %q, but no object in the body repeats a key", err)
 			}
+			checkWellFormedAccounts(t, err, req.Accounts)
 			return
 		}
 		if err := req.Validate(); err != nil {
@@ -56,6 +57,25 @@ func FuzzParse(f *testing.F) {
 		checkReadObjectsUnique(t, body)
 		checkAgainstEncodingJSON(t, body, req)
 	})
+}
+
+// checkWellFormedAccounts checks what an invalid message names for its
+// audit line: distinct valid UserIDs, at most MaxAccountsPerRequest, and
+// none for an ambiguous body.
+func checkWellFormedAccounts(t *testing.T, err error, accounts []string) {
+	if len(accounts) > MaxAccountsPerRequest {
+		t.Fatalf("an invalid message names %d accounts", len(accounts))
+	}
+	if accounts != nil && (rejectedForRepeatedKey(err) || strings.Contains(err.Error(), "beside")) {
+		t.Fatalf("an ambiguous body (%v) names %d accounts", err, len(accounts))
+	}
+	seen := map[string]bool{}
+	for _, a := range accounts {
+		if ValidAccount(a) != nil || seen[a] {
+			t.Fatalf("an invalid message names a malformed or repeated account")
+		}
+		seen[a] = true
+	}
 }
 
 // checkAgainstEncodingJSON decodes a plain body with encoding/json (a map,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -262,6 +263,9 @@ func TestParseAmbiguous(t *testing.T) {
 			if req.EventID != tt.eventID {
 				t.Errorf("EventID = %q, want %q", req.EventID, tt.eventID)
 			}
+			if req.Accounts != nil {
+				t.Errorf("an ambiguous body named accounts %v", req.Accounts)
+			}
 			// An unknown key is never named: it could be an account.
 			_, err := Parse(tt.body)
 			for _, key := range []string{"foo", "MessageId", "source", "k33", `"x"`} {
@@ -352,14 +356,65 @@ func TestParseInvalidKeepsAuditFields(t *testing.T) {
 	if req.EventID != "evt-9" || req.OccurredAt != "2026-11-25T10:00:00Z" || req.Type != GDPRErasure {
 		t.Errorf("audit fields lost: %+v", req)
 	}
-	if req.Accounts != nil {
-		t.Errorf("accounts returned with an error")
+	if !slices.Equal(req.Accounts, []string{"ok"}) {
+		t.Errorf("accounts = %v, want the well-formed one", req.Accounts)
+	}
+}
+
+// TestParseInvalidNamesWellFormedAccounts: an invalid message still names
+// its accounts (by hash, on its audit line and in its receipt's digest), so
+// that a data subject's failed request can be found (SPEC 6): the entries
+// of an "accounts" array that are valid UserIDs, at most 10,000. An
+// ambiguous body names none: which accounts were meant cannot be known.
+func TestParseInvalidNamesWellFormedAccounts(t *testing.T) {
+	many := make([]string, MaxAccountsPerRequest+5)
+	for i := range many {
+		many[i] = fmt.Sprintf("m%d", i)
+	}
+	// Repeats take no place among the 10,000.
+	manyBody := `{"type":"user.deleted","accounts":["m0","` + strings.Join(many, `","`) + `"]}`
+	tests := []struct {
+		name string
+		body string
+		want []string
+	}{
+		{"unknown type", `{"type":"user.renamed","accounts":["u1","u2"]}`, []string{"u1", "u2"}},
+		{"invalid entries skipped, repeats collapse", `{"type":"user.deleted","accounts":["u1","",5,null,"` + strings.Repeat("x", 33) + `","u2","u1"]}`, []string{"u1", "u2"}},
+		{"bad attrs", `{"type":"user.deleted","accounts":["u1"],"attrs":[""]}`, []string{"u1"}},
+		{"bad eventId", `{"type":"user.deleted","accounts":["u1"],"eventId":5}`, []string{"u1"}},
+		{"too many: the first 10,000", manyBody, many[:MaxAccountsPerRequest]},
+		{"in an SNS envelope", sns(`{"type":"x","accounts":["u1"]}`), []string{"u1"}},
+		{"in EventBridge in SNS", sns(eventBridge(`{"type":"x","accounts":["u1"]}`)), []string{"u1"}},
+		{"accounts not an array", `{"type":"user.deleted","accounts":"u1"}`, nil},
+		{"no valid entry", `{"type":"user.deleted","accounts":[1,""]}`, nil},
+		{"empty array", `{"type":"user.deleted","accounts":[]}`, nil},
+		{"repeated key", `{"type":"user.deleted","accounts":["u1"],"accounts":["u2"]}`, nil},
+		{"repeated other key", `{"type":"user.deleted","accounts":["u1"],"x":1,"x":2}`, nil},
+		{"beside an SNS envelope", `{"Type":"Notification","Message":` + quote(`{"type":"user.deleted","accounts":["u1"]}`) + `,"type":"x","accounts":["u2"]}`, nil},
+		{"beside EventBridge in SNS", sns(`{"detail-type":"x","detail":{"type":"user.deleted","accounts":["u1"]},"accounts":["u2"]}`), nil},
+		{"not JSON", `{"type":"user.deleted","accounts":["u1"]`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := Parse(tt.body)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !slices.Equal(req.Accounts, tt.want) {
+				t.Errorf("Accounts = %d %.3q..., want %d %.3q...", len(req.Accounts), req.Accounts, len(tt.want), tt.want)
+			}
+			for _, a := range append(slices.Clone(tt.want), "u1", "u2") {
+				if strings.Contains(err.Error(), `"`+a+`"`) {
+					t.Errorf("error %q quotes an account", err)
+				}
+			}
+		})
 	}
 }
 
 // checkRejected parses body and checks it is rejected at field for reason,
-// keeping at most the audit fields, never accounts; it returns what Parse
-// returned.
+// keeping at most the audit fields and well-formed accounts, never attrs;
+// it returns what Parse returned.
 func checkRejected(t *testing.T, body, field, reason string) Request {
 	t.Helper()
 	req, err := Parse(body)
@@ -373,8 +428,8 @@ func checkRejected(t *testing.T, body, field, reason string) Request {
 	if !strings.Contains(perr.Reason, reason) {
 		t.Errorf("Reason = %q, want it to contain %q", perr.Reason, reason)
 	}
-	if req.Accounts != nil || req.Attrs != nil {
-		t.Errorf("Parse returned accounts or attrs with an error: %v", req)
+	if req.Attrs != nil {
+		t.Errorf("Parse returned attrs with an error: %v", req)
 	}
 	return req
 }

@@ -14,8 +14,10 @@ const MaxBodyBytes = 1 << 20
 
 // Parse decodes and validates one message body, unwrapping an SNS or
 // EventBridge envelope if there is one. The error, if any, is an *Error; the
-// Request then holds only the audit fields (Type, EventID, OccurredAt) that
-// could be read, so the invalid message can still be traced. The returned strings may share memory with
+// Request then holds only what could be read, so the invalid message can
+// still be traced: the audit fields (Type, EventID, OccurredAt) and the
+// well-formed accounts (see wellFormedAccounts), which are never put in the
+// error. The returned strings may share memory with
 // body, which is why Parse takes a string (immutable) rather than bytes.
 func Parse(body string) (Request, error) {
 	switch {
@@ -30,7 +32,7 @@ func Parse(body string) (Request, error) {
 	req, err := parseObject(body, "", envelopeSNS|envelopeEventBridge)
 	if err != nil {
 		// Keep what identifies the message in the audit log, never more.
-		return Request{Type: req.Type, EventID: req.EventID, OccurredAt: req.OccurredAt}, err
+		return Request{Type: req.Type, Accounts: req.Accounts, EventID: req.EventID, OccurredAt: req.OccurredAt}, err
 	}
 	return req, nil
 }
@@ -183,6 +185,7 @@ func parseObject(b, path string, allowed envelope) (Request, *Error) {
 	if err == nil {
 		return req, nil
 	}
+	req.Accounts = wellFormedAccounts(o.accounts)
 	if err.Field == "type" && o.typ == "" && (isSNS || isEventBridge) {
 		// Say why the obvious envelope was not unwrapped, rather than
 		// leave the operator puzzling over a missing "type".
@@ -317,6 +320,32 @@ func (o *object) request() (Request, *Error) {
 	}
 	req.Accounts = accounts
 	return req, nil
+}
+
+// wellFormedAccounts returns the entries of an invalid message's "accounts"
+// that are valid UserIDs, de-duplicated, at most MaxAccountsPerRequest, or
+// nil when it is not an array: the message still names its accounts by
+// hash on its audit line and in its receipt's digest, so that a data
+// subject's failed request can be found (SPEC 6). An ambiguous object never
+// gets here: which accounts were meant cannot be known.
+func wellFormedAccounts(raw string) []string {
+	if raw == "" || raw[0] != '[' {
+		return nil
+	}
+	var list []string
+	seen := map[string]struct{}{}
+	for v := range elements(raw) {
+		if len(list) == MaxAccountsPerRequest {
+			break
+		}
+		s, ok := stringValue(v)
+		if _, dup := seen[s]; !ok || dup || ValidAccount(s) != nil {
+			continue
+		}
+		seen[s] = struct{}{}
+		list = append(list, s)
+	}
+	return list
 }
 
 // parseType decodes the required "type" field. Its value is not personal

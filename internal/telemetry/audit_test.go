@@ -553,3 +553,43 @@ func TestHasherMatchesHash(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditInvalidMessageNamesItsAccounts: an invalid message's audit line
+// names its well-formed accounts by hash, as a valid message's does, so
+// that a data subject's failed request can be found by the subject's hash
+// (SPEC 6). An ambiguous body names none.
+func TestAuditInvalidMessageNamesItsAccounts(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want []string // accounts whose hashes the line carries
+	}{
+		{"unknown type", `{"type":"user.renamed","accounts":["user-1001","u2"],"eventId":"e1"}`, []string{"user-1001", "u2"}},
+		{"one entry malformed", `{"type":"user.deleted","accounts":["user-1001",""]}`, []string{"user-1001"}},
+		{"ambiguous: repeated accounts", `{"type":"user.deleted","accounts":["user-1001"],"accounts":["u2"]}`, nil},
+		{"accounts not an array", `{"type":"user.deleted","accounts":{"a":"user-1001"}}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := erasure.Parse(tt.body)
+			if err == nil {
+				t.Fatal("the body is valid")
+			}
+			report := &eraser.Report{Messages: []eraser.MessageResult{{MessageID: "m-1", Request: req, Outcome: eraser.Invalid, Class: erasure.Invalid, Err: err}}}
+			out := observe(t, keys{key: testKey}, 0, report)
+			var audit []line
+			for _, l := range decode(t, out) {
+				if l.Msg == "audit" {
+					audit = append(audit, l)
+				}
+			}
+			if len(audit) != 1 {
+				t.Fatalf("%d audit lines, want 1:\n%s", len(audit), out)
+			}
+			if got := audit[0]; got.Accounts != len(tt.want) || !slices.Equal(got.AccountHashes, hashes(testKey, tt.want)) {
+				t.Errorf("accounts %d, accountHashes %v; want %d, %v", got.Accounts, got.AccountHashes, len(tt.want), hashes(testKey, tt.want))
+			}
+			assertNoAccounts(t, out, []string{"user-1001", "u2"})
+		})
+	}
+}

@@ -43,7 +43,7 @@ func (s *Server) answer(w http.ResponseWriter, rt route, o outcome) {
 	} else {
 		rp.ErrorList = o.errorList
 		if rt.op == OpGetAttrName {
-			rp.AttrNames = s.namesJSON
+			_, rp.AttrNames = s.attrNames()
 		}
 	}
 	js, err := json.Marshal(rp)

@@ -41,6 +41,7 @@ func (s *Server) removeAttr(body []byte, now time.Time) outcome {
 		return o
 	}
 
+	names, _ := s.attrNames()
 	index := make(map[string]int, len(req.UserAttrs)) // account -> position in removals
 	for i, ua := range req.UserAttrs {
 		// Messages name the position, never the account: clients may log
@@ -59,7 +60,7 @@ func (s *Server) removeAttr(body []byte, now time.Time) outcome {
 			return o
 		}
 		for j, a := range ua.Attrs {
-			if !s.names[a] {
+			if !names[a] {
 				o.rej = &rejection{CodeInvalidAttr, at + ".Attrs[" + strconv.Itoa(j) + "] is not a registered attribute name"}
 				return o
 			}

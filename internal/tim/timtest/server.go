@@ -16,24 +16,30 @@ import (
 // Server is the stand-in. It is an http.Handler; [Start] also gives it a
 // loopback listener. All methods are safe for concurrent use.
 type Server struct {
-	cfg       Config          // defaulted copy; never written after NewServer
-	names     map[string]bool // registered attribute names
-	namesJSON json.RawMessage // the AttrNames object im_get_attr_name answers
+	cfg Config // defaulted copy; never written after NewServer
 
-	mu       sync.Mutex
-	key      []byte // replaced, never modified in place, so it may be read unlocked once fetched
-	faults   Faults
-	rng      *rand.Rand
-	limiter  limiter
-	failing  map[string]int // account -> per-account ErrorCode
-	inject   []AccountError // appended to every accepted answer of a call on accounts
-	redirect redirect
-	removed  map[string]map[string]struct{}
-	tags     map[string]map[string]struct{} // account -> tags it still has
-	cleared  map[string]int                 // account -> tag removals that cleared it
-	stats    Stats
-	perPath  map[string]*PathStats
-	calls    []Call
+	mu sync.Mutex
+	// names are the registered attribute names and namesJSON the AttrNames
+	// object im_get_attr_name answers; SetAttrNames replaces both, never
+	// modifying them in place, so a request may use them unlocked once read.
+	names     map[string]bool
+	namesJSON json.RawMessage
+	// namesFailing, when not zero, is the error code every
+	// im_get_attr_name call is answered with (FailAttrNames).
+	namesFailing int
+	key          []byte // replaced, never modified in place, so it may be read unlocked once fetched
+	faults       Faults
+	rng          *rand.Rand
+	limiter      limiter
+	failing      map[string]int // account -> per-account ErrorCode
+	inject       []AccountError // appended to every accepted answer of a call on accounts
+	redirect     redirect
+	removed      map[string]map[string]struct{}
+	tags         map[string]map[string]struct{} // account -> tags it still has
+	cleared      map[string]int                 // account -> tag removals that cleared it
+	stats        Stats
+	perPath      map[string]*PathStats
+	calls        []Call
 
 	url       string
 	http      *http.Server
@@ -49,7 +55,6 @@ func NewServer(cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{
 		cfg:     cfg,
-		names:   make(map[string]bool, len(cfg.AttrNames)),
 		key:     cfg.Key,
 		faults:  cfg.Faults,
 		rng:     newRand(cfg.Faults.Seed),
@@ -60,18 +65,53 @@ func NewServer(cfg Config) *Server {
 		stats:   newStats(),
 		perPath: newPathStats(),
 	}
-	byIndex := make(map[string]string, len(cfg.AttrNames))
-	for i, n := range cfg.AttrNames {
-		s.names[n] = true
+	s.names, s.namesJSON = attrNameSet(cfg.AttrNames)
+	return s
+}
+
+// attrNameSet returns names as a set and as im_get_attr_name's AttrNames
+// object.
+func attrNameSet(names []string) (map[string]bool, json.RawMessage) {
+	set := make(map[string]bool, len(names))
+	byIndex := make(map[string]string, len(names))
+	for i, n := range names {
+		set[n] = true
 		byIndex[strconv.Itoa(i)] = n
 	}
 	// A map of strings always marshals; the fallback only keeps the
 	// answer well-formed if that ever changed.
-	s.namesJSON, _ = json.Marshal(byIndex)
-	if len(s.namesJSON) == 0 {
-		s.namesJSON = json.RawMessage("{}")
+	js, _ := json.Marshal(byIndex)
+	if len(js) == 0 {
+		js = json.RawMessage("{}")
 	}
-	return s
+	return set, js
+}
+
+// SetAttrNames replaces the registered attribute names, modelling an
+// operator who adds or deletes names in the console: from the next request
+// on, im_get_attr_name lists names and im_remove_attr rejects any other
+// name with CodeInvalidAttr. Names are not validated (see [NewServer]).
+func (s *Server) SetAttrNames(names ...string) {
+	set, js := attrNameSet(names)
+	s.mu.Lock()
+	s.names, s.namesJSON = set, js
+	s.mu.Unlock()
+}
+
+// FailAttrNames makes every later im_get_attr_name call (either family)
+// answer with code, for example CodeInternal, as when the lookup is down
+// while removals still work. Code 0 makes it answer normally again.
+func (s *Server) FailAttrNames(code int) {
+	s.mu.Lock()
+	s.namesFailing = code
+	s.mu.Unlock()
+}
+
+// attrNames returns the registered names and their AttrNames object.
+func (s *Server) attrNames() (map[string]bool, json.RawMessage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.names, s.namesJSON
 }
 
 // Start validates cfg and serves it on a fresh port of 127.0.0.1, like

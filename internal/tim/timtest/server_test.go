@@ -697,3 +697,30 @@ func TestInjectErrorList(t *testing.T) {
 		t.Errorf("after InjectErrorList(): %s", r.Body)
 	}
 }
+
+// TestAttrNamesChangeAtRunTime edits the names "in the console" and makes
+// the lookup fail: removals follow the current names, and the lookup
+// answers the failure code until it is cleared.
+func TestAttrNamesChangeAtRunTime(t *testing.T) {
+	s := start(t, Config{AttrNames: []string{"sex", "city"}})
+	steps := []struct {
+		name       string
+		change     func()
+		lookup     string
+		removeCity int // ErrorCode of removing city
+	}{
+		{"as configured", func() {}, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","AttrNames":{"0":"sex","1":"city"}}`, 0},
+		{"city deleted", func() { s.SetAttrNames("sex", "level") }, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","AttrNames":{"0":"sex","1":"level"}}`, CodeInvalidAttr},
+		{"lookup failing", func() { s.FailAttrNames(CodeInternal) }, `{"ActionStatus":"FAIL","ErrorCode":91000,"ErrorInfo":"attribute names unavailable (FailAttrNames)"}`, CodeInvalidAttr},
+		{"lookup back, city re-added", func() { s.FailAttrNames(0); s.SetAttrNames("city") }, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","AttrNames":{"0":"city"}}`, 0},
+	}
+	for _, step := range steps {
+		step.change()
+		if r := mustPost(t, s, PathGetAttrName, query(t), `{}`); r.Body != step.lookup {
+			t.Errorf("%s: lookup %s\nwant       %s", step.name, r.Body, step.lookup)
+		}
+		if r := mustPost(t, s, PathRemoveAttr, query(t), removeBody([]string{"city"}, "u1")); r.Reply.ErrorCode != step.removeCity {
+			t.Errorf("%s: removing city answered %s", step.name, r.Body)
+		}
+	}
+}

@@ -376,9 +376,13 @@ func (run *invocation) settle(report *Report, ordered bool) {
 		}
 	}
 	if ordered && firstFailed >= 0 {
+		// Nothing after the first failure may be acknowledged or handed on
+		// (SPEC 5.8): an invalid or content message there is blocked too,
+		// and judged once it is first in line.
 		for i := firstFailed + 1; i < len(report.Messages); i++ {
-			if m := &report.Messages[i]; m.Outcome == Erased {
-				m.Outcome, m.Class, m.Err = Failed, erasure.FIFOBlocked, errFIFOBlocked
+			m := &report.Messages[i]
+			if m.Outcome == Erased || m.Outcome == Invalid || m.Class == erasure.Content {
+				m.Outcome, m.Class, m.Err = Failed, erasure.FIFOBlocked, errors.Join(errFIFOBlocked, m.Err)
 			}
 		}
 	}

@@ -69,7 +69,8 @@ type MessageResult struct {
 	// HandOff is what the Queue took on; empty when nothing was asked of
 	// it, or it refused (HandOffErr).
 	HandOff HandOff
-	// RetryAfter is the delay set on a Delayed message.
+	// RetryAfter is the delay the Queue set: on a Delayed message, or on a
+	// DeadLettered one kept for its rejection receipt.
 	RetryAfter time.Duration
 	// HandOffErr is why the Queue could not take the message on.
 	HandOffErr error
@@ -125,11 +126,14 @@ type Status struct {
 	// HandOff is what the Queue took on.
 	HandOff HandOff
 	// Acknowledged: the source may delete the message, because it is
-	// erased or a copy of it was handed on.
+	// erased or a copy of it was handed on (and a rejection's receipt put).
 	Acknowledged bool
-	// Pending: its erasure is still to be done, neither erased nor given
-	// up on (dead-lettered).
+	// Pending: it is neither erased nor given up on (dead-lettered and
+	// acknowledged): it comes back, or its copy was requeued.
 	Pending bool
+	// Delayed: it comes back after RetryAfter.
+	Delayed    bool
+	RetryAfter time.Duration
 }
 
 // Status derives what became of m.
@@ -145,7 +149,8 @@ func (m *MessageResult) Status() Status {
 	}
 	handedOn := m.HandOff == Requeued || m.HandOff == DeadLettered
 	s.Acknowledged = m.ReceiptErr == nil && (s.Outcome == Erased || handedOn)
-	s.Pending = s.Outcome != Erased && m.HandOff != DeadLettered
+	s.Pending = s.Outcome != Erased && !(m.HandOff == DeadLettered && s.Acknowledged)
+	s.Delayed, s.RetryAfter = m.HandOff == Delayed || m.RetryAfter > 0, m.RetryAfter
 	return s
 }
 
@@ -183,7 +188,8 @@ func (r *Report) Tally() Tally {
 			t.Requeued++
 		case DeadLettered:
 			t.DeadLettered++
-		case Delayed:
+		}
+		if s.Delayed {
 			t.Delayed++
 		}
 		if s.Failed() {

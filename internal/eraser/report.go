@@ -79,7 +79,11 @@ type MessageResult struct {
 // Report is everything one batch did.
 type Report struct {
 	Messages []MessageResult
-	// Accounts counts distinct accounts of the valid messages.
+	// Accounts counts the distinct accounts of the batch's valid messages,
+	// however far each got (planned, or failed before any call, say because
+	// the attribute names could not be read); not those of invalid
+	// messages, nor of messages left unread (handed on for capacity, or
+	// blocked behind a FIFO failure before they were parsed for sending).
 	Accounts int
 	// AccountsErased counts distinct accounts every part was removed for,
 	// AccountsAbsent included.
@@ -89,12 +93,15 @@ type Report struct {
 	// PlannedCalls is the number of removal calls the plan started with,
 	// over every part; splits and retries add to Calls.
 	PlannedCalls int
-	// Calls counts every removal request sent (attributes and tags),
+	// Calls counts every request sent to Tencent, whatever its API
+	// (removing attributes, clearing tags, reading attribute names),
 	// retries included.
 	Calls int
-	// Retries counts the requests that repeated an earlier one.
+	// Retries counts the requests of Calls that repeated an earlier one,
+	// so it never exceeds Calls.
 	Retries int
-	// RateLimited counts answers with a Tencent rate-limit code.
+	// RateLimited counts requests of Calls answered with a Tencent
+	// rate-limit code.
 	RateLimited int
 	// Splits counts calls cut in halves after a content error.
 	Splits   int

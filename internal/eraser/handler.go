@@ -1,7 +1,8 @@
 // The pipeline of one batch: process it, put the receipts of erased
 // messages, hand on what was not erased, put the rejections of what was
-// dead-lettered, delay every other failure, then report. A source's adapter (package sqsq for SQS) calls
-// Handle and answers its source from the Report.
+// dead-lettered, delay every other failure, then report. A source's
+// adapter (package sqsq for SQS) calls Handle and answers its source from
+// the Report.
 
 package eraser
 

@@ -22,8 +22,8 @@ func accountsOf(m, n int) []string {
 
 // TestMemoryBudgetHandsOnWhatDoesNotFit: a batch holding more accounts than
 // MemoryBudget allows is processed as far as it fits; the messages beyond
-// it are handed on unread (requeued from a standard queue, failed behind
-// the first on a FIFO one), never lost and never counted as failures of
+// it are handed on unread (requeued from a standard queue, failed and
+// delayed behind the first on a FIFO one), never lost and never counted as failures of
 // their own; the first message always goes ahead.
 func TestMemoryBudgetHandsOnWhatDoesNotFit(t *testing.T) {
 	const perMessage = 300
@@ -50,7 +50,8 @@ func TestMemoryBudgetHandsOnWhatDoesNotFit(t *testing.T) {
 			map[string]erasure.Class{"m2": erasure.Capacity, "m3": erasure.Capacity},
 			[]string{"m2:requeue:1", "m3:requeue:1"}},
 		{"FIFO queue", twoAndABit, true, []string{"m0", "m1"},
-			map[string]erasure.Class{"m2": erasure.Capacity, "m3": erasure.FIFOBlocked}, nil},
+			map[string]erasure.Class{"m2": erasure.Capacity, "m3": erasure.FIFOBlocked},
+			[]string{"m2:delay:30s", "m3:delay:30s"}},
 		{"the first message always goes", 1, false, []string{"m0"},
 			map[string]erasure.Class{"m1": erasure.Capacity, "m2": erasure.Capacity, "m3": erasure.Capacity},
 			[]string{"m1:requeue:1", "m2:requeue:1", "m3:requeue:1"}},

@@ -1,6 +1,8 @@
-// The pipeline of one batch: process it, put its receipts, hand on what was
-// not erased, then report. A source's adapter (package sqsq for SQS) calls
-// Handle and answers its source from the Report.
+// The pipeline of one batch: process it, put the receipts of erased
+// messages, hand on what was not erased, put the rejections of what was
+// dead-lettered, delay every other failure, then report. A source's
+// adapter (package sqsq for SQS) calls Handle and answers its source from
+// the Report.
 
 package eraser
 
@@ -34,8 +36,9 @@ type Handler struct {
 	Processor BatchProcessor
 	// Backoff is the delay schedule of failed messages, with a Queue.
 	Backoff erasure.Schedule
-	// Receipts, when set, puts a receipt for every finished message before
-	// it is acknowledged.
+	// Receipts, when set, puts a receipt for every finished message: an
+	// erased one before it is acknowledged, a rejected one after its dead
+	// letter.
 	Receipts  Receipts
 	Observers []Observer
 	Logger    *slog.Logger
@@ -56,13 +59,20 @@ func (h *Handler) Handle(ctx context.Context, batch Batch, queue Queue) (*Report
 	} else {
 		report = h.process(ctx, batch)
 	}
+	// The order is the promise: a Completed receipt before the message may
+	// be acknowledged, a Rejected one only once its copy is in the DLQ,
+	// and the delays last, so that whatever failed before comes back on
+	// the schedule. A dry run judges nothing and hands nothing on; it only
+	// delays, so that its receives do not carry messages to the DLQ.
 	if !report.DryRun {
-		if h.Receipts != nil {
-			h.putReceipts(ctx, report, queue != nil)
-		}
+		h.putReceipts(ctx, report, ReceiptCompleted)
 		if queue != nil {
-			h.handOff(ctx, queue, batch.Ordered, report)
+			h.handOn(ctx, queue, batch.Ordered, report)
 		}
+		h.putReceipts(ctx, report, ReceiptRejected)
+	}
+	if queue != nil {
+		h.delay(ctx, queue, report)
 	}
 	if !h.observe(ctx, report) {
 		// An audit line may be missing: delivered again, each message is

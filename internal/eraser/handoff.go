@@ -55,12 +55,13 @@ type Order struct {
 // an invocation ends in the DLQ instead of circling forever.
 const MaxRequeues = 20
 
-// handOff sends the queue the orders for every message not erased and
-// records the outcome in report. Requeues and dead letters go first: a
-// message the queue did not take is then delayed like any other failure,
-// and still fails.
-func (h *Handler) handOff(ctx context.Context, queue Queue, ordered bool, report *Report) {
-	var first []Order
+// handOn sends the queue the copies of the messages not erased that can
+// be handed on durably: a dead letter for one that can never succeed, a
+// requeue for one the invocation did not reach, and records the outcome in
+// report. A message the queue did not take is delayed afterwards like any
+// other failure, and still fails.
+func (h *Handler) handOn(ctx context.Context, queue Queue, ordered bool, report *Report) {
+	var orders []Order
 	for i := range report.Messages {
 		m := &report.Messages[i]
 		s := m.Status()
@@ -71,57 +72,54 @@ func (h *Handler) handOff(ctx context.Context, queue Queue, ordered bool, report
 		}
 		switch {
 		case neverSucceeds(s):
-			first = append(first, Order{Message: i, Action: DeadLetter, Lineage: m.Lineage, Class: s.Class, Reason: reason(s.Err)})
+			orders = append(orders, Order{Message: i, Action: DeadLetter, Lineage: m.Lineage, Class: s.Class, Reason: reason(s.Err)})
 		case m.Unreached && !ordered && m.Lineage.Requeues < MaxRequeues:
 			l := m.Lineage
 			l.Requeues++
-			first = append(first, Order{Message: i, Action: Requeue, Lineage: l})
+			orders = append(orders, Order{Message: i, Action: Requeue, Lineage: l})
 		}
 	}
-	for j, err := range h.run(ctx, queue, first) {
-		m := &report.Messages[first[j].Message]
+	for j, err := range h.run(ctx, queue, orders) {
+		m := &report.Messages[orders[j].Message]
 		switch {
 		case err != nil:
 			m.HandOffErr = err
-		case first[j].Action == Requeue:
+		case orders[j].Action == Requeue:
 			m.HandOff = Requeued
 		default:
 			m.HandOff = DeadLettered
 		}
 	}
+}
 
-	var delays []Order
+// delay makes every message that was not acknowledged come back after the
+// schedule's delay for its receive count, whatever kept it: its own
+// failure, a refused copy, an unput receipt, the FIFO rule, a systemic
+// batch or a dry run. Without a delay it would come back after the queue's
+// visibility timeout, every receive counting towards the DLQ, and reach it
+// well within a day.
+func (h *Handler) delay(ctx context.Context, queue Queue, report *Report) {
+	var orders []Order
 	for i := range report.Messages {
 		m := &report.Messages[i]
-		if m.Status().Acknowledged || (!report.Systemic && !atFault(m)) {
+		if m.Status().Acknowledged {
 			continue
 		}
-		delays = append(delays, Order{Message: i, Action: Delay, Delay: h.Backoff.Delay(m.Lineage.ReceiveCount)})
+		orders = append(orders, Order{Message: i, Action: Delay, Delay: h.Backoff.Delay(m.Lineage.ReceiveCount)})
 	}
-	for j, err := range h.run(ctx, queue, delays) {
-		m := &report.Messages[delays[j].Message]
+	for j, err := range h.run(ctx, queue, orders) {
+		m := &report.Messages[orders[j].Message]
 		if err != nil {
 			m.HandOffErr = errors.Join(m.HandOffErr, err)
 			continue
 		}
-		m.HandOff, m.RetryAfter = Delayed, delays[j].Delay
+		// A dead-lettered message kept for its rejection receipt stays
+		// dead-lettered: its copy is in the DLQ.
+		if m.HandOff == "" {
+			m.HandOff = Delayed
+		}
+		m.RetryAfter = orders[j].Delay
 	}
-}
-
-// atFault tells whether a failed message earned its backoff. One held back
-// by the FIFO rule, or not reached on a FIFO queue, comes back after the
-// queue's own visibility timeout instead: it is not at fault. An unreached
-// message whose requeue was refused is delayed: it would otherwise come
-// back after the visibility timeout, every receive counting, as often as
-// the copy cannot be sent.
-func atFault(m *MessageResult) bool {
-	switch {
-	case m.Class == erasure.FIFOBlocked:
-		return false
-	case m.Unreached:
-		return m.HandOffErr != nil || m.Lineage.Requeues >= MaxRequeues
-	}
-	return true
 }
 
 // run hands orders to queue. A panic in it fails every order: the queue

@@ -122,9 +122,12 @@ func TestHandOff(t *testing.T) {
 			wantFailed: []string{"a", "b", "c"},
 		},
 		{
-			name: "FIFO: unreached and blocked messages fail without a backoff, order first", ordered: true,
-			results:    []eraser.MessageResult{failed("a", erasure.Retryable, 2), unreached("u", 0), failed("b", erasure.FIFOBlocked, 1)},
-			wantOrders: []string{"a:delay:1m0s"},
+			// Order first, and the schedule like any failure: without a
+			// delay they would come back each visibility timeout and reach
+			// the DLQ in hours (SPEC 5.8).
+			name: "FIFO: unreached and blocked messages fail and are delayed by the schedule, none copied", ordered: true,
+			results:    []eraser.MessageResult{failed("a", erasure.Retryable, 2), unreached("u", 0), failed("b", erasure.FIFOBlocked, 3)},
+			wantOrders: []string{"a:delay:1m0s", "u:delay:30s", "b:delay:2m0s"},
 			wantFailed: []string{"a", "u", "b"},
 		},
 		{
@@ -155,8 +158,11 @@ func TestHandOff(t *testing.T) {
 			wantErr:    eraser.ErrSystemic,
 		},
 		{
-			name: "dry run: nothing is sent to SQS", dryRun: true,
+			// A dry run judges nothing: no copy, only the schedule's delay,
+			// so that it spends no receives towards the DLQ within a day.
+			name: "dry run: every message is delayed, none copied", dryRun: true,
 			results:    []eraser.MessageResult{failed("a", erasure.DryRun, 1), invalid},
+			wantOrders: []string{"a:delay:30s", "bad:delay:30s"},
 			wantFailed: []string{"a", "bad"},
 		},
 		{

@@ -76,7 +76,7 @@ func (p *Processor) Process(ctx context.Context, batch Batch) *Report {
 	run.plan = NewPlan(requests)
 	run.parts = p.newParts(len(run.plan.Entries))
 	calls := Pack(run.plan.Entries, erasure.MaxAccountsPerCall)
-	report.Accounts = len(run.plan.Entries)
+	report.Accounts = len(run.plan.Entries) + unplannedAccounts(report, requests, run.plan)
 	report.PlannedCalls = len(calls) * len(run.parts)
 	report.Parts = partNames(run.parts)
 
@@ -410,9 +410,13 @@ func (run *invocation) settle(report *Report, ordered bool) {
 		}
 	}
 	if ordered && firstFailed >= 0 {
+		// Nothing after the first failure may be acknowledged or handed on
+		// (SPEC 5.8): an invalid or content message there is blocked too,
+		// and judged once it is first in line.
 		for i := firstFailed + 1; i < len(report.Messages); i++ {
-			if m := &report.Messages[i]; m.Outcome == Erased {
-				m.Outcome, m.Class, m.Err = Failed, erasure.FIFOBlocked, errFIFOBlocked
+			m := &report.Messages[i]
+			if m.Outcome == Erased || m.Outcome == Invalid || m.Class == erasure.Content {
+				m.Outcome, m.Class, m.Err = Failed, erasure.FIFOBlocked, errors.Join(errFIFOBlocked, m.Err)
 			}
 		}
 	}
@@ -451,6 +455,34 @@ func logPlan(ctx context.Context, logger *slog.Logger, calls [][]Entry) {
 		logger.InfoContext(ctx, "dry run: planned call", "call", i+1, "accounts", len(call), "attrNames", len(attrs))
 	}
 	logger.InfoContext(ctx, "dry run: nothing sent, nothing acknowledged", "calls", len(calls), "accounts", accounts)
+}
+
+// unplannedAccounts counts the distinct accounts of the valid messages that
+// failed before planning (their attributes could not be resolved) and that
+// no planned message names too, so that Report.Accounts counts every valid
+// message's accounts. Left out: messages handed on unread (capacity:
+// bounding their memory is why they were not read) and those blocked
+// unread behind a FIFO failure (their body may not even be valid). The set
+// costs less than planning the same accounts would have, and lives only
+// here.
+func unplannedAccounts(report *Report, requests []erasure.Request, plan *Plan) int {
+	extra := map[string]bool{}
+	for i := range report.Messages {
+		m := &report.Messages[i]
+		if requests[i].Accounts != nil || m.Outcome == Invalid || m.Class == erasure.Capacity || m.Class == erasure.FIFOBlocked {
+			continue
+		}
+		for _, a := range m.Request.Accounts {
+			extra[a] = true
+		}
+	}
+	if len(extra) == 0 {
+		return 0
+	}
+	for _, e := range plan.Entries {
+		delete(extra, e.Account)
+	}
+	return len(extra)
 }
 
 func countClass(report *Report, class erasure.Class) int {

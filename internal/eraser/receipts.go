@@ -1,7 +1,12 @@
 // Receipts: upstream privacy tooling learns when each message is done, to
-// close its data-subject request. A receipt is put before the message is
-// acknowledged; one that could not be put fails the message, so it comes
-// back and its receipt is tried again (receipts are at least once).
+// close its data-subject request. Erasure Completed is put before the
+// message is acknowledged; Erasure Rejected only after its copy is in the
+// DLQ, so that no rejection is announced for a message that comes back. A
+// receipt that could not be put fails the message, so it comes back and
+// its receipt is tried again (receipts are at least once). For a rejection
+// that means a second dead letter of the same message on its next receive
+// (the same original message id): a duplicate in the DLQ is visible and
+// harmless, a rejection upstream never hears of is not.
 
 package eraser
 
@@ -26,20 +31,22 @@ type ReceiptKind string
 const (
 	// ReceiptCompleted: every account of the message was erased.
 	ReceiptCompleted ReceiptKind = "Erasure Completed"
-	// ReceiptRejected: the message can never succeed and is dead-lettered.
+	// ReceiptRejected: the message can never succeed and its copy is in
+	// the dead-letter queue.
 	ReceiptRejected ReceiptKind = "Erasure Rejected"
 )
 
-// receiptDue tells which receipt m gets, if any. A rejection is only final
-// where a Queue dead-letters the message; without one it comes back.
-func receiptDue(m *MessageResult, deadLettering bool) ReceiptKind {
-	switch s := m.Status(); {
-	case s.Outcome == Erased:
-		return ReceiptCompleted
-	case deadLettering && neverSucceeds(s):
-		return ReceiptRejected
+// receiptDue tells whether m gets a receipt of kind. A rejection is final
+// only once the message's copy is in the DLQ: a message whose dead letter
+// failed, or a systemic batch (only delayed), comes back and gets none.
+func receiptDue(m *MessageResult, kind ReceiptKind) bool {
+	switch kind {
+	case ReceiptCompleted:
+		return m.Status().Outcome == Erased
+	case ReceiptRejected:
+		return m.HandOff == DeadLettered
 	}
-	return ""
+	return false
 }
 
 // neverSucceeds tells whether a message fails the same way on every
@@ -48,13 +55,17 @@ func neverSucceeds(s Status) bool {
 	return s.Outcome == Invalid || s.Class == erasure.Content
 }
 
-// putReceipts puts the receipts due for report's messages and records
-// those that could not be put.
-func (h *Handler) putReceipts(ctx context.Context, report *Report, deadLettering bool) {
+// putReceipts puts the receipts of kind due for report's messages and
+// records those that could not be put.
+func (h *Handler) putReceipts(ctx context.Context, report *Report, kind ReceiptKind) {
+	if h.Receipts == nil {
+		return
+	}
 	var idx []int
 	for i := range report.Messages {
 		m := &report.Messages[i]
-		if m.Receipt = receiptDue(m, deadLettering); m.Receipt != "" {
+		if m.Receipt == "" && receiptDue(m, kind) {
+			m.Receipt = kind
 			idx = append(idx, i)
 		}
 	}

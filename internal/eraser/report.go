@@ -69,7 +69,8 @@ type MessageResult struct {
 	// HandOff is what the Queue took on; empty when nothing was asked of
 	// it, or it refused (HandOffErr).
 	HandOff HandOff
-	// RetryAfter is the delay set on a Delayed message.
+	// RetryAfter is the delay the Queue set: on a Delayed message, or on a
+	// DeadLettered one kept for its rejection receipt.
 	RetryAfter time.Duration
 	// HandOffErr is why the Queue could not take the message on.
 	HandOffErr error
@@ -78,7 +79,11 @@ type MessageResult struct {
 // Report is everything one batch did.
 type Report struct {
 	Messages []MessageResult
-	// Accounts counts distinct accounts of the valid messages.
+	// Accounts counts the distinct accounts of the batch's valid messages,
+	// however far each got (planned, or failed before any call, say because
+	// the attribute names could not be read); not those of invalid
+	// messages, nor of messages left unread (handed on for capacity, or
+	// blocked behind a FIFO failure before they were parsed for sending).
 	Accounts int
 	// AccountsErased counts distinct accounts every part was removed for,
 	// AccountsAbsent included.
@@ -88,12 +93,15 @@ type Report struct {
 	// PlannedCalls is the number of removal calls the plan started with,
 	// over every part; splits and retries add to Calls.
 	PlannedCalls int
-	// Calls counts every removal request sent (attributes and tags),
+	// Calls counts every request sent to Tencent, whatever its API
+	// (removing attributes, clearing tags, reading attribute names),
 	// retries included.
 	Calls int
-	// Retries counts the requests that repeated an earlier one.
+	// Retries counts the requests of Calls that repeated an earlier one,
+	// so it never exceeds Calls.
 	Retries int
-	// RateLimited counts answers with a Tencent rate-limit code.
+	// RateLimited counts requests of Calls answered with a Tencent
+	// rate-limit code.
 	RateLimited int
 	// Splits counts calls cut in halves after a content error.
 	Splits   int
@@ -125,11 +133,14 @@ type Status struct {
 	// HandOff is what the Queue took on.
 	HandOff HandOff
 	// Acknowledged: the source may delete the message, because it is
-	// erased or a copy of it was handed on.
+	// erased or a copy of it was handed on (and a rejection's receipt put).
 	Acknowledged bool
-	// Pending: its erasure is still to be done, neither erased nor given
-	// up on (dead-lettered).
+	// Pending: it is neither erased nor given up on (dead-lettered and
+	// acknowledged): it comes back, or its copy was requeued.
 	Pending bool
+	// Delayed: it comes back after RetryAfter.
+	Delayed    bool
+	RetryAfter time.Duration
 }
 
 // Status derives what became of m.
@@ -145,7 +156,8 @@ func (m *MessageResult) Status() Status {
 	}
 	handedOn := m.HandOff == Requeued || m.HandOff == DeadLettered
 	s.Acknowledged = m.ReceiptErr == nil && (s.Outcome == Erased || handedOn)
-	s.Pending = s.Outcome != Erased && m.HandOff != DeadLettered
+	s.Pending = s.Outcome != Erased && !(m.HandOff == DeadLettered && s.Acknowledged)
+	s.Delayed, s.RetryAfter = m.HandOff == Delayed || m.RetryAfter > 0, m.RetryAfter
 	return s
 }
 
@@ -183,7 +195,8 @@ func (r *Report) Tally() Tally {
 			t.Requeued++
 		case DeadLettered:
 			t.DeadLettered++
-		case Delayed:
+		}
+		if s.Delayed {
 			t.Delayed++
 		}
 		if s.Failed() {

@@ -27,7 +27,6 @@ func (run *invocation) send(ctx context.Context, pt *part, idx []int, attempt in
 	var result tim.RemoveResult
 	var sentAt time.Time
 	tries, err := run.withRetries(ctx, pt.api, attempt, func(ctx context.Context) error {
-		run.calls.Add(1)
 		for _, i := range idx {
 			pt.started[i] = true
 		}
@@ -101,6 +100,9 @@ func (run *invocation) withRetries(ctx context.Context, api string, attempt int,
 		if err != nil {
 			return attempt - first, err
 		}
+		// Every request counts here, whatever its API, so that Retries,
+		// a subset of Calls, can never exceed it.
+		run.calls.Add(1)
 		if attempt > first || first > 0 {
 			run.retries.Add(1)
 		}

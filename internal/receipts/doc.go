@@ -12,8 +12,8 @@
 //   - DetailType "Erasure Completed": every account of the message was
 //     erased (eraser.ReceiptCompleted);
 //   - DetailType "Erasure Rejected": the message is invalid or Tencent
-//     rejects its content, so it can never succeed and is dead-lettered
-//     (eraser.ReceiptRejected).
+//     rejects its content, so it can never succeed; put only once its copy
+//     is in the dead-letter queue (eraser.ReceiptRejected).
 //
 // Source is "attr-eraser", Time is completedAt, EventBusName the configured
 // bus (name or ARN).

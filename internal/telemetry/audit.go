@@ -129,8 +129,8 @@ func handOffAttrs(m *eraser.MessageResult, s eraser.Status) []slog.Attr {
 	if s.HandOff != "" {
 		attrs = append(attrs, slog.String("handOff", string(s.HandOff)))
 	}
-	if s.HandOff == eraser.Delayed {
-		attrs = append(attrs, slog.Int64("retryAfterSeconds", int64(m.RetryAfter.Seconds())))
+	if s.Delayed {
+		attrs = append(attrs, slog.Int64("retryAfterSeconds", int64(s.RetryAfter.Seconds())))
 	}
 	if m.HandOffErr != nil {
 		attrs = append(attrs, slog.String("handOffError", m.HandOffErr.Error()))

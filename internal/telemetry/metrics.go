@@ -65,9 +65,9 @@ type batch struct {
 var Catalog = []Metric{
 	{Name: AccountsErased, Unit: "Count", Meaning: "distinct accounts erased in every part (absent ones included)",
 		values: count(func(b *batch) int { return b.report.AccountsErased })},
-	{Name: ApiCalls, Unit: "Count", Meaning: "removal calls sent (attributes and tags), retries included",
+	{Name: ApiCalls, Unit: "Count", Meaning: "requests sent to Tencent, every API (removing attributes and tags, reading attribute names), retries included",
 		values: count(func(b *batch) int { return b.report.Calls })},
-	{Name: ApiRetries, Unit: "Count", Meaning: "calls that repeated an earlier one",
+	{Name: ApiRetries, Unit: "Count", Meaning: "requests of ApiCalls that repeated an earlier one (never more than ApiCalls)",
 		values: count(func(b *batch) int { return b.report.Retries })},
 	{Name: RateLimited, Unit: "Count", Meaning: "answers with a Tencent rate-limit code",
 		values: count(func(b *batch) int { return b.report.RateLimited })},
@@ -81,7 +81,7 @@ var Catalog = []Metric{
 		Meaning: "messages that failed, by class; a requeued message did not fail, and a class without failures writes nothing",
 		values:  failedByClass},
 	{Name: PendingAge, Unit: "Seconds", PerMessage: true,
-		Meaning: "for each erasure still to be done (failed or requeued): the time since its occurredAt, else since the first receive of its original message, carried across requeues",
+		Meaning: "for each erasure still to be done (failed or requeued): the time since the earlier of its occurredAt and the first receive of its original message, carried across requeues",
 		values:  pendingAges},
 	{Name: ErasureLatency, Unit: "Seconds", PerMessage: true,
 		Meaning: "for each erased message with an RFC 3339 occurredAt: completion minus occurredAt",
@@ -110,8 +110,10 @@ func failedByClass(b *batch) []sample {
 	return out
 }
 
-// pendingAges returns how long each pending erasure has waited; a message
-// with neither an RFC 3339 occurredAt nor a known first receive has no age.
+// pendingAges returns how long each pending erasure has waited, since the
+// earlier of its occurredAt and the first receive of its original message;
+// a message with neither an RFC 3339 occurredAt nor a known first receive
+// has no age.
 func pendingAges(b *batch) []sample {
 	if b.report.DryRun {
 		return nil // nothing is meant to be erased: no erasure is stuck
@@ -122,8 +124,10 @@ func pendingAges(b *batch) []sample {
 		if !m.Status().Pending {
 			continue
 		}
+		// The earlier start wins: a publisher's clock running fast must not
+		// make a stuck erasure look young, nor a requeued copy its history.
 		since := m.Lineage.FirstReceived
-		if t, err := time.Parse(time.RFC3339, m.Request.OccurredAt); err == nil {
+		if t, err := time.Parse(time.RFC3339, m.Request.OccurredAt); err == nil && (since.IsZero() || t.Before(since)) {
 			since = t
 		}
 		if since.IsZero() {

@@ -68,6 +68,9 @@ type scenarioOptions struct {
 	env map[string]string
 	// auditKey, when set, is the secret's auditKey.
 	auditKey string
+	// deadLetterURL, when set, replaces the deployment's DLQ as the
+	// function's DEAD_LETTER_QUEUE_URL (a FIFO source needs a FIFO DLQ).
+	deadLetterURL string
 }
 
 // newScenarioWith is newScenario with options.
@@ -91,6 +94,9 @@ func newScenarioWith(t *testing.T, name string, o scenarioOptions) *scenario {
 	s.dep, err = awstier.Deploy(ctx, tier.clients, name, sc, tier.settings.DetailTypes, secret)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.deadLetterURL != "" {
+		s.dep.DeadLetterURL = o.deadLetterURL
 	}
 	settings := tier.settings
 	if len(o.env) > 0 {
@@ -162,6 +168,12 @@ func (s *scenario) publish(r awstier.Route, body []byte, seq int, valid bool) st
 	if err != nil {
 		s.t.Fatalf("a valid message does not parse: %v", err)
 	}
+	s.track(req)
+	return id
+}
+
+// track records req as a valid message whose accounts must be erased.
+func (s *scenario) track(req erasure.Request) {
 	want := req.Attrs
 	if want == nil {
 		want = timtest.DefaultAttrNames // TIM_ATTRS=*: every name of the app
@@ -172,7 +184,6 @@ func (s *scenario) publish(r awstier.Route, body []byte, seq int, valid bool) st
 		s.pending = append(s.pending, pendingAccount{a, want})
 	}
 	s.mu.Unlock()
-	return id
 }
 
 // publishAll publishes valid messages, spreading them over every route.

@@ -77,7 +77,7 @@ func (h *Handler) Handle(ctx context.Context, batch Batch, queue Queue) (*Report
 	if !h.observe(ctx, report) {
 		// An audit line may be missing: delivered again, each message is
 		// audited again (erasure is idempotent), so the evidence is whole.
-		report = failAll(batch.Messages, erasure.Internal, errObserverPanicked)
+		failUnlessHandedOn(report, erasure.Internal, errObserverPanicked)
 	}
 	switch {
 	case h.ConfigErr != nil:
@@ -122,6 +122,20 @@ func (h *Handler) observe(ctx context.Context, report *Report) (ok bool) {
 
 func (h *Handler) logger() *slog.Logger {
 	return cmp.Or(h.Logger, discard)
+}
+
+// failUnlessHandedOn fails, with class for cause, every message of report
+// whose copy the queue has not taken (requeued or dead-lettered). Those it
+// took stay as they are: failing them again would make a second copy of
+// the same erasure on every receive.
+func failUnlessHandedOn(report *Report, class erasure.Class, cause error) {
+	for i := range report.Messages {
+		m := &report.Messages[i]
+		if m.HandOff == Requeued || m.HandOff == DeadLettered {
+			continue
+		}
+		m.Outcome, m.Class, m.Err = Failed, class, cause
+	}
 }
 
 // failAll reports every message failed with class for cause, so the audit

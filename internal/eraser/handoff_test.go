@@ -252,3 +252,66 @@ func TestBackoffDelay(t *testing.T) {
 		}
 	}
 }
+
+// TestObserverPanicKeepsTheHandOff: an observer that panics after the
+// hand-off fails only the messages the queue did not take on durably. A
+// requeued or dead-lettered (and rejected) message stays acknowledged, or
+// its copy would be made again on every receive.
+func TestObserverPanicKeepsTheHandOff(t *testing.T) {
+	results := []eraser.MessageResult{
+		{MessageID: "ok", Outcome: eraser.Erased, Lineage: eraser.Lineage{ReceiveCount: 1}},
+		{MessageID: "bad", Outcome: eraser.Invalid, Class: erasure.Invalid, Err: errors.New("invalid"), Lineage: eraser.Lineage{ReceiveCount: 1}},
+		{MessageID: "u", Outcome: eraser.Failed, Class: erasure.Deadline, Err: errors.New("deadline"), Unreached: true, Lineage: eraser.Lineage{ReceiveCount: 1}},
+		{MessageID: "later", Outcome: eraser.Failed, Class: erasure.Retryable, Err: errors.New("502"), Lineage: eraser.Lineage{ReceiveCount: 1}},
+	}
+	tests := []struct {
+		name       string
+		receipts   *recordingReceipts
+		wantFailed []string
+		wantKept   map[string]eraser.HandOff
+	}{
+		{name: "without receipts", wantFailed: []string{"ok", "later"}, wantKept: map[string]eraser.HandOff{"bad": eraser.DeadLettered, "u": eraser.Requeued}},
+		{name: "with receipts", receipts: &recordingReceipts{}, wantFailed: []string{"ok", "later"}, wantKept: map[string]eraser.HandOff{"bad": eraser.DeadLettered, "u": eraser.Requeued}},
+		{
+			// Its copy is in the DLQ but upstream has not heard: it comes
+			// back for its rejection as before, still dead-lettered.
+			name: "a rejection not put still fails as before", receipts: &recordingReceipts{fail: map[string]bool{"bad": true}},
+			wantFailed: []string{"ok", "bad", "later"}, wantKept: map[string]eraser.HandOff{"bad": eraser.DeadLettered, "u": eraser.Requeued},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			batch := eraser.Batch{Messages: make([]eraser.Message, len(results))}
+			for i, r := range results {
+				batch.Messages[i] = eraser.Message{ID: r.MessageID, Lineage: r.Lineage}
+			}
+			q := &recordingQueue{messages: batch.Messages}
+			h := &eraser.Handler{
+				Processor: &cannedProcessor{report: &eraser.Report{Messages: slices.Clone(results)}},
+				Observers: []eraser.Observer{panickingObserver{}},
+			}
+			if tt.receipts != nil {
+				h.Receipts = tt.receipts
+			}
+			report, err := h.Handle(context.Background(), batch, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if failed := report.FailedMessages(); !slices.Equal(failed, tt.wantFailed) {
+				t.Errorf("failed messages %q, want %q", failed, tt.wantFailed)
+			}
+			for _, m := range report.Messages {
+				s := m.Status()
+				if want, kept := tt.wantKept[m.MessageID]; kept {
+					if s.HandOff != want || s.Class == erasure.Internal {
+						t.Errorf("%s: hand-off %q class %q, want %q kept with its own class", m.MessageID, s.HandOff, s.Class, want)
+					}
+					continue
+				}
+				if s.Acknowledged || s.Class != erasure.Internal {
+					t.Errorf("%s: acknowledged %v class %q, want failed, class internal", m.MessageID, s.Acknowledged, s.Class)
+				}
+			}
+		})
+	}
+}

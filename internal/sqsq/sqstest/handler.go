@@ -29,6 +29,7 @@ type operation func(s *Server, base string, body []byte) (any, *callError)
 
 var operations = map[string]operation{
 	"GetQueueUrl":                  (*Server).getQueueURL,
+	"GetQueueAttributes":           (*Server).getQueueAttributes,
 	"SendMessage":                  (*Server).sendMessage,
 	"SendMessageBatch":             (*Server).sendMessageBatch,
 	"ChangeMessageVisibilityBatch": (*Server).changeMessageVisibilityBatch,

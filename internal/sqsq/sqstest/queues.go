@@ -36,6 +36,8 @@ type queue struct {
 	arn      string
 	messages []*stored
 	dedup    map[string]string // FIFO: message id by deduplication id
+	// redrivePolicy is the RedrivePolicy attribute, "" for none.
+	redrivePolicy string
 }
 
 // path is the path of the queue's URL, /ACCOUNT/NAME, as in SQS.

@@ -1,5 +1,5 @@
 // The pipeline of one batch: process it, put the receipts of erased
-// messages, hand on what was not erased, put the rejections of what was
+// messages, hand on what was not erased, put the receipts of what was
 // dead-lettered, delay every other failure, then report. A source's
 // adapter (package sqsq for SQS) calls Handle and answers its source from
 // the Report.
@@ -37,8 +37,8 @@ type Handler struct {
 	// Backoff is the delay schedule of failed messages, with a Queue.
 	Backoff erasure.Schedule
 	// Receipts, when set, puts a receipt for every finished message: an
-	// erased one before it is acknowledged, a rejected one after its dead
-	// letter.
+	// erased one before it is acknowledged, a rejected or failed one after
+	// its dead letter.
 	Receipts  Receipts
 	Observers []Observer
 	Logger    *slog.Logger
@@ -60,16 +60,17 @@ func (h *Handler) Handle(ctx context.Context, batch Batch, queue Queue) (*Report
 		report = h.process(ctx, batch)
 	}
 	// The order is the promise: a Completed receipt before the message may
-	// be acknowledged, a Rejected one only once its copy is in the DLQ,
-	// and the delays last, so that whatever failed before comes back on
-	// the schedule. A dry run judges nothing and hands nothing on; it only
-	// delays, so that its receives do not carry messages to the DLQ.
+	// be acknowledged, a Rejected or Failed one only once its copy is in
+	// the DLQ, and the delays last, so that whatever failed before comes
+	// back on the schedule. A dry run judges nothing and hands nothing on;
+	// it only delays, so that its receives do not carry messages to the
+	// DLQ.
 	if !report.DryRun {
-		h.putReceipts(ctx, report, ReceiptCompleted)
+		h.putReceipts(ctx, report, completedReceipt)
 		if queue != nil {
 			h.handOn(ctx, queue, batch.Ordered, report)
 		}
-		h.putReceipts(ctx, report, ReceiptRejected)
+		h.putReceipts(ctx, report, deadLetterReceipt)
 	}
 	if queue != nil {
 		h.delay(ctx, queue, report)

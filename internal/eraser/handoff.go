@@ -1,7 +1,10 @@
 // Hand-off: what the queue does with the messages that were not erased, so
 // that a receive means a real failure. A message never reached is requeued as a
 // new copy, one that can never succeed is dead-lettered with its reason, and
-// every other failure comes back after an exponentially growing delay.
+// every other failure comes back after an exponentially growing delay, until
+// its last receive (Lineage.LastReceive): then it is dead-lettered with its
+// last class and reason, so that no message reaches the DLQ without saying
+// why (the source's own redrive would move it there with none).
 
 package eraser
 
@@ -30,7 +33,8 @@ const (
 	// it came from.
 	Requeue Action = iota + 1
 	// DeadLetter sends a copy, with its lineage, class and reason, to the
-	// dead-letter queue.
+	// dead-letter queue: the message can never succeed, or failed on its
+	// last receive.
 	DeadLetter
 	// Delay makes the message come back after Delay.
 	Delay
@@ -43,7 +47,8 @@ type Order struct {
 	Action  Action
 	// Lineage goes into the copy (Requeue, DeadLetter).
 	Lineage Lineage
-	// Class and Reason say why a dead-lettered message can never succeed.
+	// Class and Reason say why a message is dead-lettered: why it can
+	// never succeed, or why its last receive failed.
 	Class  erasure.Class
 	Reason string
 	// Delay is how long the message stays away (Delay).
@@ -56,27 +61,35 @@ type Order struct {
 const MaxRequeues = 20
 
 // handOn sends the queue the copies of the messages not erased that can
-// be handed on durably: a dead letter for one that can never succeed, a
-// requeue for one the invocation did not reach, and records the outcome in
-// report. A message the queue did not take is delayed afterwards like any
-// other failure, and still fails.
+// be handed on durably: a dead letter for one that can never succeed or
+// failed on its last receive, a requeue for one the invocation did not
+// reach, and records the outcome in report. A message the queue did not
+// take is delayed afterwards like any other failure, and still fails.
 func (h *Handler) handOn(ctx context.Context, queue Queue, ordered bool, report *Report) {
 	var orders []Order
 	for i := range report.Messages {
 		m := &report.Messages[i]
 		s := m.Status()
-		// A systemic batch is only delayed, all of it; a message whose
-		// receipt was not put must come back for it, not as a copy.
-		if s.Outcome == Erased || report.Systemic || m.ReceiptErr != nil {
+		// A message whose receipt was not put must come back for it, not
+		// as a copy.
+		if s.Outcome == Erased || m.ReceiptErr != nil {
 			continue
 		}
+		deadLetter := Order{Message: i, Action: DeadLetter, Lineage: m.Lineage, Class: s.Class, Reason: reason(s.Err)}
 		switch {
+		// A systemic batch is only delayed, all of it, but for the end of
+		// the schedule.
+		case report.Systemic && !m.Lineage.LastReceive:
 		case neverSucceeds(s):
-			orders = append(orders, Order{Message: i, Action: DeadLetter, Lineage: m.Lineage, Class: s.Class, Reason: reason(s.Err)})
-		case m.Unreached && !ordered && m.Lineage.Requeues < MaxRequeues:
+			orders = append(orders, deadLetter)
+		// A requeued copy starts its own count, so even on its last
+		// receive an unreached message goes back rather than to the DLQ.
+		case m.Unreached && !ordered && m.Lineage.Requeues < MaxRequeues && !report.Systemic:
 			l := m.Lineage
 			l.Requeues++
 			orders = append(orders, Order{Message: i, Action: Requeue, Lineage: l})
+		case m.Lineage.LastReceive:
+			orders = append(orders, deadLetter)
 		}
 	}
 	for j, err := range h.run(ctx, queue, orders) {

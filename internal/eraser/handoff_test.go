@@ -72,6 +72,12 @@ func TestHandOff(t *testing.T) {
 		m.Lineage.ReceiveCount = receives
 		return m
 	}
+	// lastReceive marks m as received for the last time before the
+	// source's redrive would move it to the DLQ without a reason.
+	lastReceive := func(m eraser.MessageResult) eraser.MessageResult {
+		m.Lineage.LastReceive = true
+		return m
+	}
 	refuseRequeues := func(o eraser.Order) error {
 		if o.Action == eraser.Requeue {
 			return errors.New("throttled")
@@ -164,6 +170,46 @@ func TestHandOff(t *testing.T) {
 			results:    []eraser.MessageResult{failed("a", erasure.DryRun, 1), invalid},
 			wantOrders: []string{"a:delay:30s", "bad:delay:30s"},
 			wantFailed: []string{"a", "bad"},
+		},
+		{
+			// SQS's redrive would move it with no reason; the function
+			// dead-letters it itself, with its last class and reason.
+			name:       "last receive: a failure is dead-lettered with its class and acknowledged",
+			results:    []eraser.MessageResult{erased, lastReceive(failed("a", erasure.Retryable, 30)), failed("b", erasure.Retryable, 29)},
+			wantOrders: []string{"a:dead-letter:retryable", "b:delay:1h0m0s"},
+			wantFailed: []string{"b"},
+		},
+		{
+			name: "last receive: a systemic failure is dead-lettered too, the rest only delayed", systemic: true,
+			results:    []eraser.MessageResult{lastReceive(failed("a", erasure.Signature, 30)), failed("b", erasure.Signature, 2)},
+			wantOrders: []string{"a:dead-letter:signature", "b:delay:1m0s"},
+			wantFailed: []string{"b"},
+			wantErr:    eraser.ErrSystemic,
+		},
+		{
+			// A requeued copy starts its own count; it is not a failure.
+			name:       "last receive: an unreached message is still requeued",
+			results:    []eraser.MessageResult{lastReceive(unreached("u", 0))},
+			wantOrders: []string{"u:requeue:1"},
+			wantFailed: []string{},
+		},
+		{
+			name:       "last receive: an unreached message past the requeue bound is dead-lettered",
+			results:    []eraser.MessageResult{lastReceive(unreached("u", eraser.MaxRequeues))},
+			wantOrders: []string{"u:dead-letter:deadline"},
+			wantFailed: []string{},
+		},
+		{
+			name: "last receive on a FIFO queue: the failure and those blocked behind it are dead-lettered", ordered: true,
+			results:    []eraser.MessageResult{lastReceive(failed("a", erasure.Retryable, 30)), lastReceive(failed("b", erasure.FIFOBlocked, 30)), failed("c", erasure.FIFOBlocked, 1)},
+			wantOrders: []string{"a:dead-letter:retryable", "b:dead-letter:fifo_blocked", "c:delay:30s"},
+			wantFailed: []string{"c"},
+		},
+		{
+			name:    "last receive: a dead letter SQS refused fails and is delayed",
+			results: []eraser.MessageResult{lastReceive(failed("a", erasure.Retryable, 30))}, fail: dlqDown,
+			wantOrders: []string{"a:dead-letter:retryable", "a:delay:1h0m0s"},
+			wantFailed: []string{"a"},
 		},
 		{
 			name: "a panicking queue fails what it was given", panics: true,

@@ -38,4 +38,9 @@ type Lineage struct {
 	Requeues int
 	// ReceiveCount is this copy's receive count, at least 1.
 	ReceiveCount int
+	// LastReceive: the source will not deliver this copy again if it
+	// fails (for SQS, ReceiveCount has reached the queue's
+	// maxReceiveCount), but move it to its dead-letter queue without a
+	// reason. The adapter sets it; false when it cannot tell.
+	LastReceive bool
 }

@@ -1,12 +1,14 @@
 // Receipts: upstream privacy tooling learns when each message is done, to
 // close its data-subject request. Erasure Completed is put before the
-// message is acknowledged; Erasure Rejected only after its copy is in the
-// DLQ, so that no rejection is announced for a message that comes back. A
-// receipt that could not be put fails the message, so it comes back and
-// its receipt is tried again (receipts are at least once). For a rejection
-// that means a second dead letter of the same message on its next receive
-// (the same original message id): a duplicate in the DLQ is visible and
-// harmless, a rejection upstream never hears of is not.
+// message is acknowledged; Erasure Rejected (it can never succeed) and
+// Erasure Failed (it failed through the retry schedule: a person must
+// look) only after its copy is in the DLQ, so that neither is announced
+// for a message that comes back. A receipt that could not be put fails the
+// message, so it comes back and its receipt is tried again (receipts are
+// at least once). For a dead-lettered message that means a second dead
+// letter of the same message on its next receive (the same original
+// message id), or SQS's redrive after its last: a duplicate in the DLQ is
+// visible and harmless, an outcome upstream never hears of is not.
 
 package eraser
 
@@ -34,19 +36,33 @@ const (
 	// ReceiptRejected: the message can never succeed and its copy is in
 	// the dead-letter queue.
 	ReceiptRejected ReceiptKind = "Erasure Rejected"
+	// ReceiptFailed: the message failed on its last receive, the end of
+	// the retry schedule, and its copy is in the dead-letter queue: the
+	// erasure needs a person.
+	ReceiptFailed ReceiptKind = "Erasure Failed"
 )
 
-// receiptDue tells whether m gets a receipt of kind. A rejection is final
-// only once the message's copy is in the DLQ: a message whose dead letter
-// failed, or a systemic batch (only delayed), comes back and gets none.
-func receiptDue(m *MessageResult, kind ReceiptKind) bool {
-	switch kind {
-	case ReceiptCompleted:
-		return m.Status().Outcome == Erased
-	case ReceiptRejected:
-		return m.HandOff == DeadLettered
+// completedReceipt is the receipt due once processing is over: Erasure
+// Completed for an erased message.
+func completedReceipt(m *MessageResult) ReceiptKind {
+	if m.Status().Outcome == Erased {
+		return ReceiptCompleted
 	}
-	return false
+	return ""
+}
+
+// deadLetterReceipt is the receipt due once the hand-off is over. Giving
+// up is final only once the message's copy is in the DLQ: a message whose
+// dead letter failed, or one of a systemic batch (only delayed), comes back
+// and gets none.
+func deadLetterReceipt(m *MessageResult) ReceiptKind {
+	switch {
+	case m.HandOff != DeadLettered:
+		return ""
+	case neverSucceeds(m.Status()):
+		return ReceiptRejected
+	}
+	return ReceiptFailed
 }
 
 // neverSucceeds tells whether a message fails the same way on every
@@ -55,16 +71,19 @@ func neverSucceeds(s Status) bool {
 	return s.Outcome == Invalid || s.Class == erasure.Content
 }
 
-// putReceipts puts the receipts of kind due for report's messages and
-// records those that could not be put.
-func (h *Handler) putReceipts(ctx context.Context, report *Report, kind ReceiptKind) {
+// putReceipts puts the receipts due (by due, "" for none) for report's
+// messages and records those that could not be put.
+func (h *Handler) putReceipts(ctx context.Context, report *Report, due func(*MessageResult) ReceiptKind) {
 	if h.Receipts == nil {
 		return
 	}
 	var idx []int
 	for i := range report.Messages {
 		m := &report.Messages[i]
-		if m.Receipt == "" && receiptDue(m, kind) {
+		if m.Receipt != "" {
+			continue
+		}
+		if kind := due(m); kind != "" {
 			m.Receipt = kind
 			idx = append(idx, i)
 		}

@@ -40,10 +40,15 @@ func TestReceipts(t *testing.T) {
 	invalid := eraser.MessageResult{MessageID: "bad", Outcome: eraser.Invalid, Class: erasure.Invalid, Err: errors.New("invalid"), Lineage: eraser.Lineage{ReceiveCount: 1}}
 	content := eraser.MessageResult{MessageID: "odd", Outcome: eraser.Failed, Class: erasure.Content, Err: errors.New("90033"), Lineage: eraser.Lineage{ReceiveCount: 1}}
 	retry := eraser.MessageResult{MessageID: "later", Outcome: eraser.Failed, Class: erasure.Retryable, Err: errors.New("502"), Lineage: eraser.Lineage{ReceiveCount: 1}}
+	// gaveUp failed on the receive after which SQS would move it to the
+	// DLQ: the function dead-letters it and upstream learns a person must
+	// look.
+	gaveUp := eraser.MessageResult{MessageID: "last", Outcome: eraser.Failed, Class: erasure.Retryable, Err: errors.New("91000"), Lineage: eraser.Lineage{ReceiveCount: 30, LastReceive: true}}
 	tests := []struct {
 		name       string
 		queue      bool
 		fail       map[string]bool
+		refuse     map[string]bool // dead letters SQS refuses, by message id
 		panics     bool
 		wantKinds  []string
 		wantOrders []string
@@ -52,13 +57,26 @@ func TestReceipts(t *testing.T) {
 		{
 			name: "without dead-lettering only erased messages get a receipt", queue: false,
 			wantKinds:  []string{"ok:Erasure Completed"},
-			wantFailed: []string{"bad", "odd", "later"},
+			wantFailed: []string{"bad", "odd", "later", "last"},
 		},
 		{
-			name: "with dead-lettering hopeless messages get a rejection", queue: true,
-			wantKinds:  []string{"ok:Erasure Completed", "bad:Erasure Rejected", "odd:Erasure Rejected"},
-			wantOrders: []string{"bad:dead-letter:invalid", "odd:dead-letter:content", "later:delay:30s"},
+			name: "with dead-lettering hopeless messages get a rejection, the end of the schedule a failure", queue: true,
+			wantKinds:  []string{"ok:Erasure Completed", "bad:Erasure Rejected", "odd:Erasure Rejected", "last:Erasure Failed"},
+			wantOrders: []string{"bad:dead-letter:invalid", "odd:dead-letter:content", "last:dead-letter:retryable", "later:delay:30s"},
 			wantFailed: []string{"later"},
+		},
+		{
+			// Never announced before its copy is in the DLQ.
+			name: "a dead letter refused at the end of the schedule gets no receipt", queue: true, refuse: map[string]bool{"last": true},
+			wantKinds:  []string{"ok:Erasure Completed", "bad:Erasure Rejected", "odd:Erasure Rejected"},
+			wantOrders: []string{"bad:dead-letter:invalid", "odd:dead-letter:content", "last:dead-letter:retryable", "later:delay:30s", "last:delay:1h0m0s"},
+			wantFailed: []string{"later", "last"},
+		},
+		{
+			name: "an Erasure Failed not put fails its message", queue: true, fail: map[string]bool{"last": true},
+			wantKinds:  []string{"ok:Erasure Completed", "bad:Erasure Rejected", "odd:Erasure Rejected", "last:Erasure Failed"},
+			wantOrders: []string{"bad:dead-letter:invalid", "odd:dead-letter:content", "last:dead-letter:retryable", "later:delay:30s", "last:delay:1h0m0s"},
+			wantFailed: []string{"later", "last"},
 		},
 		{
 			// The rejection comes after the dead letter: one not put leaves
@@ -66,25 +84,30 @@ func TestReceipts(t *testing.T) {
 			// (delayed) for its receipt.
 			name: "a receipt not put fails its message, which is not acknowledged", queue: true,
 			fail:       map[string]bool{"ok": true, "bad": true},
-			wantKinds:  []string{"ok:Erasure Completed", "bad:Erasure Rejected", "odd:Erasure Rejected"},
-			wantOrders: []string{"bad:dead-letter:invalid", "odd:dead-letter:content", "ok:delay:30s", "bad:delay:30s", "later:delay:30s"},
+			wantKinds:  []string{"ok:Erasure Completed", "bad:Erasure Rejected", "odd:Erasure Rejected", "last:Erasure Failed"},
+			wantOrders: []string{"bad:dead-letter:invalid", "odd:dead-letter:content", "last:dead-letter:retryable", "ok:delay:30s", "bad:delay:30s", "later:delay:30s"},
 			wantFailed: []string{"ok", "bad", "later"},
 		},
 		{
 			name: "a panic while putting fails every message that needed a receipt", queue: false, panics: true,
-			wantFailed: []string{"ok", "bad", "odd", "later"},
+			wantFailed: []string{"ok", "bad", "odd", "later", "last"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			results := []eraser.MessageResult{erased, invalid, content, retry}
+			results := []eraser.MessageResult{erased, invalid, content, retry, gaveUp}
 			batch := eraser.Batch{Messages: make([]eraser.Message, len(results))}
 			for i, r := range results {
 				batch.Messages[i] = eraser.Message{ID: r.MessageID, Lineage: r.Lineage}
 			}
 			rec := &recordingReceipts{fail: tt.fail, panics: tt.panics}
 			h := &eraser.Handler{Processor: &cannedProcessor{report: &eraser.Report{Messages: results}}, Receipts: rec}
-			q := &recordingQueue{messages: batch.Messages}
+			q := &recordingQueue{messages: batch.Messages, fail: func(o eraser.Order) error {
+				if o.Action == eraser.DeadLetter && tt.refuse[batch.Messages[o.Message].ID] {
+					return errors.New("AccessDenied")
+				}
+				return nil
+			}}
 			var queue eraser.Queue // nil unless the case has one: no dead-lettering
 			if tt.queue {
 				queue = q

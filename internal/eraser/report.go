@@ -33,7 +33,8 @@ const (
 	// the message started in time; the original is acknowledged.
 	Requeued HandOff = "requeued"
 	// DeadLettered: a copy is in the dead-letter queue with its reason,
-	// because the message can never succeed; the original is acknowledged.
+	// because the message can never succeed or failed on its last
+	// receive; the original is acknowledged.
 	DeadLettered HandOff = "dead_lettered"
 	// Delayed: the message failed and comes back after RetryAfter.
 	Delayed HandOff = "delayed"

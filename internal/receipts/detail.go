@@ -36,7 +36,7 @@ const (
 
 // Detail is the Detail of a receipt, a JSON object; see the package
 // documentation for the meaning of each field. Erased is set on completed
-// receipts only, Class and Reason on rejected ones only.
+// receipts only, Class and Reason on rejected and failed ones only.
 type Detail struct {
 	EventID        string   `json:"eventId"`
 	Type           string   `json:"type"`

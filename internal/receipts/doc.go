@@ -14,6 +14,10 @@
 //   - DetailType "Erasure Rejected": the message is invalid or Tencent
 //     rejects its content, so it can never succeed; put only once its copy
 //     is in the dead-letter queue (eraser.ReceiptRejected).
+//   - DetailType "Erasure Failed": the message failed on its last receive,
+//     through the whole retry schedule, and the function dead-lettered it
+//     with its last class and reason; put only once its copy is in the
+//     dead-letter queue (eraser.ReceiptFailed). A person must look.
 //
 // Source is "attr-eraser", Time is completedAt, EventBusName the configured
 // bus (name or ARN).
@@ -45,8 +49,9 @@
 //   - accountsDigest, auditKeyId: see below.
 //   - erased (Erasure Completed only): what was removed, ["attrs"] or
 //     ["attrs","tags"].
-//   - class, reason (Erasure Rejected only): why the message can never
-//     succeed, as on its audit line; reason is cut to 1,024 bytes.
+//   - class, reason (Erasure Rejected and Erasure Failed only): why the
+//     message can never succeed, or why its last receive failed, as on its
+//     audit line; reason is cut to 1,024 bytes.
 //
 // A receipt never carries an account ID, nor the accounts' list or their
 // hashes: only their count and digest, so that a receipt stays a few hundred

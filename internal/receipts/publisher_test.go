@@ -128,6 +128,23 @@ func TestDetail(t *testing.T) {
 			},
 		},
 		{
+			// The end of the retry schedule: a person must look, and the
+			// detail says why, as a rejection's does.
+			name: "failed at the end of the schedule",
+			m: func() eraser.MessageResult {
+				m := erased(6, alice...)
+				m.Outcome, m.Class, m.Receipt, m.Err = eraser.Failed, erasure.Retryable, eraser.ReceiptFailed, errors.New("tim: ErrorCode 91000: internal error")
+				m.HandOff, m.Lineage.ReceiveCount, m.Lineage.LastReceive = eraser.DeadLettered, 30, true
+				return m
+			}(),
+			wantType: "Erasure Failed",
+			want: map[string]any{
+				"eventId": "evt-006", "type": "user.deleted", "messageId": "orig-006", "occurredAt": "2026-05-01T00:00:00Z",
+				"completedAt": completedAt, "accounts": 3, "accountsDigest": digest(auditKey, alice), "auditKeyId": keyID(auditKey),
+				"class": "retryable", "reason": "tim: ErrorCode 91000: internal error",
+			},
+		},
+		{
 			name:     "rejected, long reason cut on a rune boundary",
 			m:        eraser.MessageResult{MessageID: "copy-long", Outcome: eraser.Invalid, Receipt: eraser.ReceiptRejected, Class: erasure.Invalid, Err: errors.New(long)},
 			wantType: "Erasure Rejected",

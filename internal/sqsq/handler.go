@@ -58,7 +58,9 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 	if h.Queue != nil {
 		queue = batchQueue{to: h.Queue, records: event.Records}
 	}
-	report, err := h.Eraser.Handle(ctx, batchOf(event.Records), queue)
+	batch := batchOf(event.Records)
+	h.markLastReceives(ctx, event.Records, batch)
+	report, err := h.Eraser.Handle(ctx, batch, queue)
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for _, id := range report.FailedMessages() {
 		if id == "" {

@@ -19,6 +19,7 @@ type API interface {
 	GetQueueUrl(ctx context.Context, in *sqs.GetQueueUrlInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
 	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
 	ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, optFns ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 }
 
 // Queue carries out eraser's hand-off orders on SQS. Create one per process
@@ -38,6 +39,7 @@ type Queue struct {
 	lookups singleflight.Group
 	mu      sync.Mutex
 	urls    map[string]string // queue URL by queue ARN
+	redrive redriveLimits     // see lastreceive.go
 }
 
 // New returns a Queue on an SQS client built from cfg, so the SDK's default

@@ -71,6 +71,10 @@ type scenarioOptions struct {
 	// deadLetterURL, when set, replaces the deployment's DLQ as the
 	// function's DEAD_LETTER_QUEUE_URL (a FIFO source needs a FIFO DLQ).
 	deadLetterURL string
+	// maxReceiveCount, when set, replaces the template's in the source
+	// queue's RedrivePolicy, so that a scenario reaches the end of the
+	// schedule in a few receives.
+	maxReceiveCount int
 }
 
 // newScenarioWith is newScenario with options.
@@ -87,6 +91,9 @@ func newScenarioWith(t *testing.T, name string, o scenarioOptions) *scenario {
 	}
 	t.Cleanup(s.tencent.Close)
 	sc := tier.scaled
+	if o.maxReceiveCount > 0 {
+		sc.MaxReceiveCount = o.maxReceiveCount
+	}
 	secret := awstier.SecretValue(s.key, timtest.DefaultSDKAppID)
 	if o.auditKey != "" {
 		secret = awstier.SecretValueWithAuditKey(s.key, timtest.DefaultSDKAppID, o.auditKey)

@@ -149,7 +149,7 @@ func retryTable(s schedule) []string {
 		total += d
 		hms := fmt.Sprintf("%d:%02d:%02d", total/3600, total%3600/60, total%60)
 		if n == s.receives {
-			hms += ": moved to the DLQ instead"
+			hms += ": never; a failure on this receive is dead-lettered"
 		}
 		lines = append(lines, fmt.Sprintf("| %d | %s | %s | %s |", n, thousands(d), thousands(total), hms))
 	}

@@ -1,0 +1,4 @@
+package sqsq
+
+// ParseMaxReceiveCount exposes parseMaxReceiveCount to the tests.
+var ParseMaxReceiveCount = parseMaxReceiveCount

@@ -78,7 +78,9 @@ func (h *Handler) handOn(ctx context.Context, queue Queue, ordered bool, report 
 		deadLetter := Order{Message: i, Action: DeadLetter, Lineage: m.Lineage, Class: s.Class, Reason: reason(s.Err)}
 		switch {
 		// A systemic batch is only delayed, all of it, but for the end of
-		// the schedule.
+		// the schedule. (Its invocation ends in an error, so the source
+		// keeps that message too and its redrive makes a second copy, with
+		// no reason: a visible duplicate beside the copy that says why.)
 		case report.Systemic && !m.Lineage.LastReceive:
 		case neverSucceeds(s):
 			orders = append(orders, deadLetter)

@@ -9,9 +9,8 @@ package sqsq
 import (
 	"context"
 	"errors"
-	"strconv"
+	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -32,6 +31,11 @@ type Handler struct {
 	// were not erased; nil leaves every one of them to SQS's redelivery
 	// after the queue's visibility timeout.
 	Queue HandOffer
+	// Lineage verifies the lineage copies carry; nil, or an audit key that
+	// cannot be read, leaves every record with its own lineage (its id,
+	// first receive, no requeues): what cannot be proven is ignored, and
+	// the message is still processed.
+	Lineage *Lineage
 }
 
 // HandOffer carries out the core's orders about the records of one event
@@ -58,7 +62,7 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 	if h.Queue != nil {
 		queue = batchQueue{to: h.Queue, records: event.Records}
 	}
-	report, err := h.Eraser.Handle(ctx, batchOf(event.Records), queue)
+	report, err := h.Eraser.Handle(ctx, h.batchOf(ctx, event.Records), queue)
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for _, id := range report.FailedMessages() {
 		if id == "" {
@@ -69,13 +73,31 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 	return resp, err
 }
 
-// batchOf is the core's view of the records of one event.
-func batchOf(records []events.SQSMessage) eraser.Batch {
+// batchOf is the core's view of the records of one event. A lineage that
+// does not verify is logged once per message, by id and why, never with
+// the values (they may be anyone's).
+func (h *Handler) batchOf(ctx context.Context, records []events.SQSMessage) eraser.Batch {
 	batch := eraser.Batch{Messages: make([]eraser.Message, len(records)), Ordered: isFIFO(records)}
+	key, keyErr := h.Lineage.Key(ctx)
 	for i, rec := range records {
-		batch.Messages[i] = eraser.Message{ID: rec.MessageId, Body: rec.Body, Lineage: LineageOf(rec)}
+		l, err := LineageOf(rec, key)
+		if err != nil {
+			attrs := []any{slog.String("messageId", rec.MessageId), slog.String("why", err.Error())}
+			if keyErr != nil && !errors.Is(keyErr, ErrLineageUnverifiable) {
+				attrs = append(attrs, slog.String("keyError", keyErr.Error()))
+			}
+			h.logger().WarnContext(ctx, "ignoring the message's attr-eraser lineage attributes: using its own id, first receive and no requeues", attrs...)
+		}
+		batch.Messages[i] = eraser.Message{ID: rec.MessageId, Body: rec.Body, Lineage: l}
 	}
 	return batch
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Eraser != nil && h.Eraser.Logger != nil {
+		return h.Eraser.Logger
+	}
+	return discard
 }
 
 // isFIFO tells whether the records come from a FIFO queue, whose ARN ends
@@ -87,33 +109,4 @@ func isFIFO(records []events.SQSMessage) bool {
 		}
 	}
 	return false
-}
-
-// LineageOf reads rec's lineage: from the attributes a requeued copy
-// carries, else from the record itself.
-func LineageOf(rec events.SQSMessage) eraser.Lineage {
-	l := eraser.Lineage{OriginalMessageID: rec.MessageId, ReceiveCount: 1}
-	if n, err := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"]); err == nil && n > 0 {
-		l.ReceiveCount = n
-	}
-	if ms, err := strconv.ParseInt(rec.Attributes["ApproximateFirstReceiveTimestamp"], 10, 64); err == nil && ms > 0 {
-		l.FirstReceived = time.UnixMilli(ms).UTC()
-	}
-	if id := stringAttr(rec, AttrOriginalMessageID); id != "" {
-		l.OriginalMessageID = id
-	}
-	if t, err := time.Parse(time.RFC3339Nano, stringAttr(rec, AttrFirstReceived)); err == nil {
-		l.FirstReceived = t.UTC()
-	}
-	if n, err := strconv.Atoi(stringAttr(rec, AttrRequeues)); err == nil && n > 0 {
-		l.Requeues = n
-	}
-	return l
-}
-
-func stringAttr(rec events.SQSMessage, name string) string {
-	if a, ok := rec.MessageAttributes[name]; ok && a.StringValue != nil {
-		return *a.StringValue
-	}
-	return ""
 }

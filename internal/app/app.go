@@ -114,6 +114,11 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		queue.Logger = logger
 		queue.Lineage = lineage
 		lambdaHandler.Queue = queue
+		// Where the SQS-side handling is on, the function is deployed on
+		// a mapping, and must see ReportBatchItemFailures on it (SPEC 8.12).
+		lambdaHandler.Wiring = sqsq.NewWiring(awsCfg)
+		lambdaHandler.Deleter = queue
+		lambdaHandler.OnUnwired = metrics.Unwired
 		h.Backoff = erasure.Schedule{Base: cfg.RetryBase, Max: cfg.RetryMax}
 	}
 	if cfg.ReceiptEventBus != "" {

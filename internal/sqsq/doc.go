@@ -33,7 +33,11 @@
 //
 //   - on the source queue: sqs:GetQueueUrl, sqs:SendMessage and
 //     sqs:ChangeMessageVisibility;
-//   - on the dead-letter queue: sqs:SendMessage.
+//   - on the dead-letter queue: sqs:SendMessage;
+//   - lambda:ListEventSourceMappings on "*" (no resource-level permission
+//     exists): Wiring checks that the mapping has ReportBatchItemFailures,
+//     and where it cannot see it the Handler deletes what it acknowledged
+//     (sqs:DeleteMessage on the source queue) and fails the invocation.
 //
 // Errors are *Error. Neither errors nor anything else this package produces
 // contain a receipt handle or a message body: bodies hold personal account

@@ -105,11 +105,20 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 			metrics,
 		},
 	}
-	lambdaHandler := &sqsq.Handler{Eraser: h}
+	// The lineage of copies is signed and verified with a key derived from
+	// the audit key, which survives rotations of the signing key.
+	lineage := &sqsq.Lineage{Keys: source}
+	lambdaHandler := &sqsq.Handler{Eraser: h, Lineage: lineage}
 	if cfg.DeadLetterQueueURL != "" {
 		queue := sqsq.New(awsCfg, cfg.DeadLetterQueueURL)
 		queue.Logger = logger
+		queue.Lineage = lineage
 		lambdaHandler.Queue = queue
+		// Where the SQS-side handling is on, the function is deployed on
+		// a mapping, and must see ReportBatchItemFailures on it (SPEC 8.12).
+		lambdaHandler.Wiring = sqsq.NewWiring(awsCfg)
+		lambdaHandler.Deleter = queue
+		lambdaHandler.OnUnwired = metrics.Unwired
 		h.Backoff = erasure.Schedule{Base: cfg.RetryBase, Max: cfg.RetryMax}
 	}
 	if cfg.ReceiptEventBus != "" {

@@ -2,12 +2,16 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/config"
@@ -47,7 +51,7 @@ func TestSQSHandOffWiring(t *testing.T) {
 			secrets.SetEnv(t.Setenv)
 			sqs.SetEnv(t.Setenv) // both stand-ins share region and test credentials
 			t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets.URL())
-			sourceURL, _ := sqs.AddQueue("erasure")
+			sourceURL, sourceARN := sqs.AddQueue("erasure")
 			dlqURL, _ := sqs.AddQueue("erasure-dlq")
 
 			env := map[string]string{
@@ -62,6 +66,8 @@ func TestSQSHandOffWiring(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The mapping the wiring check finds, through the SDK's chain.
+			t.Setenv("AWS_ENDPOINT_URL_LAMBDA", lambdaStandIn(t, sourceARN))
 			out := &capture.Buffer{}
 			h := app.New(context.Background(), cfg, nil, out, app.Options{})
 
@@ -69,7 +75,8 @@ func TestSQSHandOffWiring(t *testing.T) {
 			sqs.Put(sourceURL, `{"type":"user.deleted","accounts":["stuck-1"]}`, nil)
 			sqs.Put(sourceURL, `{"type":"bogus","accounts":["bad-1"]}`, nil)
 			records := sqs.Receive(sourceURL, 10)
-			resp, err := h.Handle(context.Background(), events.SQSEvent{Records: records})
+			ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{InvokedFunctionArn: testFunctionARN})
+			resp, err := h.Handle(ctx, events.SQSEvent{Records: records})
 			if err != nil {
 				t.Fatalf("Handle: %v\n%s", err, out)
 			}
@@ -111,4 +118,24 @@ func TestSQSHandOffWiring(t *testing.T) {
 			}
 		})
 	}
+}
+
+const testFunctionARN = "arn:aws:lambda:us-east-1:123456789012:function:attr-eraser"
+
+// lambdaStandIn answers ListEventSourceMappings with the template's mapping
+// from queueARN to testFunctionARN, and returns its URL.
+func lambdaStandIn(t *testing.T, queueARN string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("EventSourceArn") != queueARN {
+			_ = json.NewEncoder(w).Encode(map[string]any{"EventSourceMappings": []any{}})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"EventSourceMappings": []any{map[string]any{
+			"UUID": "00000000-0000-0000-0000-000000000001", "EventSourceArn": queueARN, "FunctionArn": testFunctionARN,
+			"FunctionResponseTypes": []string{"ReportBatchItemFailures"}, "State": "Enabled",
+		}}})
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

@@ -48,9 +48,10 @@ const unknownReason = "unknown"
 // within SQS's limits: the lineage (and for a dead letter, why) first,
 // then the record's own attributes in name order as long as the copy
 // stays within maxAttributes and maxPayload. dropped names, in that order,
-// the record's attributes left out for lack of room.
-func copyAttributes(o eraser.Order, rec events.SQSMessage) (attrs map[string]types.MessageAttributeValue, dropped []string) {
-	attrs = lineageAttributes(o)
+// the record's attributes left out for lack of room. key signs the
+// lineage; nil sends it unsigned.
+func copyAttributes(o eraser.Order, rec events.SQSMessage, key []byte) (attrs map[string]types.MessageAttributeValue, dropped []string) {
+	attrs = lineageAttributes(o, key)
 	room := maxPayload - payloadSize(rec.Body, attrs)
 	for _, name := range slices.Sorted(maps.Keys(rec.MessageAttributes)) {
 		if strings.HasPrefix(name, lineagePrefix) {
@@ -68,8 +69,9 @@ func copyAttributes(o eraser.Order, rec events.SQSMessage) (attrs map[string]typ
 }
 
 // lineageAttributes is the function's own attributes of the copy o sends:
-// at most 5, so they always leave room for some of the record's.
-func lineageAttributes(o eraser.Order) map[string]types.MessageAttributeValue {
+// at most 6 with the MAC, so they always leave room for some of the
+// record's.
+func lineageAttributes(o eraser.Order, key []byte) map[string]types.MessageAttributeValue {
 	attrs := make(map[string]types.MessageAttributeValue, maxAttributes)
 	l := o.Lineage
 	// SQS refuses empty values; only hand-built events lack these.
@@ -94,6 +96,15 @@ func lineageAttributes(o eraser.Order) map[string]types.MessageAttributeValue {
 			reason = unknownReason
 		}
 		attrs[AttrReason] = stringValue(reason)
+	}
+	if key != nil {
+		str := func(name string) string {
+			if a, ok := attrs[name]; ok {
+				return aws.ToString(a.StringValue)
+			}
+			return ""
+		}
+		attrs[AttrLineageMAC] = stringValue(LineageMAC(key, str(AttrOriginalMessageID), str(AttrFirstReceived), str(AttrRequeues)))
 	}
 	return attrs
 }

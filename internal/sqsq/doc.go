@@ -23,12 +23,21 @@
 // of body and message attributes, at most 10 attributes. The lineage comes
 // first, then the record's own attributes in name order as room allows;
 // those left out are logged by name. A record's attr-eraser.* attributes
-// are never copied: the lineage is the function's own. The source queue's URL is found once per
+// are never copied: the lineage is the function's own, and it is
+// authenticated (Lineage): an HMAC, keyed from the audit key, over the
+// original message id, the first receive and the requeue count, in
+// attr-eraser.lineageMac, which counts among the 10 attributes. A lineage
+// that does not verify is ignored, with a warning: the record's own id,
+// first receive and no requeues stand. The source queue's URL is found once per
 // queue ARN with GetQueueUrl. The function's role therefore needs:
 //
 //   - on the source queue: sqs:GetQueueUrl, sqs:SendMessage and
 //     sqs:ChangeMessageVisibility;
-//   - on the dead-letter queue: sqs:SendMessage.
+//   - on the dead-letter queue: sqs:SendMessage;
+//   - lambda:ListEventSourceMappings on "*" (no resource-level permission
+//     exists): Wiring checks that the mapping has ReportBatchItemFailures,
+//     and where it cannot see it the Handler deletes what it acknowledged
+//     (sqs:DeleteMessage on the source queue) and fails the invocation.
 //
 // Errors are *Error. Neither errors nor anything else this package produces
 // contain a receipt handle or a message body: bodies hold personal account

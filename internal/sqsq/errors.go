@@ -14,6 +14,7 @@ const (
 	OpGetQueueURL                  = "GetQueueUrl"
 	OpSendMessageBatch             = "SendMessageBatch"
 	OpChangeMessageVisibilityBatch = "ChangeMessageVisibilityBatch"
+	OpDeleteMessageBatch           = "DeleteMessageBatch"
 )
 
 // Failures found before any call; an Error wraps them.
@@ -38,6 +39,8 @@ var (
 	// ErrNotAnswered means SQS listed the entry as neither successful nor
 	// failed; it is not assumed to have been taken.
 	ErrNotAnswered = errors.New("SQS did not answer for the entry")
+	// ErrNotDeleted means SQS failed some entries of a DeleteMessageBatch.
+	ErrNotDeleted = errors.New("SQS did not delete every message")
 )
 
 // Error is the failure of one order. Op is the SQS operation that failed or

@@ -9,11 +9,12 @@ package sqsq
 import (
 	"context"
 	"errors"
-	"strconv"
+	"fmt"
+	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 )
@@ -32,6 +33,30 @@ type Handler struct {
 	// were not erased; nil leaves every one of them to SQS's redelivery
 	// after the queue's visibility timeout.
 	Queue HandOffer
+	// Lineage verifies the lineage copies carry; nil, or an audit key that
+	// cannot be read, leaves every record with its own lineage (its id,
+	// first receive, no requeues): what cannot be proven is ignored, and
+	// the message is still processed.
+	Lineage *Lineage
+	// Wiring, when set, checks once per container and source queue that
+	// the event source mapping reports batch item failures. Where it does
+	// not, or that cannot be told, Lambda would delete every message of a
+	// batch answered without error, so the handler deletes the ones it
+	// acknowledged with Deleter and fails the invocation: only the failed
+	// ones come back.
+	Wiring *Wiring
+	// Deleter deletes acknowledged messages when the partial response
+	// cannot be relied on (satisfied by *Queue).
+	Deleter Deleter
+	// OnUnwired is told of each such invocation (the function counts it in
+	// a metric); nil tells no one but the log.
+	OnUnwired func(ctx context.Context)
+}
+
+// Deleter deletes records from their source queues and says how many it
+// deleted (satisfied by *Queue).
+type Deleter interface {
+	Delete(ctx context.Context, records []events.SQSMessage) (deleted int, err error)
 }
 
 // HandOffer carries out the core's orders about the records of one event
@@ -58,26 +83,112 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 	if h.Queue != nil {
 		queue = batchQueue{to: h.Queue, records: event.Records}
 	}
-	batch := batchOf(event.Records)
+	// The check runs beside the batch, so that it costs no time of its own.
+	var wiring chan error
+	if h.Wiring != nil && len(event.Records) > 0 {
+		wiring = make(chan error, 1)
+		go func() { wiring <- h.checkWiring(ctx, event.Records) }()
+	}
+	batch := h.batchOf(ctx, event.Records)
 	h.markLastReceives(ctx, event.Records, batch)
 	report, err := h.Eraser.Handle(ctx, batch, queue)
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	failed := map[string]bool{}
 	for _, id := range report.FailedMessages() {
 		if id == "" {
 			return resp, ErrMissingMessageID
 		}
+		failed[id] = true
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+	}
+	if wiring != nil {
+		if werr := <-wiring; werr != nil {
+			return resp, h.unwired(ctx, event.Records, failed, werr, err)
+		}
 	}
 	return resp, err
 }
 
-// batchOf is the core's view of the records of one event.
-func batchOf(records []events.SQSMessage) eraser.Batch {
+// checkWiring checks the mapping of every source queue of the records
+// (an event has one) to the invoked function.
+func (h *Handler) checkWiring(ctx context.Context, records []events.SQSMessage) error {
+	var functionARN string
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		functionARN = lc.InvokedFunctionArn
+	}
+	var errs []error
+	checked := map[string]bool{}
+	for _, r := range records {
+		if checked[r.EventSourceARN] {
+			continue
+		}
+		checked[r.EventSourceARN] = true
+		if err := h.Wiring.Check(ctx, r.EventSourceARN, functionARN); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.EventSourceARN, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// unwired acknowledges by itself what the partial response would have:
+// it deletes the records not failed, then fails the invocation so that
+// Lambda returns only what is left. A record it cannot delete comes back
+// too, and is handled again (erasure is idempotent; a copy or receipt of
+// it may then be sent twice, which the ERROR line counts).
+func (h *Handler) unwired(ctx context.Context, records []events.SQSMessage, failed map[string]bool, wiringErr, handleErr error) error {
+	var acknowledged []events.SQSMessage
+	for _, r := range records {
+		if !failed[r.MessageId] {
+			acknowledged = append(acknowledged, r)
+		}
+	}
+	deleted, deleteErr := 0, error(ErrNotConfigured)
+	if h.Deleter != nil && len(acknowledged) > 0 {
+		deleted, deleteErr = h.Deleter.Delete(ctx, acknowledged)
+	} else if len(acknowledged) == 0 {
+		deleteErr = nil
+	}
+	attrs := []any{slog.String("wiring", wiringErr.Error()), slog.Int("acknowledged", len(acknowledged)),
+		slog.Int("deleted", deleted), slog.Int("failed", len(failed))}
+	if deleteErr != nil {
+		attrs = append(attrs, slog.String("deleteError", deleteErr.Error()))
+	}
+	h.logger().ErrorContext(ctx, "the partial batch response cannot be relied on (the event source mapping needs FunctionResponseTypes ReportBatchItemFailures): the function deleted the messages it acknowledged and fails the invocation, so that only the failed ones come back", attrs...)
+	if h.OnUnwired != nil {
+		h.OnUnwired(ctx)
+	}
+	return errors.Join(fmt.Errorf("%w: %w", ErrUnwired, wiringErr), handleErr)
+}
+
+// ErrUnwired fails an invocation whose partial response Lambda might
+// ignore.
+var ErrUnwired = errors.New("failing the invocation: the partial batch response cannot be relied on")
+
+// batchOf is the core's view of the records of one event. A lineage that
+// does not verify is logged once per message, by id and why, never with
+// the values (they may be anyone's).
+func (h *Handler) batchOf(ctx context.Context, records []events.SQSMessage) eraser.Batch {
 	batch := eraser.Batch{Messages: make([]eraser.Message, len(records)), Ordered: isFIFO(records)}
+	key, keyErr := h.Lineage.Key(ctx)
 	for i, rec := range records {
-		batch.Messages[i] = eraser.Message{ID: rec.MessageId, Body: rec.Body, Lineage: LineageOf(rec)}
+		l, err := LineageOf(rec, key)
+		if err != nil {
+			attrs := []any{slog.String("messageId", rec.MessageId), slog.String("why", err.Error())}
+			if keyErr != nil && !errors.Is(keyErr, ErrLineageUnverifiable) {
+				attrs = append(attrs, slog.String("keyError", keyErr.Error()))
+			}
+			h.logger().WarnContext(ctx, "ignoring the message's attr-eraser lineage attributes: using its own id, first receive and no requeues", attrs...)
+		}
+		batch.Messages[i] = eraser.Message{ID: rec.MessageId, Body: rec.Body, Lineage: l}
 	}
 	return batch
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Eraser != nil && h.Eraser.Logger != nil {
+		return h.Eraser.Logger
+	}
+	return discard
 }
 
 // isFIFO tells whether the records come from a FIFO queue, whose ARN ends
@@ -89,33 +200,4 @@ func isFIFO(records []events.SQSMessage) bool {
 		}
 	}
 	return false
-}
-
-// LineageOf reads rec's lineage: from the attributes a requeued copy
-// carries, else from the record itself.
-func LineageOf(rec events.SQSMessage) eraser.Lineage {
-	l := eraser.Lineage{OriginalMessageID: rec.MessageId, ReceiveCount: 1}
-	if n, err := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"]); err == nil && n > 0 {
-		l.ReceiveCount = n
-	}
-	if ms, err := strconv.ParseInt(rec.Attributes["ApproximateFirstReceiveTimestamp"], 10, 64); err == nil && ms > 0 {
-		l.FirstReceived = time.UnixMilli(ms).UTC()
-	}
-	if id := stringAttr(rec, AttrOriginalMessageID); id != "" {
-		l.OriginalMessageID = id
-	}
-	if t, err := time.Parse(time.RFC3339Nano, stringAttr(rec, AttrFirstReceived)); err == nil {
-		l.FirstReceived = t.UTC()
-	}
-	if n, err := strconv.Atoi(stringAttr(rec, AttrRequeues)); err == nil && n > 0 {
-		l.Requeues = n
-	}
-	return l
-}
-
-func stringAttr(rec events.SQSMessage, name string) string {
-	if a, ok := rec.MessageAttributes[name]; ok && a.StringValue != nil {
-		return *a.StringValue
-	}
-	return ""
 }

@@ -1,9 +1,13 @@
 package sqsq_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,8 +147,10 @@ func TestHandle(t *testing.T) {
 }
 
 // TestHandleReadsLineage: the core gets each record's id, body and
-// lineage, read from SQS's attributes and from those a requeued copy
-// carries, which win.
+// lineage, read from SQS's attributes and from those a copy the function
+// made carries, which win. Lineage attributes whose MAC does not verify
+// (a publisher's) are ignored, with one warning per message that names no
+// value.
 func TestHandleReadsLineage(t *testing.T) {
 	const firstMillis = 1767225600123 // 2026-01-01T00:00:00.123Z
 	firstReceived := time.UnixMilli(firstMillis).UTC()
@@ -155,7 +161,13 @@ func TestHandleReadsLineage(t *testing.T) {
 		name       string
 		attributes map[string]string
 		message    map[string]events.SQSMessageAttribute
-		want       eraser.Lineage
+		// signed adds the MAC a copy of the function's carries; macKey,
+		// when set, makes it with another audit key.
+		signed   bool
+		macKey   []byte
+		keyErr   error // the audit key cannot be read
+		want     eraser.Lineage
+		wantWarn string // why the lineage was ignored
 	}{
 		{
 			name: "hand-built record: its own id, first receive",
@@ -174,11 +186,66 @@ func TestHandleReadsLineage(t *testing.T) {
 				sqsq.AttrFirstReceived:     attr("String", "2026-01-01T00:00:00.123Z"),
 				sqsq.AttrRequeues:          attr("Number", "4"),
 			},
-			want: eraser.Lineage{OriginalMessageID: "orig", FirstReceived: firstReceived, Requeues: 4, ReceiveCount: 2},
+			signed: true,
+			want:   eraser.Lineage{OriginalMessageID: "orig", FirstReceived: firstReceived, Requeues: 4, ReceiveCount: 2},
+		},
+		{
+			name: "a publisher's requeues=20 without a MAC is ignored",
+			message: map[string]events.SQSMessageAttribute{
+				sqsq.AttrRequeues: attr("Number", "20"),
+			},
+			want: eraser.Lineage{OriginalMessageID: "m-1", ReceiveCount: 1}, wantWarn: sqsq.ErrLineageUnsigned.Error(),
+		},
+		{
+			name:       "a publisher's original id and first receive without a MAC are ignored",
+			attributes: map[string]string{"ApproximateFirstReceiveTimestamp": "1767225600123"},
+			message: map[string]events.SQSMessageAttribute{
+				sqsq.AttrOriginalMessageID: attr("String", "someone-else"),
+				sqsq.AttrFirstReceived:     attr("String", "2020-01-01T00:00:00Z"),
+			},
+			want: eraser.Lineage{OriginalMessageID: "m-1", FirstReceived: firstReceived, ReceiveCount: 1}, wantWarn: sqsq.ErrLineageUnsigned.Error(),
+		},
+		{
+			name: "a MAC made with another audit key is ignored",
+			message: map[string]events.SQSMessageAttribute{
+				sqsq.AttrOriginalMessageID: attr("String", "orig"),
+				sqsq.AttrRequeues:          attr("Number", "20"),
+			},
+			signed: true, macKey: []byte("another audit key"),
+			want: eraser.Lineage{OriginalMessageID: "m-1", ReceiveCount: 1}, wantWarn: sqsq.ErrLineageForged.Error(),
+		},
+		{
+			name: "a publisher's MAC-less requeues beside a genuine MAC is ignored",
+			message: map[string]events.SQSMessageAttribute{
+				sqsq.AttrOriginalMessageID: attr("String", "orig"),
+				sqsq.AttrLineageMAC:        attr("String", sqsq.LineageMAC(sqsq.LineageKey(testAuditKey), "orig", "", "")),
+				sqsq.AttrRequeues:          attr("Number", "20"),
+			},
+			want: eraser.Lineage{OriginalMessageID: "m-1", ReceiveCount: 1}, wantWarn: sqsq.ErrLineageForged.Error(),
+		},
+		{
+			name: "class and reason are outside the MAC",
+			message: map[string]events.SQSMessageAttribute{
+				sqsq.AttrOriginalMessageID: attr("String", "orig"),
+				sqsq.AttrClass:             attr("String", "invalid"),
+				sqsq.AttrReason:            attr("String", "anything"),
+			},
+			signed: true,
+			want:   eraser.Lineage{OriginalMessageID: "orig", ReceiveCount: 1},
+		},
+		{
+			name: "no audit key: a signed lineage cannot be verified, and the message is still processed",
+			message: map[string]events.SQSMessageAttribute{
+				sqsq.AttrOriginalMessageID: attr("String", "orig"),
+				sqsq.AttrRequeues:          attr("Number", "3"),
+			},
+			signed: true, keyErr: errors.New("secret unreadable"),
+			want: eraser.Lineage{OriginalMessageID: "m-1", ReceiveCount: 1}, wantWarn: sqsq.ErrLineageUnverifiable.Error(),
 		},
 		{
 			name:    "first receive in another zone is read as UTC, to the nanosecond",
 			message: map[string]events.SQSMessageAttribute{sqsq.AttrFirstReceived: attr("String", "2026-01-01T02:00:00.000000001+02:00")},
+			signed:  true,
 			want:    eraser.Lineage{OriginalMessageID: "m-1", FirstReceived: time.Date(2026, 1, 1, 0, 0, 0, 1, time.UTC), ReceiveCount: 1},
 		},
 		{
@@ -189,7 +256,8 @@ func TestHandleReadsLineage(t *testing.T) {
 				sqsq.AttrFirstReceived:     attr("String", "yesterday"),
 				sqsq.AttrRequeues:          attr("Number", "-1"),
 			},
-			want: eraser.Lineage{OriginalMessageID: "m-1", FirstReceived: firstReceived, ReceiveCount: 1},
+			signed: true,
+			want:   eraser.Lineage{OriginalMessageID: "m-1", FirstReceived: firstReceived, ReceiveCount: 1},
 		},
 		{
 			name:       "garbage counts and a binary attribute are ignored",
@@ -198,15 +266,31 @@ func TestHandleReadsLineage(t *testing.T) {
 				sqsq.AttrOriginalMessageID: {DataType: "Binary", BinaryValue: []byte("orig")},
 				sqsq.AttrRequeues:          attr("Number", "two"),
 			},
-			want: eraser.Lineage{OriginalMessageID: "m-1", ReceiveCount: 1},
+			signed: true,
+			want:   eraser.Lineage{OriginalMessageID: "m-1", ReceiveCount: 1},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			proc := &scriptedProcessor{}
-			h := &sqsq.Handler{Eraser: &eraser.Handler{Processor: proc}}
+			var logs bytes.Buffer
+			h := &sqsq.Handler{
+				Eraser:  &eraser.Handler{Processor: proc, Logger: slog.New(slog.NewJSONHandler(&logs, nil))},
+				Lineage: &sqsq.Lineage{Keys: failingKeys{auditKeys(testAuditKey), tt.keyErr}},
+			}
+			message := maps.Clone(tt.message)
+			if tt.signed {
+				value := func(name string) string { return aws.ToString(message[name].StringValue) }
+				macKey := testAuditKey
+				if tt.macKey != nil {
+					macKey = tt.macKey
+				}
+				mac := sqsq.LineageMAC(sqsq.LineageKey(macKey),
+					value(sqsq.AttrOriginalMessageID), value(sqsq.AttrFirstReceived), value(sqsq.AttrRequeues))
+				message[sqsq.AttrLineageMAC] = attr("String", mac)
+			}
 			rec := events.SQSMessage{MessageId: "m-1", Body: `{"type":"gdpr.erasure"}`, EventSourceARN: sourceARN,
-				Attributes: tt.attributes, MessageAttributes: tt.message}
+				Attributes: tt.attributes, MessageAttributes: message}
 			if _, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{rec}}); err != nil {
 				t.Fatal(err)
 			}
@@ -224,8 +308,37 @@ func TestHandleReadsLineage(t *testing.T) {
 			if !got.FirstReceived.Equal(tt.want.FirstReceived) || (!got.FirstReceived.IsZero() && got.FirstReceived.Location() != time.UTC) {
 				t.Errorf("first received %v, want %v (UTC)", got.FirstReceived, tt.want.FirstReceived)
 			}
+			lines := logLines(t, &logs)
+			if tt.wantWarn == "" {
+				if len(lines) != 0 {
+					t.Errorf("logged %v, want nothing", lines)
+				}
+				return
+			}
+			if len(lines) != 1 || lines[0]["level"] != "WARN" || lines[0]["messageId"] != "m-1" || lines[0]["why"] != tt.wantWarn {
+				t.Errorf("logged %v, want one WARN for m-1 saying %q", lines, tt.wantWarn)
+			}
+			for _, a := range tt.message {
+				// Short values (a count) would match the log's timestamp.
+				if v := aws.ToString(a.StringValue); len(v) > 3 && strings.Contains(logs.String(), v) {
+					t.Errorf("the log holds the attribute value %q", v)
+				}
+			}
 		})
 	}
+}
+
+// failingKeys is an AuditKeySource that fails with err when it is set.
+type failingKeys struct {
+	sqsq.AuditKeySource
+	err error
+}
+
+func (k failingKeys) AuditKey(ctx context.Context) ([]byte, error) {
+	if k.err != nil {
+		return nil, k.err
+	}
+	return k.AuditKeySource.AuditKey(ctx)
 }
 
 // recordingHandOffer takes every order and remembers the records and

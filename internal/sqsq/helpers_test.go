@@ -44,7 +44,23 @@ func newFixture(t *testing.T) fixture {
 	}
 	url, arn := srv.AddQueue("erasures")
 	dlq, _ := srv.AddQueue("erasures-dlq")
-	return fixture{srv: srv, q: sqsq.New(cfg, dlq), url: url, arn: arn, dlqURL: dlq}
+	q := sqsq.New(cfg, dlq)
+	q.Lineage = &sqsq.Lineage{Keys: auditKeys(testAuditKey)}
+	return fixture{srv: srv, q: q, url: url, arn: arn, dlqURL: dlq}
+}
+
+// testAuditKey is the audit key the fixtures sign and verify lineage with.
+var testAuditKey = []byte("the test audit key")
+
+// auditKeys is an AuditKeySource with a fixed key.
+type auditKeys []byte
+
+func (k auditKeys) AuditKey(context.Context) ([]byte, error) { return k, nil }
+
+// lineageOf reads rec's lineage as a Handler with testAuditKey does.
+func lineageOf(rec events.SQSMessage) eraser.Lineage {
+	l, _ := sqsq.LineageOf(rec, sqsq.LineageKey(testAuditKey))
+	return l
 }
 
 // receive puts one message per body on the source queue and receives them
@@ -121,7 +137,7 @@ func delays(recs []events.SQSMessage, d time.Duration) []order {
 func requeues(recs []events.SQSMessage) []order {
 	out := make([]order, len(recs))
 	for i, r := range recs {
-		l := sqsq.LineageOf(r)
+		l := lineageOf(r)
 		l.Requeues++
 		out[i] = order{Record: r, Action: eraser.Requeue, Lineage: l}
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -35,6 +36,11 @@ type Queue struct {
 	// Logger receives a warning naming the attributes a copy had to leave
 	// out (never their values); nil discards it.
 	Logger *slog.Logger
+	// Lineage signs the lineage of the copies. When it is nil or the audit
+	// key cannot be read, copies go unsigned: the next receive then uses
+	// the copy's own lineage (resetting its requeue count and age), which
+	// is still better than no copy.
+	Lineage *Lineage
 
 	lookups singleflight.Group
 	mu      sync.Mutex
@@ -63,6 +69,7 @@ func (q *Queue) HandOff(ctx context.Context, records []events.SQSMessage, orders
 		return errs
 	}
 	urls := q.sourceURLs(ctx, records, orders)
+	lineageKey := q.lineageKey(ctx, orders)
 	var groups []*group
 	byKey := make(map[groupKey]*group)
 	for i, o := range orders {
@@ -70,7 +77,7 @@ func (q *Queue) HandOff(ctx context.Context, records []events.SQSMessage, orders
 			errs[i] = &Error{Op: OpHandOff, Err: ErrNoSuchMessage}
 			continue
 		}
-		key, it, err := q.prepare(i, o, records[o.Message], urls)
+		key, it, err := q.prepare(i, o, records[o.Message], urls, lineageKey)
 		if err != nil {
 			errs[i] = err
 			continue
@@ -115,13 +122,27 @@ func (q *Queue) warnDropped(ctx context.Context, records []events.SQSMessage, or
 	}
 }
 
+// lineageKey is the key that signs the copies orders ask for; nil, with a
+// warning, when none can be had (the copies then go unsigned).
+func (q *Queue) lineageKey(ctx context.Context, orders []eraser.Order) []byte {
+	if !slices.ContainsFunc(orders, func(o eraser.Order) bool { return o.Action == eraser.Requeue || o.Action == eraser.DeadLetter }) {
+		return nil
+	}
+	key, err := q.Lineage.Key(ctx)
+	if err != nil {
+		q.logger().WarnContext(ctx, "copies sent with an unsigned lineage: their next receive starts a new one", "error", err)
+		return nil
+	}
+	return key
+}
+
 var discard = slog.New(slog.DiscardHandler)
 
 func (q *Queue) logger() *slog.Logger { return cmp.Or(q.Logger, discard) }
 
 // prepare checks o and builds its batch entry, or says why it cannot be
 // sent.
-func (q *Queue) prepare(i int, o eraser.Order, rec events.SQSMessage, urls map[string]urlResult) (groupKey, item, error) {
+func (q *Queue) prepare(i int, o eraser.Order, rec events.SQSMessage, urls map[string]urlResult, lineageKey []byte) (groupKey, item, error) {
 	switch o.Action {
 	case eraser.Requeue, eraser.Delay:
 		u := urls[rec.EventSourceARN]
@@ -132,13 +153,13 @@ func (q *Queue) prepare(i int, o eraser.Order, rec events.SQSMessage, urls map[s
 		if o.Action == eraser.Delay {
 			return key, visibilityItem(i, o, rec), nil
 		}
-		it, err := copyItem(i, o, rec, u.url)
+		it, err := copyItem(i, o, rec, u.url, lineageKey)
 		return key, it, err
 	case eraser.DeadLetter:
 		if q.DeadLetterURL == "" {
 			return groupKey{}, item{}, &Error{Op: OpSendMessageBatch, Err: ErrNoDeadLetterQueue}
 		}
-		it, err := copyItem(i, o, rec, q.DeadLetterURL)
+		it, err := copyItem(i, o, rec, q.DeadLetterURL, lineageKey)
 		return groupKey{action: o.Action, queueURL: q.DeadLetterURL}, it, err
 	}
 	return groupKey{}, item{}, &Error{Op: OpHandOff, QueueARN: rec.EventSourceARN, Err: ErrUnknownAction}

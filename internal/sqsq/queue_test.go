@@ -100,7 +100,10 @@ func TestRequeueCarriesBodyAndAttributes(t *testing.T) {
 			if len(again) != 1 {
 				t.Fatalf("received %d copies", len(again))
 			}
-			got := sqsq.LineageOf(again[0])
+			got, err := sqsq.LineageOf(again[0], sqsq.LineageKey(testAuditKey))
+			if err != nil {
+				t.Errorf("the copy's lineage does not verify: %v", err)
+			}
 			if got.OriginalMessageID != tt.lineage.OriginalMessageID || got.Requeues != tt.lineage.Requeues ||
 				(!tt.lineage.FirstReceived.IsZero() && !got.FirstReceived.Equal(tt.lineage.FirstReceived)) {
 				t.Errorf("LineageOf(copy) = %+v, want %+v", got, tt.lineage)
@@ -109,8 +112,16 @@ func TestRequeueCarriesBodyAndAttributes(t *testing.T) {
 	}
 }
 
+// checkAttributes compares a copy's attributes with want; a lineage MAC
+// want leaves out must be there, and verify under testAuditKey.
 func checkAttributes(t *testing.T, got, want map[string]sqstest.Attribute) {
 	t.Helper()
+	if _, ok := want[sqsq.AttrLineageMAC]; !ok {
+		want = maps.Clone(want)
+		value := func(name string) string { return got[name].StringValue }
+		want[sqsq.AttrLineageMAC] = sqstest.Attribute{DataType: "String", StringValue: sqsq.LineageMAC(sqsq.LineageKey(testAuditKey),
+			value(sqsq.AttrOriginalMessageID), value(sqsq.AttrFirstReceived), value(sqsq.AttrRequeues))}
+	}
 	if len(got) != len(want) {
 		t.Errorf("%d attributes, want %d: %+v", len(got), len(want), got)
 	}
@@ -157,7 +168,7 @@ func TestDeadLetterCarriesWhy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			rec := f.receive(t, `{"accounts":"not-a-list"}`)[0]
-			l := sqsq.LineageOf(rec)
+			l := lineageOf(rec)
 			l.FirstReceived = firstReceived
 			l.Requeues = tt.requeues
 			errs := handOff(t, f.q, []order{{Record: rec, Action: eraser.DeadLetter, Lineage: l, Class: tt.class, Reason: tt.reason}})
@@ -187,7 +198,7 @@ func TestDeadLetterToFIFOQueue(t *testing.T) {
 	f := newFixture(t)
 	f.q.DeadLetterURL, _ = f.srv.AddQueue("erasures-dlq.fifo")
 	rec := f.receive(t, "bad")[0]
-	deadLetter := order{Record: rec, Action: eraser.DeadLetter, Lineage: sqsq.LineageOf(rec), Class: erasure.Invalid}
+	deadLetter := order{Record: rec, Action: eraser.DeadLetter, Lineage: lineageOf(rec), Class: erasure.Invalid}
 	for range 2 { // the second hand-off of the same receive is a duplicate
 		if errs := handOff(t, f.q, []order{deadLetter}); errs[0] != nil {
 			t.Fatal(errs[0])
@@ -533,9 +544,9 @@ func TestMalformedARN(t *testing.T) {
 
 func TestCopiesSQSWouldRefuse(t *testing.T) {
 	lineage := eraser.Lineage{OriginalMessageID: "orig", FirstReceived: firstReceived, Requeues: 1}
-	// The lineage adds 3 attributes of 29 + 6 + 4, 25 + 6 + 30 and
-	// 20 + 6 + 1 bytes: 127 in all.
-	const lineageBytes = 127
+	// The lineage adds 4 attributes of 29 + 6 + 4, 25 + 6 + 30,
+	// 20 + 6 + 1 and (the MAC) 22 + 6 + 43 bytes: 198 in all.
+	const lineageBytes = 198
 	const limit = 1 << 20
 	tests := []struct {
 		name    string
@@ -614,10 +625,10 @@ func TestCopyAttributeBudget(t *testing.T) {
 		maps.Copy(out, more)
 		return out
 	}
-	// A body leaving 10 bytes of room beside the requeue's lineage (127
-	// bytes) and "b-small".
+	// A body leaving 10 bytes of room beside the requeue's lineage (198
+	// bytes with its MAC) and "b-small".
 	small := sqstest.Attribute{DataType: "String", StringValue: "value-of-b-small"}
-	tightBody := strings.Repeat("x", limit-127-len("b-small")-len("String")-len(small.StringValue)-10)
+	tightBody := strings.Repeat("x", limit-198-len("b-small")-len("String")-len(small.StringValue)-10)
 
 	tests := []struct {
 		name    string
@@ -632,30 +643,30 @@ func TestCopyAttributeBudget(t *testing.T) {
 		wantDropped []string
 	}{
 		{
-			name: "requeue: 7 of the publisher's beside 3 of lineage", action: eraser.Requeue, lineage: requeued,
-			attrs:       own("a1", "a2", "a3", "a4", "a5", "a6", "a7"),
-			wantLineage: requeueLineage("2"), wantKept: []string{"a1", "a2", "a3", "a4", "a5", "a6", "a7"},
+			name: "requeue: 6 of the publisher's beside 4 of lineage with its MAC", action: eraser.Requeue, lineage: requeued,
+			attrs:       own("a1", "a2", "a3", "a4", "a5", "a6"),
+			wantLineage: requeueLineage("2"), wantKept: []string{"a1", "a2", "a3", "a4", "a5", "a6"},
 		},
 		{
-			name: "requeue: the 8th by name is dropped", action: eraser.Requeue, lineage: once,
-			attrs:       own("h", "g", "f", "e", "d", "c", "b", "a"),
-			wantLineage: requeueLineage("1"), wantKept: []string{"a", "b", "c", "d", "e", "f", "g"}, wantDropped: []string{"h"},
+			name: "requeue: the 7th by name is dropped, the MAC counts", action: eraser.Requeue, lineage: once,
+			attrs:       own("g", "f", "e", "d", "c", "b", "a"),
+			wantLineage: requeueLineage("1"), wantKept: []string{"a", "b", "c", "d", "e", "f"}, wantDropped: []string{"g"},
 		},
 		{
 			name: "requeue: 10 of the publisher's", action: eraser.Requeue, lineage: once,
 			attrs:       own("j", "Z", "i", "h", "g", "f", "e", "d", "c", "b"),
-			wantLineage: requeueLineage("1"), wantKept: []string{"Z", "b", "c", "d", "e", "f", "g"}, wantDropped: []string{"h", "i", "j"},
+			wantLineage: requeueLineage("1"), wantKept: []string{"Z", "b", "c", "d", "e", "f"}, wantDropped: []string{"g", "h", "i", "j"},
 		},
 		{
-			name: "dead letter: 7 of the publisher's beside 4 of lineage", action: eraser.DeadLetter, lineage: fresh,
+			name: "dead letter: 7 of the publisher's beside 5 of lineage with its MAC", action: eraser.DeadLetter, lineage: fresh,
 			attrs:       own("a1", "a2", "a3", "a4", "a5", "a6", "a7"),
-			wantLineage: deadLetterLineage, wantKept: []string{"a1", "a2", "a3", "a4", "a5", "a6"}, wantDropped: []string{"a7"},
+			wantLineage: deadLetterLineage, wantKept: []string{"a1", "a2", "a3", "a4", "a5"}, wantDropped: []string{"a6", "a7"},
 		},
 		{
-			name: "dead letter of a requeued copy: 6 of the publisher's beside 5 of lineage", action: eraser.DeadLetter, lineage: requeued,
+			name: "dead letter of a requeued copy: 6 of the publisher's beside 6 of lineage with its MAC", action: eraser.DeadLetter, lineage: requeued,
 			attrs:       with(own("a1", "a2", "a3", "a4", "a5", "a6"), copyLineage),
 			wantLineage: plus(deadLetterLineage, map[string]string{sqsq.AttrRequeues: "2"}),
-			wantKept:    []string{"a1", "a2", "a3", "a4", "a5"}, wantDropped: []string{"a6"},
+			wantKept:    []string{"a1", "a2", "a3", "a4"}, wantDropped: []string{"a5", "a6"},
 		},
 		{
 			name: "requeue of a redriven dead letter carries no stale class or reason", action: eraser.Requeue, lineage: requeued,
@@ -766,13 +777,13 @@ func TestNoSecretsInErrors(t *testing.T) {
 	huge.Body = `{"accounts":["frank"],"pad":"` + strings.Repeat("x", 1<<20) + `"}`
 	f.q.DeadLetterURL = f.srv.URL() + "/" + sqstest.AccountID + "/gone"
 	orders := []order{
-		{Record: recs[0], Action: eraser.Requeue},                             // entry failure
-		{Record: huge, Action: eraser.Requeue, Lineage: sqsq.LineageOf(huge)}, // too large
-		{Record: forged, Action: eraser.Delay, Delay: time.Second},            // SQS quotes the handle
-		{Record: malformed, Action: eraser.Delay},                             // malformed ARN
-		{Record: recs[2], Action: eraser.DeadLetter, Class: erasure.Invalid},  // no such queue
-		{Record: recs[3], Action: eraser.Delay, Delay: 2 * time.Second},       // fine
-		{Record: recs[4], Action: eraser.DeadLetter, Class: erasure.Content},  // no such queue
+		{Record: recs[0], Action: eraser.Requeue},                            // entry failure
+		{Record: huge, Action: eraser.Requeue, Lineage: lineageOf(huge)},     // too large
+		{Record: forged, Action: eraser.Delay, Delay: time.Second},           // SQS quotes the handle
+		{Record: malformed, Action: eraser.Delay},                            // malformed ARN
+		{Record: recs[2], Action: eraser.DeadLetter, Class: erasure.Invalid}, // no such queue
+		{Record: recs[3], Action: eraser.Delay, Delay: 2 * time.Second},      // fine
+		{Record: recs[4], Action: eraser.DeadLetter, Class: erasure.Content}, // no such queue
 	}
 	errs := handOff(t, f.q, orders)
 	secrets := []string{forged.ReceiptHandle, forged.Body, malformed.ReceiptHandle, malformed.Body, huge.Body}
@@ -896,7 +907,7 @@ func TestManyOrders(t *testing.T) {
 	orders := make([]order, n)
 	for i := range orders {
 		rec := events.SQSMessage{MessageId: "m" + strconv.Itoa(i), Body: `{"accounts":["u` + strconv.Itoa(i) + `"]}`, EventSourceARN: f.arn}
-		orders[i] = order{Record: rec, Action: eraser.Requeue, Lineage: sqsq.LineageOf(rec)}
+		orders[i] = order{Record: rec, Action: eraser.Requeue, Lineage: lineageOf(rec)}
 	}
 	begin := time.Now()
 	for i, err := range handOff(t, f.q, orders) {

@@ -20,8 +20,8 @@ const fifoGroup = "attr-eraser"
 // copyItem builds the SendMessageBatch entry of a Requeue or DeadLetter
 // order to queueURL: the record's body unchanged, with the lineage and as
 // many of its attributes as SQS allows beside it.
-func copyItem(i int, o eraser.Order, rec events.SQSMessage, queueURL string) (item, error) {
-	attrs, dropped := copyAttributes(o, rec)
+func copyItem(i int, o eraser.Order, rec events.SQSMessage, queueURL string, lineageKey []byte) (item, error) {
+	attrs, dropped := copyAttributes(o, rec, lineageKey)
 	size := payloadSize(rec.Body, attrs)
 	if size > maxPayload {
 		return item{}, &Error{Op: OpSendMessageBatch, QueueURL: queueURL,

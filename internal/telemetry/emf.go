@@ -81,6 +81,9 @@ func (w *Metrics) Observe(_ context.Context, r *eraser.Report) {
 	counters := w.line(b.now, nil)
 	var docs []document
 	for _, m := range Catalog {
+		if m.Event {
+			continue
+		}
 		samples := m.values(b)
 		switch {
 		case m.ByClass:
@@ -116,6 +119,27 @@ func (w *Metrics) Observe(_ context.Context, r *eraser.Report) {
 		}
 		_, _ = w.Out.Write(append(line, '\n'))
 	}
+}
+
+// Unwired writes PartialBatchUnsupported for one invocation.
+func (w *Metrics) Unwired(context.Context) {
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	d := w.line(now(), nil)
+	for _, m := range Catalog {
+		if m.Name == PartialBatchUnsupported {
+			d.add(m, 1)
+		}
+	}
+	line, err := json.Marshal(d)
+	if err != nil {
+		return // cannot happen: every value is a string or a number
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, _ = w.Out.Write(append(line, '\n'))
 }
 
 // line starts a line of metrics with the dimensions dims besides

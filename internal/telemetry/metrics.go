@@ -24,6 +24,9 @@ const (
 	MessagesFailed       = "MessagesFailed"
 	PendingAge           = "PendingAge"
 	ErasureLatency       = "ErasureLatency"
+	// PartialBatchUnsupported is written by Metrics.Unwired, not from a
+	// report: the adapter learns it beside the batch.
+	PartialBatchUnsupported = "PartialBatchUnsupported"
 )
 
 // Dimension names. Every metric has FunctionName in Lambda (outside it,
@@ -44,6 +47,8 @@ type Metric struct {
 	PerMessage bool
 	// Meaning is what a value says, as README's metric list puts it.
 	Meaning string
+	// Event: written when it happens (Metrics.Unwired), not by Observe.
+	Event bool
 
 	values func(b *batch) []sample
 }
@@ -86,6 +91,8 @@ var Catalog = []Metric{
 	{Name: ErasureLatency, Unit: "Seconds", PerMessage: true,
 		Meaning: "for each erased message with an RFC 3339 occurredAt: completion minus occurredAt",
 		values:  erasureLatencies},
+	{Name: PartialBatchUnsupported, Unit: "Count", Event: true,
+		Meaning: "1 for each invocation whose partial batch response could not be relied on (the event source mapping lacks ReportBatchItemFailures, or that could not be checked): the function deleted what it acknowledged and failed the invocation"},
 }
 
 // count is a metric of one value per batch.

@@ -6,15 +6,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
-// Region and Account are moto's defaults: every ARN it issues has them.
+// Region and Account are those of every ARN moto issues. Account is the
+// one the Lambda emulator puts in the invoked function's ARN (it is fixed
+// there), and moto is started in it, so that the function's wiring check
+// finds its event source mapping.
 const (
 	Region  = "us-east-1"
-	Account = "123456789012"
+	Account = "012345678912"
 )
 
 // Clients are the AWS service clients the tier uses, all pointed at one
@@ -25,6 +29,7 @@ type Clients struct {
 	SNS      *sns.Client
 	Events   *eventbridge.Client
 	Secrets  *secretsmanager.Client
+	Lambda   *lambda.Client
 }
 
 // NewClients returns clients for the AWS endpoint at url (a moto_server).
@@ -43,6 +48,7 @@ func NewClients(url string) *Clients {
 		SNS:      sns.NewFromConfig(cfg),
 		Events:   eventbridge.NewFromConfig(cfg),
 		Secrets:  secretsmanager.NewFromConfig(cfg),
+		Lambda:   lambda.NewFromConfig(cfg),
 	}
 }
 
@@ -57,6 +63,7 @@ func (c *Clients) FunctionEnv() []string {
 		"AWS_ENDPOINT_URL_SQS=" + c.Endpoint,
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + c.Endpoint,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + c.Endpoint, // receipts
+		"AWS_ENDPOINT_URL_LAMBDA=" + c.Endpoint,      // the wiring check
 		"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false",
 		"AWS_REGION=" + Region,
 		"AWS_DEFAULT_REGION=" + Region,

@@ -1,19 +1,30 @@
 package awstier
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
 )
 
 // Deployment is one scenario's copy of the template's AWS resources in
@@ -31,6 +42,11 @@ type Deployment struct {
 	// are the detail-type values it matches.
 	Bus         string
 	DetailTypes []string
+	// MappingUUID is the event source mapping from the queue to the
+	// function (disabled: the tier's poller stands in for Lambda's, and
+	// moto would invoke an enabled one through Docker); the function's
+	// wiring check reads it.
+	MappingUUID string
 }
 
 // SecretValue is the secret's JSON form (see signingkey.Parse).
@@ -117,7 +133,101 @@ func Deploy(ctx context.Context, c *Clients, name string, sc Scaled, detailTypes
 			return nil, fmt.Errorf("put targets: %w", err)
 		}
 	}
+	if d.MappingUUID, err = createMapping(ctx, c, d.QueueARN); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// createMapping creates the function in moto (once per moto: an IAM role
+// first, as Lambda requires) and a disabled mapping from queueARN to it
+// with ReportBatchItemFailures, as the template declares it.
+func createMapping(ctx context.Context, c *Clients, queueARN string) (string, error) {
+	if err := createFunction(ctx, c); err != nil {
+		return "", err
+	}
+	out, err := c.Lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
+		EventSourceArn:        aws.String(queueARN),
+		FunctionName:          aws.String(localrun.FunctionName),
+		Enabled:               aws.Bool(false),
+		FunctionResponseTypes: []lambdatypes.FunctionResponseType{lambdatypes.FunctionResponseTypeReportBatchItemFailures},
+	})
+	if err != nil {
+		return "", fmt.Errorf("create event source mapping: %w", err)
+	}
+	return aws.ToString(out.UUID), nil
+}
+
+// SetReportBatchItemFailures turns the mapping's ReportBatchItemFailures on
+// or off, as an operator editing it by hand would.
+func SetReportBatchItemFailures(ctx context.Context, c *Clients, uuid string, on bool) error {
+	types := []lambdatypes.FunctionResponseType{}
+	if on {
+		types = append(types, lambdatypes.FunctionResponseTypeReportBatchItemFailures)
+	}
+	_, err := c.Lambda.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(uuid), FunctionResponseTypes: types})
+	return err
+}
+
+var (
+	functionOnce sync.Mutex
+	functionMade = map[string]bool{} // by moto endpoint
+)
+
+func createFunction(ctx context.Context, c *Clients) error {
+	functionOnce.Lock()
+	defer functionOnce.Unlock()
+	if functionMade[c.Endpoint] {
+		return nil
+	}
+	role, err := createRole(ctx, c, "attr-eraser-awstier")
+	if err != nil {
+		return err
+	}
+	var zipped bytes.Buffer
+	zw := zip.NewWriter(&zipped)
+	f, _ := zw.Create("bootstrap")
+	_, _ = f.Write([]byte("#!/bin/sh\n")) // never run: the mapping is disabled
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	_, err = c.Lambda.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(localrun.FunctionName),
+		Role:         aws.String(role),
+		Runtime:      lambdatypes.RuntimeProvidedal2023,
+		Handler:      aws.String("bootstrap"),
+		Code:         &lambdatypes.FunctionCode{ZipFile: zipped.Bytes()},
+	})
+	if err != nil {
+		return fmt.Errorf("create function: %w", err)
+	}
+	functionMade[c.Endpoint] = true
+	return nil
+}
+
+// createRole creates an IAM role in moto with the query API (the module
+// has no IAM client; moto does not check the signature) and returns its
+// ARN.
+func createRole(ctx context.Context, c *Clients, name string) (string, error) {
+	form := url.Values{"Action": {"CreateRole"}, "Version": {"2010-05-08"}, "RoleName": {name},
+		"AssumeRolePolicyDocument": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	// moto routes by the service named in the credential scope.
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/"+Region+"/iam/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("create role: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("create role: %s: %.300s", resp.Status, body)
+	}
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, name), nil
 }
 
 func createQueue(ctx context.Context, c *Clients, name string, attrs map[string]string) (url, arn string, err error) {

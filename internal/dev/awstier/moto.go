@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
@@ -69,6 +70,7 @@ func startMoto(ctx context.Context, path string) (*Moto, error) {
 	// moto_server is often a shim (pyenv, a virtualenv script) that runs
 	// Python as a child: its own process group lets Close stop them all.
 	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	m.cmd.Env = append(os.Environ(), "MOTO_ACCOUNT_ID="+Account)
 	m.cmd.Stdout, m.cmd.Stderr = &m.output, &m.output
 	if err := m.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", path, err)

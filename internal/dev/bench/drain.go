@@ -633,6 +633,9 @@ type memQueue struct {
 	visibility time.Duration
 	maxReceive int
 	now        func() time.Time
+	// lineageKey signs the copies' lineage as sqsq does, so that the
+	// function trusts it; set before the drain starts.
+	lineageKey []byte
 
 	mu     sync.Mutex
 	ready  []*qMessage        // visible, in arrival order
@@ -697,7 +700,7 @@ func (q *memQueue) sendLocked(body string, attrs map[string]events.SQSMessageAtt
 func (q *memQueue) requeue(o eraser.Order, rec events.SQSMessage) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.sendLocked(rec.Body, copyAttributes(o, rec), false)
+	q.sendLocked(rec.Body, copyAttributes(o, rec, q.lineageKey), false)
 	q.stats.Requeued++
 }
 
@@ -937,7 +940,7 @@ func (q *memQueue) HandOff(_ context.Context, records []events.SQSMessage, order
 func (q *memQueue) deadLetter(o eraser.Order, rec events.SQSMessage) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.dlq = append(q.dlq, &qMessage{id: rec.MessageId, body: rec.Body, attrs: copyAttributes(o, rec)})
+	q.dlq = append(q.dlq, &qMessage{id: rec.MessageId, body: rec.Body, attrs: copyAttributes(o, rec, q.lineageKey)})
 	q.stats.DeadLettered++
 }
 
@@ -956,8 +959,9 @@ func (q *memQueue) snapshot() (s queueStats, left, dlq int, start, end time.Time
 }
 
 // copyAttributes are the message attributes of o's copy, as sqsq sends
-// them: the record's own, then the lineage (and, dead-lettered, why).
-func copyAttributes(o eraser.Order, rec events.SQSMessage) map[string]events.SQSMessageAttribute {
+// them: the record's own, then the lineage (and, dead-lettered, why),
+// signed with lineageKey.
+func copyAttributes(o eraser.Order, rec events.SQSMessage, lineageKey []byte) map[string]events.SQSMessageAttribute {
 	attrs := maps.Clone(rec.MessageAttributes)
 	if attrs == nil {
 		attrs = map[string]events.SQSMessageAttribute{}
@@ -984,6 +988,16 @@ func copyAttributes(o eraser.Order, rec events.SQSMessage) map[string]events.SQS
 			set(sqsq.AttrClass, "String", string(o.Class))
 		}
 		set(sqsq.AttrReason, "String", cmp.Or(o.Reason, "unknown"))
+	}
+	if lineageKey != nil {
+		value := func(name string) string {
+			if a, ok := attrs[name]; ok && a.StringValue != nil {
+				return *a.StringValue
+			}
+			return ""
+		}
+		set(sqsq.AttrLineageMAC, "String", sqsq.LineageMAC(lineageKey,
+			value(sqsq.AttrOriginalMessageID), value(sqsq.AttrFirstReceived), value(sqsq.AttrRequeues)))
 	}
 	return attrs
 }
@@ -1140,6 +1154,9 @@ func (h *Harness) RunDrain(ctx context.Context, d Drain) (DrainResult, error) {
 			return res, err
 		}
 		handlers = append(handlers, handler)
+	}
+	if q.lineageKey, err = handlers[0].Lineage.Key(ctx); err != nil {
+		return res, err
 	}
 	rctx, cancel := context.WithTimeout(ctx, d.Limit)
 	defer cancel()

@@ -22,7 +22,17 @@ func (c *fakeClock) now() time.Time          { return c.t }
 func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 func newClock() *fakeClock                   { return &fakeClock{t: time.Unix(1_800_000_000, 0)} }
 func testQueue(c *fakeClock, maxReceive int) *memQueue {
-	return newMemQueue(30*time.Second, maxReceive, c.now)
+	q := newMemQueue(30*time.Second, maxReceive, c.now)
+	q.lineageKey = testLineageKey
+	return q
+}
+
+var testLineageKey = sqsq.LineageKey([]byte("bench audit key"))
+
+// lineageOf reads rec's lineage as the function does with testLineageKey.
+func lineageOf(rec events.SQSMessage) eraser.Lineage {
+	l, _ := sqsq.LineageOf(rec, testLineageKey)
+	return l
 }
 
 // take is one fill of at most n messages, without a byte cap.
@@ -94,11 +104,11 @@ func TestMemQueueHandOff(t *testing.T) {
 		q.send(body, nil, true)
 	}
 	recs := take(q, 3).recs
-	lineage := sqsq.LineageOf(recs[0])
+	lineage := lineageOf(recs[0])
 	lineage.Requeues++
 	errs := q.HandOff(context.Background(), recs, []eraser.Order{
 		{Message: 0, Action: eraser.Requeue, Lineage: lineage},
-		{Message: 1, Action: eraser.DeadLetter, Lineage: sqsq.LineageOf(recs[1]), Class: "invalid", Reason: "bad"},
+		{Message: 1, Action: eraser.DeadLetter, Lineage: lineageOf(recs[1]), Class: "invalid", Reason: "bad"},
 		{Message: 2, Action: eraser.Delay, Delay: time.Minute},
 	})
 	for i, err := range errs {
@@ -114,7 +124,7 @@ func TestMemQueueHandOff(t *testing.T) {
 		t.Fatalf("want only the requeued copy, untimed; got %+v", b)
 	}
 	q.deleteBatch([]string{b.recs[0].ReceiptHandle})
-	l := sqsq.LineageOf(b.recs[0])
+	l := lineageOf(b.recs[0])
 	if l.OriginalMessageID != recs[0].MessageId || l.Requeues != 1 || l.FirstReceived.IsZero() || b.recs[0].MessageId == recs[0].MessageId {
 		t.Fatalf("copy's lineage %+v, id %s", l, b.recs[0].MessageId)
 	}

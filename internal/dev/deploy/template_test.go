@@ -23,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/attr-eraser/attr-eraser/internal/config"
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 )
 
@@ -452,6 +453,8 @@ var sqsPolicy = map[string]any{
 	"Statement": []any{
 		map[string]any{"Sid": "ErasureQueue", "Effect": "Allow", "Action": toAny(sqsActions[queueID]), "Resource": getAtt(queueID, "Arn")},
 		map[string]any{"Sid": "DeadLetterQueue", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": getAtt(dlqID, "Arn")},
+		// The wiring check; the action has no resource-level permission.
+		map[string]any{"Sid": "CheckEventSourceMapping", "Effect": "Allow", "Action": "lambda:ListEventSourceMappings", "Resource": "*"},
 	},
 }
 
@@ -821,6 +824,7 @@ const (
 	ageAlarmID        = "OldestMessageAgeAlarm"
 	errorsAlarmID     = "FunctionErrorsAlarm"
 	throttlesAlarmID  = "FunctionThrottlesAlarm"
+	partialAlarmID    = "PartialBatchUnsupportedAlarm"
 	subscriptionID    = "UpstreamTopicSubscription"
 	ruleID            = "UpstreamEventRule"
 	queuePolicyID     = "ErasureQueuePolicy"
@@ -952,7 +956,7 @@ func TestAlarms(t *testing.T) {
 		{dlqAgeAlarmID, "ApproximateAgeOfOldestMessage", dlqID, dlqAgeThreshold, 300, 1, 1},
 		{ageAlarmID, "ApproximateAgeOfOldestMessage", queueID, ref("OldestMessageAgeAlarmSeconds"), 60, 3, 3},
 	}
-	wantAlarms := slices.Sorted(slices.Values([]string{dlqAlarmID, dlqAgeAlarmID, ageAlarmID, pendingAlarmID, latencyAlarmID, errorsAlarmID, throttlesAlarmID}))
+	wantAlarms := slices.Sorted(slices.Values([]string{dlqAlarmID, dlqAgeAlarmID, ageAlarmID, pendingAlarmID, latencyAlarmID, errorsAlarmID, throttlesAlarmID, partialAlarmID}))
 	if got := tp.resourcesOfType("AWS::CloudWatch::Alarm"); !slices.Equal(got, wantAlarms) {
 		t.Errorf("alarms = %v, want %v", got, wantAlarms)
 	}
@@ -989,6 +993,36 @@ func TestAlarms(t *testing.T) {
 				checkAlarmActions(t, rt, a.id, c)
 			})
 		}
+	}
+}
+
+// TestPartialBatchUnsupportedAlarm: one invocation that could not rely on
+// its partial batch response (the function's PartialBatchUnsupported)
+// raises an alarm, notifying like the others, in every combination.
+func TestPartialBatchUnsupportedAlarm(t *testing.T) {
+	tp := loadTemplate(t)
+	for _, c := range combinations() {
+		rt, err := tp.render(c.params)
+		if err != nil {
+			t.Fatalf("%s: render: %v", c.name, err)
+		}
+		t.Run(c.name, func(t *testing.T) {
+			want := map[string]any{
+				"Namespace":          ref("MetricsNamespace"),
+				"MetricName":         telemetry.PartialBatchUnsupported,
+				"Dimensions":         []any{map[string]any{"Name": "FunctionName", "Value": ref(functionID)}},
+				"Statistic":          "Sum",
+				"Threshold":          0,
+				"ComparisonOperator": "GreaterThanThreshold",
+				"TreatMissingData":   "notBreaching",
+			}
+			for k, w := range want {
+				if got := rt.prop(partialAlarmID, k); !reflect.DeepEqual(got, w) {
+					t.Errorf("%s = %#v, want %#v", k, got, w)
+				}
+			}
+			checkAlarmActions(t, rt, partialAlarmID, c)
+		})
 	}
 }
 

@@ -27,6 +27,10 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
+// FunctionName is the emulated function's name; the emulator puts it in
+// the invoked function's ARN (account 012345678912, us-east-1).
+const FunctionName = "attr-eraser-local"
+
 // SecretName is the stand-in secret holding the signing key.
 const SecretName = "attr-eraser/local-signing-key"
 
@@ -189,7 +193,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		"TIM_SDKAPPID=",
 		"TIM_ATTRS=*",
 		"LOG_LEVEL=info",
-		"AWS_LAMBDA_FUNCTION_NAME=attr-eraser-local",
+		"AWS_LAMBDA_FUNCTION_NAME="+FunctionName,
 		"AWS_LAMBDA_FUNCTION_TIMEOUT="+strconv.Itoa(int(timeout.Seconds())),
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
 	)

@@ -271,8 +271,8 @@ func TestFunctionProperties(t *testing.T) {
 		{[]string{"Architectures"}, []any{"arm64"}},
 		{[]string{"Handler"}, "bootstrap"},
 		{[]string{"CodeUri"}, "."},
-		{[]string{"MemorySize"}, 128},
-		{[]string{"Timeout"}, 120},
+		{[]string{"MemorySize"}, 512},
+		{[]string{"Timeout"}, 180},
 		{[]string{"LoggingConfig", "LogFormat"}, "JSON"},
 	}
 	for _, c := range cases {

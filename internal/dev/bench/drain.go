@@ -53,6 +53,8 @@ const (
 	maxTimeout = 900 * time.Second
 	// minConcurrency and maxConcurrency bound ScalingConfig.MaximumConcurrency.
 	minConcurrency, maxConcurrency = 2, 1000
+	// minMemorySize and maxMemorySize bound a function's MemorySize, in MB.
+	minMemorySize, maxMemorySize = 128, 10_240
 )
 
 // DrainLatency is added to every Tencent request, as in row 1.
@@ -84,6 +86,10 @@ type DrainParams struct {
 	Window    time.Duration
 	// Timeout is the function's; each invocation's context deadline.
 	Timeout time.Duration
+	// MemorySize is the function's, in MB: rows 9 and 10 run the
+	// bootstrap in a Lambda-sized group of it (row 7 runs in process,
+	// unconfined).
+	MemorySize int
 	// MaxConcurrency is ScalingConfig.MaximumConcurrency: the instances.
 	MaxConcurrency int
 	// RatePerInstance is RATE_LIMIT_PER_SECOND.
@@ -142,6 +148,8 @@ func ReadDrainParams(path string, o DrainOverrides) (DrainParams, error) {
 	p.Window = r.overrideSeconds("MaximumBatchingWindowInSeconds", dig(evProps, "MaximumBatchingWindowInSeconds"), o.Window, 0, o.Window >= 0)
 	timeout := cmp.Or(dig(fn, "Properties", "Timeout"), dig(t.root, "Globals", "Function", "Timeout"))
 	p.Timeout = r.overrideSeconds("Timeout", timeout, o.Timeout, 3, o.Timeout > 0) // SAM's default: 3 s
+	memory := cmp.Or(dig(fn, "Properties", "MemorySize"), dig(t.root, "Globals", "Function", "MemorySize"))
+	p.MemorySize = r.whole("MemorySize", memory, 128) // SAM's default
 
 	p.RatePerInstance = r.rate(t.env(fn, config.EnvRateLimit), p.MaxConcurrency)
 	r.queue(cmp.Or(evProps["EventSourceArn"], evProps["Queue"]), &p)
@@ -175,6 +183,9 @@ func (p DrainParams) validate() error {
 	}
 	if p.Timeout < time.Second || p.Timeout > maxTimeout || p.Timeout%time.Second != 0 {
 		bad("Timeout %v: Lambda allows whole seconds from 1 s to %v", p.Timeout, maxTimeout)
+	}
+	if p.MemorySize < minMemorySize || p.MemorySize > maxMemorySize {
+		bad("MemorySize %d MB: Lambda allows %d to %d", p.MemorySize, minMemorySize, maxMemorySize)
 	}
 	if p.MaxConcurrency < minConcurrency || p.MaxConcurrency > maxConcurrency {
 		bad("MaximumConcurrency %d: Lambda allows %d to %d", p.MaxConcurrency, minConcurrency, maxConcurrency)

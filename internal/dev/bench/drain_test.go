@@ -272,6 +272,7 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       Timeout: 120
+      MemorySize: 512
       Environment:
         Variables:
           RATE_LIMIT_PER_SECOND: !FindInMap [Rate, !Ref MaxConcurrency, PerSecond]
@@ -301,11 +302,11 @@ func TestReadDrainParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := DrainParams{BatchSize: 500, Window: 2 * time.Second, Timeout: 120 * time.Second, MaxConcurrency: 4,
+	want := DrainParams{BatchSize: 500, Window: 2 * time.Second, Timeout: 120 * time.Second, MemorySize: 512, MaxConcurrency: 4,
 		RatePerInstance: 25, Visibility: 725 * time.Second, MaxReceiveCount: 30,
 		Backoff: erasure.Schedule{Base: 10 * time.Second, Max: 600 * time.Second}}
 	if p.Notes != nil || p.BatchSize != want.BatchSize || p.Window != want.Window || p.Timeout != want.Timeout ||
-		p.MaxConcurrency != want.MaxConcurrency || p.RatePerInstance != want.RatePerInstance || p.Visibility != want.Visibility ||
+		p.MemorySize != want.MemorySize || p.MaxConcurrency != want.MaxConcurrency || p.RatePerInstance != want.RatePerInstance || p.Visibility != want.Visibility ||
 		p.MaxReceiveCount != want.MaxReceiveCount || p.Backoff != want.Backoff {
 		t.Fatalf("got %+v\nwant %+v", p, want)
 	}

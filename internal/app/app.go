@@ -115,7 +115,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		queue.Lineage = lineage
 		lambdaHandler.Queue = queue
 		// Where the SQS-side handling is on, the function is deployed on
-		// a mapping, and must see ReportBatchItemFailures on it (SPEC 8.12).
+		// a mapping, and must see ReportBatchItemFailures on it.
 		lambdaHandler.Wiring = sqsq.NewWiring(awsCfg)
 		lambdaHandler.Deleter = queue
 		lambdaHandler.OnUnwired = metrics.Unwired

@@ -1,5 +1,5 @@
 // Attribute names deleted in the console while the cached list still has
-// them (SPEC 5.6). Tencent rejects a call naming one with 90033; the names
+// them. Tencent rejects a call naming one with 90033; the names
 // are read again, once for all concurrent work, and what the fresh list
 // lacks is deleted: dropped from the default sets, with nothing of it left
 // to erase, and the call is sent again. Only a message that named a

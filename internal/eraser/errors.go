@@ -66,7 +66,7 @@ func cleanStack(stack []byte) string {
 // namesError is a failure that hangs on the app's attribute names: they
 // could not be read, or a list read after Tencent rejected a name does not
 // explain why. Nothing says the message is at fault, so its class is
-// retryable (SPEC 5.2, 5.6), or systemic when the lookup failed for a
+// retryable, or systemic when the lookup failed for a
 // reason that fails every call alike.
 type namesError struct {
 	reason string

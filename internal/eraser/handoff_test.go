@@ -130,7 +130,7 @@ func TestHandOff(t *testing.T) {
 		{
 			// Order first, and the schedule like any failure: without a
 			// delay they would come back each visibility timeout and reach
-			// the DLQ in hours (SPEC 5.8).
+			// the DLQ in hours.
 			name: "FIFO: unreached and blocked messages fail and are delayed by the schedule, none copied", ordered: true,
 			results:    []eraser.MessageResult{failed("a", erasure.Retryable, 2), unreached("u", 0), failed("b", erasure.FIFOBlocked, 3)},
 			wantOrders: []string{"a:delay:1m0s", "u:delay:30s", "b:delay:2m0s"},

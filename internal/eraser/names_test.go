@@ -59,7 +59,7 @@ func named(account string, attrs ...string) string {
 }
 
 // TestProcessAttrNamesChangeInTheConsole edits the app's names while the
-// processor's list of them is cached (SPEC 5.2, 5.6). A message is rejected
+// processor's list of them is cached. A message is rejected
 // only for a name it gives itself and that a list read after Tencent's
 // rejection lacks; everything else is erased, or held while the names
 // cannot be read or do not explain the rejection.
@@ -221,7 +221,7 @@ func TestProcessOneReReadForConcurrentRejections(t *testing.T) {
 
 // TestProcessHoldsNamedAttrsWhileNamesUnreadable: a name a message gives
 // is never sent unchecked, where it could fail another message naming the
-// same account (SPEC 5.2). While the names cannot be read, both messages
+// same account. While the names cannot be read, both messages
 // are held; once they can, each is judged on its own.
 func TestProcessHoldsNamedAttrsWhileNamesUnreadable(t *testing.T) {
 	f := newFixture(t, timtest.Config{})

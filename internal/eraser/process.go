@@ -411,7 +411,7 @@ func (run *invocation) settle(report *Report, ordered bool) {
 	}
 	if ordered && firstFailed >= 0 {
 		// Nothing after the first failure may be acknowledged or handed on
-		// (SPEC 5.8): an invalid or content message there is blocked too,
+		//: an invalid or content message there is blocked too,
 		// and judged once it is first in line.
 		for i := firstFailed + 1; i < len(report.Messages); i++ {
 			m := &report.Messages[i]

@@ -196,7 +196,7 @@ type attrNameList struct {
 }
 
 // freshAttrNamesAge bounds the age of the list a name a message gives is
-// judged against before the message is called invalid (SPEC 5.2).
+// judged against before the message is called invalid.
 const freshAttrNamesAge = 10 * time.Second
 
 // appAttrNames returns the app's attribute names from a read begun no

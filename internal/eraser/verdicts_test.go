@@ -45,7 +45,7 @@ func (l *loggedQueue) HandOff(ctx context.Context, orders []eraser.Order) []erro
 	return errs
 }
 
-// TestRejectedReceiptFollowsTheDeadLetter (SPEC 9.2): "Erasure Rejected" is
+// TestRejectedReceiptFollowsTheDeadLetter: "Erasure Rejected" is
 // put only once the message's copy is in the DLQ, never for a message
 // that is only delayed (a refused dead letter, a systemic batch), and
 // "Erasure Completed" is put before anything is acknowledged. A rejection
@@ -140,7 +140,7 @@ func TestRejectedReceiptFollowsTheDeadLetter(t *testing.T) {
 	}
 }
 
-// TestFIFOBlocksEverythingAfterTheFirstFailure (SPEC 5.8): on a FIFO queue
+// TestFIFOBlocksEverythingAfterTheFirstFailure: on a FIFO queue
 // every message after the first failure is reported failed, blocked, an
 // invalid one included (not dead-lettered in that invocation), and each is
 // delayed by the schedule like any failure.

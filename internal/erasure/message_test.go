@@ -363,7 +363,7 @@ func TestParseInvalidKeepsAuditFields(t *testing.T) {
 
 // TestParseInvalidNamesWellFormedAccounts: an invalid message still names
 // its accounts (by hash, on its audit line and in its receipt's digest), so
-// that a data subject's failed request can be found (SPEC 6): the entries
+// that a data subject's failed request can be found: the entries
 // of an "accounts" array that are valid UserIDs, at most 10,000. An
 // ambiguous body names none: which accounts were meant cannot be known.
 func TestParseInvalidNamesWellFormedAccounts(t *testing.T) {

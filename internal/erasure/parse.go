@@ -326,7 +326,7 @@ func (o *object) request() (Request, *Error) {
 // that are valid UserIDs, de-duplicated, at most MaxAccountsPerRequest, or
 // nil when it is not an array: the message still names its accounts by
 // hash on its audit line and in its receipt's digest, so that a data
-// subject's failed request can be found (SPEC 6). An ambiguous object never
+// subject's failed request can be found. An ambiguous object never
 // gets here: which accounts were meant cannot be known.
 func wellFormedAccounts(raw string) []string {
 	if raw == "" || raw[0] != '[' {

@@ -556,8 +556,8 @@ func TestHasherMatchesHash(t *testing.T) {
 
 // TestAuditInvalidMessageNamesItsAccounts: an invalid message's audit line
 // names its well-formed accounts by hash, as a valid message's does, so
-// that a data subject's failed request can be found by the subject's hash
-// (SPEC 6). An ambiguous body names none.
+// that a data subject's failed request can be found by the subject's hash.
+// An ambiguous body names none.
 func TestAuditInvalidMessageNamesItsAccounts(t *testing.T) {
 	tests := []struct {
 		name string

@@ -11,7 +11,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 )
 
-// TestUnfinishedIsVisible (SPEC 8.7): a message that comes back, whatever
+// TestUnfinishedIsVisible: a message that comes back, whatever
 // failed (a part, a receipt, a hand-off), is audited at WARN as not
 // erased with what failed, counted in MessagesFailed with a class, and
 // reports its PendingAge.

@@ -352,7 +352,7 @@ func progress(format string, args ...any) {
 }
 
 // releaseBinaryTargetMB bounds row 5's release binary. It was 10 MB; the
-// check of the event source mapping (SPEC 8.12) will link the Lambda SDK
+// check of the event source mapping will link the Lambda SDK
 // client, github.com/aws/aws-sdk-go-v2/service/lambda (v1.117.0), which a
 // throwaway build of today's function calling ListEventSourceMappings
 // took from 10,289,314 to 11,075,746 bytes (lambdaClientMB more; built
@@ -539,7 +539,7 @@ is sent to after its REPORT line; the median over the batches, divided by its me
 (10) For each MemorySize, one instance at RATE_LIMIT_PER_SECOND = floor(100/MaxConcurrency) against a
 stand-in enforcing that share with 30 ms latency: a warm-up invocation, one untimed full batch, then full
 batches back to back for at least -steady; accounts/s = accounts the stand-in removed / that span, times
-MaxConcurrency (extrapolated: SPEC 11 allows two real instances only while their quotas add up to one
+MaxConcurrency (extrapolated: the method allows two real instances only while their quotas add up to one
 CPU). Costs per million accounts: each timed invocation's REPORT Duration rounded up to 1 ms × MemorySize
 /1024 GB, one request per invocation, the function's own output lines (audit, summary, EMF; not Lambda's
 platform lines) as CloudWatch Logs ingestion, and the SQS requests that carry the messages (one

@@ -69,7 +69,7 @@ func capacityRows(row func(n, what, value, target, result string), c *bench.Capa
 	}
 }
 
-// capacityTable prints the table of SPEC 11.2 and the choice under it.
+// capacityTable prints the capacity table and the choice under it.
 func capacityTable(w io.Writer, c *bench.CapacityResult) {
 	p := c.Params
 	fmt.Fprintf(w, "\n### Capacity (row 10): one instance per MemorySize, x86 (Lambda runs arm64)\n\n")

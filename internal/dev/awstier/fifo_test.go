@@ -19,7 +19,7 @@ import (
 // unknown, not retried, so the failing message fails at once.
 const fifoUnknownCode = 99999
 
-// TestFIFO (SPEC 5.8): on a FIFO queue, in one message group, a valid
+// TestFIFO: on a FIFO queue, in one message group, a valid
 // message, one Tencent fails, an invalid one and another valid one. While
 // the second fails, the invalid one behind it is blocked like the last one:
 // reported failed, not dead-lettered, and every failed message is delayed

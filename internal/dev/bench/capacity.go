@@ -1,4 +1,4 @@
-// Row 10 of `make bench`: the capacity table of SPEC 11.2 (issue 19, item
+// Row 10 of `make bench`: the capacity table (issue 19, item
 // 6). For each MemorySize, one instance as Lambda runs it (the local
 // bootstrap under the emulator in its own Lambda-sized group) drains full
 // batches of a backlog at its share of Tencent's rate, and takes the event
@@ -22,10 +22,10 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/app"
 )
 
-// CapacitySizes are the MemorySizes of the table (SPEC 11.2).
+// CapacitySizes are the MemorySizes of the table.
 var CapacitySizes = []int{128, 256, 512, 1024, 1769}
 
-// What a MemorySize must reach to be chosen (SPEC 11, issue 19).
+// What a MemorySize must reach to be chosen (issue 19).
 const (
 	// MinDrainFraction is the least fraction of the ceiling both backlogs
 	// must drain at, with no rejection.

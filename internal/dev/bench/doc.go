@@ -36,7 +36,7 @@
 //     Cold start and RSS use this machine's amd64 build; only the size is
 //     the arm64 binary's. The size target was 10 MB; it is 11.5 MB since
 //     the function grew to 10.29 MB and the check of the event source
-//     mapping (SPEC 8.12) will link the Lambda SDK client
+//     mapping will link the Lambda SDK client
 //     (github.com/aws/aws-sdk-go-v2/service/lambda v1.117.0): a throwaway
 //     build of today's function calling ListEventSourceMappings measured
 //     11,075,746 bytes against 10,289,314 without it (+0.79 MB), which
@@ -77,7 +77,7 @@
 // # Rows 9 and 10: the function at Lambda's size
 //
 // Lambda gives a function MemorySize of memory and MemorySize/1769 of a
-// vCPU (SPEC 11): 7.2 % of one at 128 MB. Rows 9 and 10 run the local
+// vCPU: 7.2 % of one at 128 MB. Rows 9 and 10 run the local
 // bootstrap (localrun.Build: this machine's x86; Lambda runs arm64) under
 // the emulator, both inside a Lambda-sized cgroup (internal/dev/lambdasize)
 // told its size, and feed it events built as the event source mapping
@@ -130,7 +130,7 @@
 // The stand-in's serving goroutines and the runtime's background GC are
 // not labelled (0.28 s of the 1.60 s profiled in the first run).
 //
-// Row 10, the capacity table of SPEC 11.2, one line per MemorySize of
+// Row 10, the capacity table, one line per MemorySize of
 // 128, 256, 512, 1024 and 1769 MB, each measured on one instance in its
 // own group (its quota alone, so 2 instances at 1769 MB would not fit this
 // 2-core machine; the deployment's rate is extrapolated, one instance's ×

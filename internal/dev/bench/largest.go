@@ -47,7 +47,7 @@ func largestBody(m int) string {
 }
 
 // LargestEvent is the event with the most accounts the event source
-// mapping can deliver at batchSize (SPEC 11.1): 10,000-account messages of
+// mapping can deliver at batchSize: 10,000-account messages of
 // distinct 3-4 byte ids, as many as fit in MaxEventBytes.
 func LargestEvent(batchSize int) events.SQSEvent {
 	// A record of 10,000 ids takes at least 80 KB, so this many always

@@ -9,7 +9,7 @@ import (
 // Prices are the AWS list prices row 10 costs with: us-east-1, as
 // published on 2026-12-06 by AWS's pricing pages
 // (https://aws.amazon.com/lambda/pricing/, .../cloudwatch/pricing/,
-// .../sqs/pricing/; also SPEC section 11.2). Update them here, and only
+// .../sqs/pricing/). Update them here, and only
 // here, with the date.
 var Prices = PriceList{
 	Date:   "2026-12-06",

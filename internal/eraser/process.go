@@ -410,9 +410,9 @@ func (run *invocation) settle(report *Report, ordered bool) {
 		}
 	}
 	if ordered && firstFailed >= 0 {
-		// Nothing after the first failure may be acknowledged or handed on
-		//: an invalid or content message there is blocked too,
-		// and judged once it is first in line.
+		// Nothing after the first failure may be acknowledged or handed
+		// on: an invalid or content message there is blocked too, and
+		// judged once it is first in line.
 		for i := firstFailed + 1; i < len(report.Messages); i++ {
 			m := &report.Messages[i]
 			if m.Outcome == Erased || m.Outcome == Invalid || m.Class == erasure.Content {

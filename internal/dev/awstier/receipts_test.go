@@ -236,9 +236,8 @@ func TestReceipts(t *testing.T) {
 				d.Type != "" || len(d.Erased) != 0 {
 				t.Errorf("the invalid message's receipt: %s %+v, want %s, class invalid, a reason, no type", r.DetailType, d, eraser.ReceiptRejected)
 			}
-			// Its well-formed accounts, as its audit line names them
-			//, so that the data subject's failed request can
-			// be found.
+			// Its well-formed accounts, as its audit line names them,
+			// so that the data subject's failed request can be found.
 			if d.Accounts != len(m.msg.Accounts) || d.AccountsDigest != receipts.AccountsDigest(key, m.msg.Accounts) {
 				t.Errorf("the invalid message's receipt: %d accounts, digest %s; want %d, %s", d.Accounts, d.AccountsDigest, len(m.msg.Accounts), receipts.AccountsDigest(key, m.msg.Accounts))
 			}

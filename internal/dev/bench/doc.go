@@ -186,25 +186,31 @@
 // far more than compute, so the cheapest size that qualifies is the
 // smallest.
 //
-// Measured on 2026-12-06 (x86; two runs of all five sizes, one with
-// `-only capacity`, one within `make bench`): 128 MB drains one-account
+// Measured on 2026-12-06 (x86; three runs of all five sizes, one with
+// `-only capacity`, two within `make bench`): 128 MB drains one-account
 // messages at 0.34 to 0.45 of the ceiling, CPU-bound (97 to 99 % of its
 // share), and hands on 38 of the largest event's 71 messages for memory
 // (VmHWM 77 to 79 MiB, 60 to 62 %; no OOM kill); 256 MB takes the largest
-// event whole (VmHWM 139 to 140 MiB, 54 to 55 %) but drains one-account
-// messages at 0.72 to 0.84 with no CPU to spare; 512, 1024 and 1769 MB
+// event whole (VmHWM 132 to 140 MiB, 52 to 55 %) but drains one-account
+// messages at 0.72 to 0.86 with no CPU to spare; 512, 1024 and 1769 MB
 // drain both backlogs at 0.93 to 0.98 with headroom and hold the largest
 // event at 8 to 27 % of their memory. 512 MB's first batch of 100-account
-// messages sometimes drew 60018 answers at 50 calls/s (6 in one run; 21
-// and 77 in two of three more drains of that shape; none at 128, 256,
-// 1024 or 1769 MB): the choice was 1024 MB in the first run, 512 MB in
-// the second. Logs (477 bytes an account of one-account messages, 39 of
-// 100-account ones) and SQS (1.2 requests a message) make $0.70 of the
-// $0.703 to $0.707 per million one-account accounts; compute is $0.001 at
-// 512 MB, $0.003 at 1024 MB. At 50 calls/s the largest event needs about
-// 150 s (estimated: 148 to 153 s) against the template's 120 s Timeout;
-// with `-timeout 180s -capacity-sizes 512,1024` it ran at 50 calls/s and
-// was processed whole in 149 s at both sizes.
+// messages sometimes drew 60018 answers at 50 calls/s (6 in the first
+// run; 21 and 77 in two of three more drains of that shape; none at 128,
+// 256, 1024 or 1769 MB): the choice was 1024 MB in the first run, 512 MB
+// in the other two. Logs (477 bytes an account of one-account messages,
+// 39 of 100-account ones) and SQS (1.2 requests a message) make $0.70 of
+// the $0.703 to $0.707 per million one-account accounts; compute is
+// $0.001 at 512 MB, $0.003 at 1024 MB. At 50 calls/s the largest event
+// needs about 150 s (estimated: 148 to 153 s) against the template's 120 s
+// Timeout; with `-timeout 180s -capacity-sizes 512,1024` it ran at 50
+// calls/s and was processed whole in 149 s at both sizes.
+//
+// Rows 7 and 8 hold two rate windows against one stand-in in one process:
+// while another session's tests ran on this machine they drew 60018
+// answers (row 7's 100-account drain: 9, 31 and 18 in three runs; row 8
+// (a): 28), none in four quiet runs of that drain (`-only drain
+// -drain-shapes hundred`, two with GOGC=off).
 //
 // # Why it reaches the ceiling
 //

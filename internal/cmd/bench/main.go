@@ -69,6 +69,7 @@ func main() {
 		batchSize     = flag.Int("batch-size", 0, "drain: event source mapping BatchSize (0: the template's)")
 		maxConc       = flag.Int("max-concurrency", 0, "drain: ScalingConfig.MaximumConcurrency, the instances (0: the template's)")
 		timeout       = flag.Duration("timeout", 0, "drain: function Timeout, whole seconds (0: the template's)")
+		memorySize    = flag.Int("memory-size", 0, "cpu: the function's MemorySize in MB (0: the template's)")
 		window        = flag.Duration("window", -time.Second, "drain: MaximumBatchingWindowInSeconds, whole seconds (negative: the template's)")
 		drainShapes   = flag.String("drain-shapes", "single,hundred", "drain: backlogs, comma-separated: single (1 acc/msg), hundred (100), largest (10,000; one batch per instance)")
 		drainAccounts = flag.Int("drain-accounts", 60_000, "drain: least accounts of a backlog, rounded up to whole rounds of full batches")
@@ -100,7 +101,7 @@ func main() {
 	var drainParams bench.DrainParams
 	var drains []bench.Drain
 	if run("drain") || run("cpu") || run("capacity") {
-		over := bench.DrainOverrides{BatchSize: *batchSize, MaxConcurrency: *maxConc, Timeout: *timeout, Window: *window}
+		over := bench.DrainOverrides{BatchSize: *batchSize, MaxConcurrency: *maxConc, MemorySize: *memorySize, Timeout: *timeout, Window: *window}
 		var err error
 		if drainParams, err = bench.ReadDrainParams(*templatePath, over); err != nil {
 			fail("template parameters", err)

@@ -118,8 +118,8 @@ var behaviourVariables = []string{config.EnvAttrs, config.EnvAPI, config.EnvEras
 // DrainOverrides replace template values (the bench command's flags). Zero
 // fields, and a negative Window, keep the template's.
 type DrainOverrides struct {
-	BatchSize, MaxConcurrency int
-	Timeout, Window           time.Duration
+	BatchSize, MaxConcurrency, MemorySize int
+	Timeout, Window                       time.Duration
 }
 
 // ReadDrainParams reads the drain's parameters from the SAM template at
@@ -149,7 +149,7 @@ func ReadDrainParams(path string, o DrainOverrides) (DrainParams, error) {
 	timeout := cmp.Or(dig(fn, "Properties", "Timeout"), dig(t.root, "Globals", "Function", "Timeout"))
 	p.Timeout = r.overrideSeconds("Timeout", timeout, o.Timeout, 3, o.Timeout > 0) // SAM's default: 3 s
 	memory := cmp.Or(dig(fn, "Properties", "MemorySize"), dig(t.root, "Globals", "Function", "MemorySize"))
-	p.MemorySize = r.whole("MemorySize", memory, 128) // SAM's default
+	p.MemorySize = r.overrideInt("MemorySize", memory, o.MemorySize, 128) // SAM's default
 
 	p.RatePerInstance = r.rate(t.env(fn, config.EnvRateLimit), p.MaxConcurrency)
 	r.queue(cmp.Or(evProps["EventSourceArn"], evProps["Queue"]), &p)

@@ -155,12 +155,12 @@ func BatchMemoryBudget(memoryMB int) int64 {
 	return max(GoMemoryLimit(memoryMB)-baselineMemory, 0)
 }
 
-// fullCPUMemoryMB is the MemorySize at which Lambda gives one full vCPU.
-const fullCPUMemoryMB = 1769
+// FullCPUMemoryMB is the MemorySize at which Lambda gives one full vCPU.
+const FullCPUMemoryMB = 1769
 
 // CPUShare is the share of one CPU Lambda gives a function of memoryMB (at
 // most 1: the function's work is mostly one goroutine at a time); 0 when
 // the size is unknown.
 func CPUShare(memoryMB int) float64 {
-	return min(float64(memoryMB)/fullCPUMemoryMB, 1)
+	return min(float64(memoryMB)/FullCPUMemoryMB, 1)
 }

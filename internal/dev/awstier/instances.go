@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/attr-eraser/attr-eraser/internal/app"
 	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
@@ -45,12 +46,9 @@ func FunctionEnv(s Settings, sc Scaled, d *Deployment, tencentURL string) ([]str
 	// back for reporting (derived from its CPU share) fits what it has. The
 	// template's MemorySize is measured at its own share by the Lambda-sized
 	// tests (internal/dev/localrun) and `make bench`.
-	out = append(out, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(fullCPUMemoryMB))
+	out = append(out, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(app.FullCPUMemoryMB))
 	return out, nil
 }
-
-// fullCPUMemoryMB is the MemorySize at which Lambda gives one full vCPU.
-const fullCPUMemoryMB = 1769
 
 // Pool is the function's concurrent instances: one emulator each, all
 // sharing one Tencent stand-in, as a deployment's instances share

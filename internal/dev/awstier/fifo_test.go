@@ -95,8 +95,8 @@ func TestFIFO(t *testing.T) {
 	}
 	s.tencent.FailAccounts(0, down)
 	s.waitFor("the group drained", drainTimeout(), func() bool {
-		v, f, d, err := awstier.QueueDepth(ctx, tier.clients, queueURL)
-		return err == nil && v+f+d == 0
+		empty, err := awstier.Drained(ctx, tier.clients, queueURL)
+		return err == nil && empty
 	})
 	took := time.Since(began)
 	s.poller.Stop()

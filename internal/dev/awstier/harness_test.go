@@ -279,8 +279,8 @@ func drainTimeout() time.Duration {
 
 // drained reports whether the source queue is empty, in flight included.
 func (s *scenario) drained() bool {
-	v, f, d, err := awstier.QueueDepth(s.ctx, tier.clients, s.dep.QueueURL)
-	return err == nil && v+f+d == 0
+	empty, err := awstier.Drained(s.ctx, tier.clients, s.dep.QueueURL)
+	return err == nil && empty
 }
 
 // deadLetters receives every message in the DLQ (hiding each for longer

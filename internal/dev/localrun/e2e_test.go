@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -280,5 +281,32 @@ func TestDevSecret(t *testing.T) {
 	}
 	if _, err := localrun.Start(context.Background(), localrun.Options{Bootstrap: bootstrap, RIE: rie, Secret: "{broken"}); err == nil {
 		t.Error("a broken Secret was accepted")
+	}
+}
+
+// TestPortTakenBeforeBind: a port taken between the choice and the
+// emulator's bind (another test's server, say) costs a retry on fresh
+// ports, not the test that started the stack.
+func TestPortTakenBeforeBind(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	var choices int
+	restore := localrun.SetFreeAddr(func() (string, error) {
+		choices++
+		if choices == 1 {
+			return taken.Addr().String(), nil
+		}
+		return localrun.FreeLoopbackAddr()
+	})
+	defer restore()
+	stack := start(t, localrun.Options{})
+	if got := string(invoke(t, stack, []byte(`{"Records":[]}`))); !strings.Contains(got, "batchItemFailures") {
+		t.Errorf("invocation after the retry answered %s", got)
+	}
+	if choices != 4 || strings.Count(stack.Output(), "address already in use") != 1 {
+		t.Errorf("%d ports chosen, want 4 (2 for each of 2 starts); output:\n%s", choices, stack.Output())
 	}
 }

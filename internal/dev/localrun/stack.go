@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -139,7 +140,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if opts.SharedTencent != nil && opts.AWS == nil && tcfg.Key == nil {
 		return nil, errors.New("localrun: SharedTencent without AWS needs Tencent.Key for the secret stand-in")
 	}
-	s := &Stack{Key: tcfg.Key, output: &capture.Buffer{Tee: opts.Output}, exited: make(chan struct{}),
+	s := &Stack{Key: tcfg.Key, output: &capture.Buffer{Tee: opts.Output},
 		bootstrapName: commandName(opts.Bootstrap)}
 	var err error
 	if s.Tencent = opts.SharedTencent; s.Tencent == nil {
@@ -167,15 +168,35 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		awsEnv = s.Secrets.Env()
 	}
 
+	// Another process may take a free port between freeAddr and the
+	// emulator's bind: a few attempts, each with fresh ports.
+	for attempt := 1; ; attempt++ {
+		err = s.startEmulator(ctx, opts, awsEnv)
+		if err == nil {
+			return s, nil
+		}
+		if !errors.Is(err, errPortTaken) || attempt == 3 {
+			s.Close()
+			return nil, err
+		}
+		s.stopEmulator()
+		s.cmd, s.Group = nil, nil
+	}
+}
+
+// errPortTaken says the emulator lost one of its ports to another process.
+var errPortTaken = errors.New("a port was taken before the emulator bound it")
+
+// startEmulator starts the emulator on fresh ports, in a Lambda-sized group
+// when opts.MemoryMB is set, and waits until it accepts invocations.
+func (s *Stack) startEmulator(ctx context.Context, opts Options, awsEnv []string) error {
 	invokeAddr, err := freeAddr()
 	if err != nil {
-		s.Close()
-		return nil, err
+		return err
 	}
 	runtimeAddr, err := freeAddr()
 	if err != nil {
-		s.Close()
-		return nil, err
+		return err
 	}
 	timeout := opts.Timeout
 	if timeout == 0 {
@@ -205,21 +226,18 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 			err = s.Group.Wrap(s.cmd)
 		}
 		if err != nil {
-			s.Close()
-			return nil, err
+			return err
 		}
 	}
-	if err := s.cmd.Start(); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("start the emulator: %w", err)
+	cmd, exited, outputMark := s.cmd, make(chan struct{}), len(s.Output())
+	if err := cmd.Start(); err != nil {
+		s.cmd = nil
+		return fmt.Errorf("start the emulator: %w", err)
 	}
-	go func() { _ = s.cmd.Wait(); close(s.exited) }()
+	s.exited = exited
+	go func() { _ = cmd.Wait(); close(exited) }()
 	s.invokeURL = "http://" + invokeAddr + "/2015-03-31/functions/function/invocations"
-	if err := s.waitReady(ctx, invokeAddr); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
+	return s.waitReady(ctx, invokeAddr, outputMark)
 }
 
 // Invoke sends one event to the function and returns its raw response: the
@@ -272,6 +290,17 @@ func (s *Stack) Output() string { return s.output.String() }
 
 // Close stops the emulator and the stand-ins it started.
 func (s *Stack) Close() {
+	s.stopEmulator()
+	if s.Secrets != nil {
+		s.Secrets.Close()
+	}
+	if s.Tencent != nil && s.ownTencent {
+		s.Tencent.Close()
+	}
+}
+
+// stopEmulator stops the emulator and closes its group, if they started.
+func (s *Stack) stopEmulator() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		// SIGTERM first, as Lambda would, so the function can say goodbye.
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
@@ -289,25 +318,26 @@ func (s *Stack) Close() {
 			fmt.Fprintln(os.Stderr, "localrun:", err)
 		}
 	}
-	if s.Secrets != nil {
-		s.Secrets.Close()
-	}
-	if s.Tencent != nil && s.ownTencent {
-		s.Tencent.Close()
-	}
 }
 
-func (s *Stack) waitReady(ctx context.Context, addr string) error {
+// waitReady waits until the emulator listens on addr; the emulator's
+// output from outputMark on is this start's.
+func (s *Stack) waitReady(ctx context.Context, addr string, outputMark int) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.Close()
+		ours, err := listensOn(s.cmd.Process.Pid, addr)
+		if err != nil {
+			return fmt.Errorf("is the emulator listening: %w", err)
+		}
+		if ours {
 			return nil
 		}
 		select {
 		case <-s.exited:
+			if strings.Contains(s.Output()[outputMark:], "address already in use") {
+				return fmt.Errorf("%w:\n%s", errPortTaken, s.Output())
+			}
 			return fmt.Errorf("the emulator exited before it was ready:\n%s", s.Output())
 		case <-ctx.Done():
 			return errors.New("the emulator did not start listening within 30 s")
@@ -316,10 +346,13 @@ func (s *Stack) waitReady(ctx context.Context, addr string) error {
 	}
 }
 
-// freeAddr asks the kernel for a free loopback port. Another process could
-// take it before the emulator binds it; on a test machine that is rare
-// enough, and fixed ports (9001, 8080) are often taken.
-func freeAddr() (string, error) {
+// freeAddr asks the kernel for a free loopback port (fixed ports such as
+// 9001 and 8080 are often taken). Another process can take it before the
+// emulator binds it, so Start retries; tests replace it to make that
+// happen.
+var freeAddr = freeLoopbackAddr
+
+func freeLoopbackAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", fmt.Errorf("find a free port: %w", err)

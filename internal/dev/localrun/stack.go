@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -327,7 +328,7 @@ func (s *Stack) waitReady(ctx context.Context, addr string, outputMark int) erro
 	defer cancel()
 	for {
 		ours, err := listensOn(s.cmd.Process.Pid, addr)
-		if err != nil {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) { // gone: it exited
 			return fmt.Errorf("is the emulator listening: %w", err)
 		}
 		if ours {

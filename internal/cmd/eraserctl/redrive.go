@@ -179,6 +179,7 @@ func (r *redriver) run(ctx context.Context) error {
 		}
 		empty = 0
 		var move, again []types.Message
+		chosen := map[string]bool{} // this receive's, before they are moved
 		for _, m := range out.Messages {
 			id := aws.ToString(m.MessageId)
 			if r.seen[id] {
@@ -198,12 +199,13 @@ func (r *redriver) run(ctx context.Context) error {
 			switch {
 			case !r.want[class]:
 				r.held = append(r.held, m)
-			case r.moved[lineageKey(m)]:
-				// Another copy of an erasure already moved back: one is
-				// enough, the erasure is idempotent.
+			case r.moved[lineageKey(m)] || chosen[lineageKey(m)]:
+				// Another copy of an erasure moved back: one is enough,
+				// the erasure is idempotent.
 				r.duplicates++
 				again = append(again, m)
 			default:
+				chosen[lineageKey(m)] = true
 				move = append(move, m)
 			}
 		}
@@ -211,7 +213,18 @@ func (r *redriver) run(ctx context.Context) error {
 			runErr = err
 			break
 		}
-		if err := r.delete(ctx, again); err != nil {
+		// A copy is deleted only once its erasure is back in the source
+		// queue; otherwise it stays in the DLQ.
+		var dups []types.Message
+		for _, m := range again {
+			if r.moved[lineageKey(m)] {
+				dups = append(dups, m)
+			} else {
+				r.duplicates--
+				r.held = append(r.held, m)
+			}
+		}
+		if err := r.delete(ctx, dups); err != nil {
 			runErr = err
 			break
 		}

@@ -167,6 +167,7 @@ type attempt struct {
 	Done              []string        `json:"done,omitempty"`
 	Class             string          `json:"class,omitempty"`
 	Reason            string          `json:"reason,omitempty"`
+	HandOff           string          `json:"handOff,omitempty"`
 	Verified          json.RawMessage `json:"verified,omitempty"`
 	MessageAccounts   int             `json:"messageAccounts"`
 	AccountsDigest    string          `json:"accountsDigest,omitempty"`
@@ -187,6 +188,7 @@ type auditLine struct {
 	Outcome           string          `json:"outcome"`
 	Class             string          `json:"class"`
 	Reason            string          `json:"reason"`
+	HandOff           string          `json:"handOff"`
 	Done              []string        `json:"done"`
 	AccountHashes     []string        `json:"accountHashes"`
 	AuditKeyID        string          `json:"auditKeyId"`
@@ -296,6 +298,7 @@ func (p *prover) attempt(ctx context.Context, l auditLine, to time.Time) (attemp
 		Done:            l.Done,
 		Class:           l.Class,
 		Reason:          l.Reason,
+		HandOff:         l.HandOff,
 		Verified:        l.Verified,
 		MessageAccounts: l.Accounts,
 	}
@@ -379,7 +382,11 @@ func (c *certificate) text(w io.Writer) error {
 			e.details(&b)
 		}
 		for _, e := range a.Attempts {
-			fmt.Fprintf(&b, "  %s %s: class %s, reason %q\n", e.Outcome, e.Time, cmp.Or(e.Class, "-"), e.Reason)
+			what := e.Outcome
+			if e.HandOff == "dead_lettered" {
+				what = "rejected (dead-lettered)"
+			}
+			fmt.Fprintf(&b, "  %s %s: class %s, reason %q\n", what, e.Time, cmp.Or(e.Class, "-"), e.Reason)
 			e.details(&b)
 		}
 		if a.Status == statusNotFound {

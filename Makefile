@@ -7,11 +7,15 @@ EVENT ?= events/sqs-gdpr-erasure.json
 RELEASE_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 RELEASE_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: build build-EraserFunction run stack tencent-standin test vet fmt-check bench fuzz lint clean
+.PHONY: build build-EraserFunction eraserctl run stack tencent-standin test vet fmt-check bench fuzz lint clean
 
-## build: the arm64 release binary, bin/bootstrap
-build:
+## build: the arm64 release binary, bin/bootstrap, and the operator tool for this machine, bin/eraserctl
+build: eraserctl
 	$(RELEASE_ENV) $(GO) build $(RELEASE_FLAGS) -o bin/bootstrap ./function
+
+## eraserctl: the operator tool for this machine, bin/eraserctl (submit a backfill, prove an erasure, redrive by class, hash an account)
+eraserctl:
+	$(GO) build -trimpath -o bin/eraserctl ./internal/cmd/eraserctl
 
 ## build-EraserFunction: called by `sam build` with ARTIFACTS_DIR set
 build-EraserFunction:

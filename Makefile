@@ -36,10 +36,10 @@ bin/aws-lambda-rie: go.mod go.sum
 run: bin/local/bootstrap bin/aws-lambda-rie
 	$(GO) run ./internal/cmd/run -bootstrap bin/local/bootstrap -rie bin/aws-lambda-rie -event $(EVENT)$(if $(FAULT), -fault $(FAULT))$(if $(filter-out 0 false,$(RAW)), -raw)
 
-## stack: the deployed system on this machine, on moto_server, for trying by hand; Ctrl-C shows what happened (STACK_FLAGS='-v -scale 0.1')
+## stack: the deployed system on this machine, on moto_server, for trying by hand; Ctrl-C shows what happened (STACK_FLAGS='-v -scale 0.1'; FAULT= as for run)
 # Built, then run directly: `go run` turns Ctrl-C into exit status 1.
 stack: bin/local/bootstrap bin/aws-lambda-rie bin/stack
-	@bin/stack -template template.yaml -bootstrap bin/local/bootstrap -rie bin/aws-lambda-rie $(STACK_FLAGS)
+	@bin/stack -template template.yaml -bootstrap bin/local/bootstrap -rie bin/aws-lambda-rie$(if $(FAULT), -fault $(FAULT)) $(STACK_FLAGS)
 
 bin/stack: FORCE
 	$(GO) build -o $@ ./internal/cmd/stack

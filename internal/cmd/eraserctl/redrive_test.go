@@ -88,6 +88,7 @@ func TestRedriveByClass(t *testing.T) {
 			t.Errorf("listing lacks %q:\n%s", line, r.stdout)
 		}
 	}
+	t.Logf("redrive (listing):\n%s%s", r.stdout, r.stderr)
 	if !strings.Contains(r.stderr, "redrive: 8/8 messages") {
 		t.Errorf("no progress line:\n%s", r.stderr)
 	}
@@ -101,6 +102,7 @@ func TestRedriveByClass(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stdout, "moved back to "+source+": 5 (classes none,retryable); duplicate copies deleted: 1; left in the DLQ, visible again: 2") {
 		t.Fatal(r)
 	}
+	t.Logf("redrive -class retryable,none:\n%s%s", r.stdout, r.stderr)
 	moved := drain(t, c, source)
 	var originals []string
 	for _, m := range moved {

@@ -11,7 +11,8 @@
 // never printed, except those the operator gave prove to certify.
 //
 // Exit status: 0 success, 1 a failure (AWS, the key, a message not sent),
-// 2 bad usage, 3 done, but some input lines were invalid and not sent.
+// 2 bad usage, 3 done, but some input lines were invalid and not sent
+// (submit), 4 some account has no erasure in the logs searched (prove).
 package main
 
 import (

@@ -276,14 +276,13 @@ func send(ctx context.Context, tgt target, tmpl template, chunks []chunk, cp *ch
 			pending = again
 		}
 		if len(pending) > 0 {
-			mu.Lock()
-			res.failed += len(pending)
-			mu.Unlock()
 			return fmt.Errorf("%d messages not sent after %d tries: %v", len(pending), sendAttempts, last[0])
 		}
 		return nil
 	})
 	bar.finish()
+	// Whatever was not taken failed, a run cut short (Ctrl-C) included.
+	res.failed = len(msgs) - res.sent
 	for _, err := range errs {
 		if err != nil {
 			fmt.Fprintf(w, "eraserctl submit: %v\n", err)

@@ -7,11 +7,15 @@ EVENT ?= events/sqs-gdpr-erasure.json
 RELEASE_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 RELEASE_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
-.PHONY: build build-EraserFunction run stack tencent-standin test vet fmt-check bench fuzz lint clean
+.PHONY: build build-EraserFunction eraserctl run stack tencent-standin test vet fmt-check bench fuzz lint clean
 
-## build: the arm64 release binary, bin/bootstrap
-build:
+## build: the arm64 release binary, bin/bootstrap, and the operator tool for this machine, bin/eraserctl
+build: eraserctl
 	$(RELEASE_ENV) $(GO) build $(RELEASE_FLAGS) -o bin/bootstrap ./function
+
+## eraserctl: the operator tool for this machine, bin/eraserctl (submit a backfill, prove an erasure, redrive by class, hash an account)
+eraserctl:
+	$(GO) build -trimpath -o bin/eraserctl ./internal/cmd/eraserctl
 
 ## build-EraserFunction: called by `sam build` with ARTIFACTS_DIR set
 build-EraserFunction:
@@ -32,10 +36,10 @@ bin/aws-lambda-rie: go.mod go.sum
 run: bin/local/bootstrap bin/aws-lambda-rie
 	$(GO) run ./internal/cmd/run -bootstrap bin/local/bootstrap -rie bin/aws-lambda-rie -event $(EVENT)$(if $(FAULT), -fault $(FAULT))$(if $(filter-out 0 false,$(RAW)), -raw)
 
-## stack: the deployed system on this machine, on moto_server, for trying by hand; Ctrl-C shows what happened (STACK_FLAGS='-v -scale 0.1')
+## stack: the deployed system on this machine, on moto_server, for trying by hand; Ctrl-C shows what happened (STACK_FLAGS='-v -scale 0.1'; FAULT= as for run)
 # Built, then run directly: `go run` turns Ctrl-C into exit status 1.
 stack: bin/local/bootstrap bin/aws-lambda-rie bin/stack
-	@bin/stack -template template.yaml -bootstrap bin/local/bootstrap -rie bin/aws-lambda-rie $(STACK_FLAGS)
+	@bin/stack -template template.yaml -bootstrap bin/local/bootstrap -rie bin/aws-lambda-rie$(if $(FAULT), -fault $(FAULT)) $(STACK_FLAGS)
 
 bin/stack: FORCE
 	$(GO) build -o $@ ./internal/cmd/stack

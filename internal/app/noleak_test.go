@@ -203,7 +203,7 @@ func TestNoLeakUnderFaults(t *testing.T) {
 			keyIDs = append(keyIDs, telemetry.KeyID(inv.auditKey))
 		}
 		// Each rotation changes the audit key, so the same account gets a
-		// new hash: audithash must be run with the key of the period.
+		// new hash: eraserctl hash must be run with the key of the period.
 		if keyIDs[0] == keyIDs[2] || keyIDs[2] == keyIDs[4] {
 			t.Errorf("audit key ids %v do not change with the signing key", keyIDs)
 		}

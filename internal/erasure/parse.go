@@ -32,7 +32,7 @@ func Parse(body string) (Request, error) {
 	req, err := parseObject(body, "", envelopeSNS|envelopeEventBridge)
 	if err != nil {
 		// Keep what identifies the message in the audit log, never more.
-		return Request{Type: req.Type, Accounts: req.Accounts, EventID: req.EventID, OccurredAt: req.OccurredAt}, err
+		return Request{Type: req.Type, Accounts: req.Accounts, EventID: req.EventID, OccurredAt: req.OccurredAt, BackfilledAt: req.BackfilledAt}, err
 	}
 	return req, nil
 }
@@ -51,6 +51,7 @@ const (
 // reported error, independent of key order.
 type object struct {
 	typ, accounts, attrs, eventID, occurredAt string
+	backfilledAt                              string
 	snsType, snsMessage                       string
 	detailType, detail                        string
 
@@ -68,6 +69,7 @@ const (
 	keyAttrs
 	keyEventID
 	keyOccurredAt
+	keyBackfilledAt
 	keySNSType
 	keySNSMessage
 	keyDetailType
@@ -78,7 +80,7 @@ const (
 // any other key may be whatever a producer chose, an account ID included.
 var knownKeys = [...]string{
 	keyType: "type", keyAccounts: "accounts", keyAttrs: "attrs",
-	keyEventID: "eventId", keyOccurredAt: "occurredAt",
+	keyEventID: "eventId", keyOccurredAt: "occurredAt", keyBackfilledAt: "backfilledAt",
 	keySNSType: "Type", keySNSMessage: "Message",
 	keyDetailType: "detail-type", keyDetail: "detail",
 }
@@ -97,6 +99,8 @@ func (o *object) slot(name string) (*string, int) {
 		return &o.eventID, keyEventID
 	case "occurredAt":
 		return &o.occurredAt, keyOccurredAt
+	case "backfilledAt":
+		return &o.backfilledAt, keyBackfilledAt
 	case "Type":
 		return &o.snsType, keySNSType
 	case "Message":
@@ -257,6 +261,9 @@ func (o *object) audit() Request {
 	if o.repeated&(1<<keyOccurredAt) == 0 {
 		req.OccurredAt, _ = auditField(o.occurredAt, "occurredAt")
 	}
+	if o.repeated&(1<<keyBackfilledAt) == 0 {
+		req.BackfilledAt, _ = auditField(o.backfilledAt, "backfilledAt")
+	}
 	return req
 }
 
@@ -301,6 +308,9 @@ func (o *object) request() (Request, *Error) {
 		return req, err
 	}
 	if req.OccurredAt, err = auditField(o.occurredAt, "occurredAt"); err != nil {
+		return req, err
+	}
+	if req.BackfilledAt, err = auditField(o.backfilledAt, "backfilledAt"); err != nil {
 		return req, err
 	}
 	if req.Type, err = parseType(o.typ); err != nil {

@@ -25,13 +25,21 @@ type Request struct {
 	// OccurredAt is the upstream timestamp exactly as sent, for the audit log.
 	// It is not parsed: a malformed timestamp must not block an erasure.
 	OccurredAt string `json:"occurredAt,omitempty"`
+	// BackfilledAt marks a message of a backfill (eraserctl submit): the
+	// time it was submitted, RFC 3339. A backfill erases accounts deleted
+	// long ago and keeps their real occurredAt for the audit log, so the
+	// ages that alarm (ErasureLatency, PendingAge) count from here instead.
+	// It is a body field, not a message attribute, because EventBridge
+	// drops attributes. Like OccurredAt it is not validated as a time: a
+	// malformed one must not block an erasure (the ages then ignore it).
+	BackfilledAt string `json:"backfilledAt,omitempty"`
 }
 
 // String describes r without its accounts, so that fmt's %v and %s are safe
 // to use in logs and errors.
 func (r Request) String() string {
-	return fmt.Sprintf("erasure.Request{Type:%s Accounts:%d Attrs:%q EventID:%q OccurredAt:%q}",
-		r.Type, len(r.Accounts), r.Attrs, r.EventID, r.OccurredAt)
+	return fmt.Sprintf("erasure.Request{Type:%s Accounts:%d Attrs:%q EventID:%q OccurredAt:%q BackfilledAt:%q}",
+		r.Type, len(r.Accounts), r.Attrs, r.EventID, r.OccurredAt, r.BackfilledAt)
 }
 
 // LogValue makes slog log r with an account count instead of the accounts.
@@ -48,6 +56,9 @@ func (r Request) LogValue() slog.Value {
 	}
 	if r.OccurredAt != "" {
 		attrs = append(attrs, slog.String("occurredAt", r.OccurredAt))
+	}
+	if r.BackfilledAt != "" {
+		attrs = append(attrs, slog.String("backfilledAt", r.BackfilledAt))
 	}
 	return slog.GroupValue(attrs...)
 }

@@ -120,6 +120,10 @@ func agreementCases() []agreementCase {
 		{"attrs null", `{"type":"user.deleted","accounts":["u1"],"attrs":null}`},
 		{"eventId and occurredAt null", `{"type":"user.deleted","accounts":["u1"],"eventId":null,"occurredAt":null}`},
 		{"occurredAt not a timestamp", `{"type":"user.deleted","accounts":["u1"],"occurredAt":"yesterday"}`},
+		{"backfill", `{"type":"user.deleted","accounts":["u1"],"occurredAt":"2020-01-02T03:04:05Z","backfilledAt":"2026-12-07T00:00:00Z"}`},
+		{"backfilledAt null", `{"type":"user.deleted","accounts":["u1"],"backfilledAt":null}`},
+		{"backfilledAt not a timestamp", `{"type":"user.deleted","accounts":["u1"],"backfilledAt":"soon"}`},
+		{"backfill inside EventBridge", eventBridge(`{"type":"user.deleted","accounts":["u1"],"backfilledAt":"2026-12-07T00:00:00Z"}`)},
 		{"long eventId (truncated, not rejected)", `{"type":"user.deleted","accounts":["u1"],"eventId":"` + long(300) + `"}`},
 		{"duplicates", `{"type":"user.deleted","accounts":["b","a","b"],"attrs":["x","x"]}`},
 		{"10000 accounts", `{"type":"user.deleted","accounts":` + accountList(10000) + `}`},
@@ -189,6 +193,8 @@ func agreementCases() []agreementCase {
 		// invalid: audit fields
 		{"eventId wrong type", `{"type":"user.deleted","accounts":["u1"],"eventId":123}`},
 		{"occurredAt wrong type", `{"type":"user.deleted","accounts":["u1"],"occurredAt":{}}`},
+		{"backfilledAt wrong type", `{"type":"user.deleted","accounts":["u1"],"backfilledAt":true}`},
+		{"backfilledAt number", eventBridge(`{"type":"user.deleted","accounts":["u1"],"backfilledAt":1}`)},
 		// invalid: envelopes
 		{"SNS with non-string Message", `{"Type":"Notification","Message":{"type":"user.deleted","accounts":["u1"]}}`},
 		{"SNS without Message", `{"Type":"Notification","MessageId":"m"}`},

@@ -79,6 +79,9 @@ func (r Request) Validate() error {
 	if len(r.OccurredAt) > MaxAuditFieldBytes {
 		return &Error{Field: "occurredAt", Reason: fmt.Sprintf("%d bytes, at most %d", len(r.OccurredAt), MaxAuditFieldBytes)}
 	}
+	if len(r.BackfilledAt) > MaxAuditFieldBytes {
+		return &Error{Field: "backfilledAt", Reason: fmt.Sprintf("%d bytes, at most %d", len(r.BackfilledAt), MaxAuditFieldBytes)}
+	}
 	return nil
 }
 

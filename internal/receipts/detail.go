@@ -52,15 +52,23 @@ type Detail struct {
 }
 
 // AccountsDigest is a receipt's accountsDigest of accounts under the audit
-// key: the lowercase hex SHA-256 of the accounts' audit hashes
-// (telemetry.Hash), sorted and joined with "\n" (no trailing line break).
-// No accounts give the SHA-256 of the empty string.
+// key: HashesDigest of the accounts' audit hashes (telemetry.Hash).
 func AccountsDigest(key []byte, accounts []string) string {
 	hasher := telemetry.NewHasher(key)
 	hashes := make([]string, len(accounts))
 	for i, a := range accounts {
 		hashes[i] = hasher.Hash(a)
 	}
+	return HashesDigest(hashes)
+}
+
+// HashesDigest is the accountsDigest of a message whose accounts have the
+// audit hashes hashes, as its audit lines list them: the lowercase hex
+// SHA-256 of the hashes, sorted and joined with "\n" (no trailing line
+// break). No hashes give the SHA-256 of the empty string. It lets a reader
+// of the audit log (eraserctl prove) match a receipt without the accounts.
+// hashes is sorted in place.
+func HashesDigest(hashes []string) string {
 	slices.Sort(hashes)
 	h := sha256.New()
 	for i, s := range hashes {

@@ -75,7 +75,8 @@
 //
 // No accounts give the SHA-256 of the empty string. Anyone holding the audit
 // lines of the message can recompute it; anyone holding the audit key (see
-// the audithash command) can recompute it from the accounts themselves.
+// eraserctl hash) can recompute it from the accounts themselves; eraserctl
+// prove recomputes it from the audit lines (HashesDigest).
 // AccountsDigest implements the recipe. If the audit key cannot be read,
 // no receipt of the call is put: each fails with that error.
 //

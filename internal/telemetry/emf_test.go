@@ -541,3 +541,46 @@ func TestErasureLatency(t *testing.T) {
 		t.Errorf("ErasureLatency = %v, want %v", got, want)
 	}
 }
+
+// TestBackfillAges: a backfill keeps the real, old occurredAt for the audit
+// log; its ages count from backfilledAt, so that neither ErasureLatencyAlarm
+// nor PendingAgeAlarm fires on the deletion dates of long ago.
+func TestBackfillAges(t *testing.T) {
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	const old = "2024-01-01T00:00:00Z" // nearly three years before now
+	req := func(backfilledAt string) erasure.Request {
+		return erasure.Request{OccurredAt: old, BackfilledAt: backfilledAt}
+	}
+	erased := func(backfilledAt string) eraser.MessageResult {
+		return eraser.MessageResult{MessageID: "e", Outcome: eraser.Erased, Request: req(backfilledAt)}
+	}
+	pending := func(backfilledAt string, first time.Time) eraser.MessageResult {
+		m := failed(erasure.Retryable)
+		m.Request = req(backfilledAt)
+		m.Lineage.FirstReceived = first
+		return m
+	}
+	report := &eraser.Report{Messages: []eraser.MessageResult{
+		erased("2026-12-07T09:00:00Z"),                         // 3600 s, not three years
+		erased("not a time"),                                   // a backfill without a usable time: none
+		pending("2026-12-07T09:58:00Z", now.Add(-time.Minute)), // the earlier: 120 s
+		pending("not a time", now.Add(-time.Minute)),           // first receive: 60 s
+	}}
+	w := &telemetry.Metrics{Namespace: "AttrEraser", FunctionName: "fn", Now: func() time.Time { return now }}
+	values := map[string][]float64{}
+	for _, d := range observeMetrics(t, w, report) {
+		for _, name := range []string{telemetry.ErasureLatency, telemetry.PendingAge} {
+			if raw, ok := d.raw[name].([]any); ok {
+				for _, v := range raw {
+					values[name] = append(values[name], v.(float64))
+				}
+			}
+		}
+	}
+	if got, want := values[telemetry.ErasureLatency], []float64{3600}; !slices.Equal(got, want) {
+		t.Errorf("ErasureLatency = %v, want %v", got, want)
+	}
+	if got, want := values[telemetry.PendingAge], []float64{120, 60}; !slices.Equal(got, want) {
+		t.Errorf("PendingAge = %v, want %v", got, want)
+	}
+}

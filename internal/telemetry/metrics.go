@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
+	"github.com/attr-eraser/attr-eraser/internal/erasure"
 )
 
 // Metric names.
@@ -86,10 +87,10 @@ var Catalog = []Metric{
 		Meaning: "messages that failed, by class; a requeued message did not fail, and a class without failures writes nothing",
 		values:  failedByClass},
 	{Name: PendingAge, Unit: "Seconds", PerMessage: true,
-		Meaning: "for each erasure still to be done (failed or requeued): the time since the earlier of its occurredAt and the first receive of its original message, carried across requeues",
+		Meaning: "for each erasure still to be done (failed or requeued): the time since the earlier of its occurredAt (backfilledAt for a backfill) and the first receive of its original message, carried across requeues",
 		values:  pendingAges},
 	{Name: ErasureLatency, Unit: "Seconds", PerMessage: true,
-		Meaning: "for each erased message with an RFC 3339 occurredAt: completion minus occurredAt",
+		Meaning: "for each erased message with an RFC 3339 occurredAt: completion minus occurredAt (minus backfilledAt for a backfill, whose occurredAt is an old deletion date)",
 		values:  erasureLatencies},
 	{Name: PartialBatchUnsupported, Unit: "Count", Event: true,
 		Meaning: "1 for each invocation whose partial batch response could not be relied on (the event source mapping lacks ReportBatchItemFailures, or that could not be checked): the function deleted what it acknowledged and failed the invocation"},
@@ -134,7 +135,7 @@ func pendingAges(b *batch) []sample {
 		// The earlier start wins: a publisher's clock running fast must not
 		// make a stuck erasure look young, nor a requeued copy its history.
 		since := m.Lineage.FirstReceived
-		if t, err := time.Parse(time.RFC3339, m.Request.OccurredAt); err == nil && (since.IsZero() || t.Before(since)) {
+		if t, ok := ageOrigin(&m.Request); ok && (since.IsZero() || t.Before(since)) {
 			since = t
 		}
 		if since.IsZero() {
@@ -145,8 +146,23 @@ func pendingAges(b *batch) []sample {
 	return ages
 }
 
+// ageOrigin is when the request says its erasure became due: occurredAt,
+// or for a backfill its backfilledAt. A backfill keeps the real (old)
+// deletion date in occurredAt for the audit log; counting from it would
+// fire the latency and pending-age alarms on every backfilled message. ok
+// is false when that field is not an RFC 3339 time.
+func ageOrigin(r *erasure.Request) (t time.Time, ok bool) {
+	s := r.OccurredAt
+	if r.BackfilledAt != "" {
+		s = r.BackfilledAt
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	return t, err == nil
+}
+
 // erasureLatencies returns how long each erased message took from its
-// occurredAt; a message without an RFC 3339 occurredAt has none.
+// occurredAt (backfilledAt for a backfill); a message without an RFC 3339
+// time there has none.
 func erasureLatencies(b *batch) []sample {
 	var out []sample
 	for i := range b.report.Messages {
@@ -154,7 +170,7 @@ func erasureLatencies(b *batch) []sample {
 		if m.Status().Outcome != eraser.Erased {
 			continue
 		}
-		if t, err := time.Parse(time.RFC3339, m.Request.OccurredAt); err == nil {
+		if t, ok := ageOrigin(&m.Request); ok {
 			out = append(out, sample{value: max(0, b.now.Sub(t).Seconds())})
 		}
 	}

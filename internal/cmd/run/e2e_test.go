@@ -20,12 +20,12 @@ import (
 
 const moduleRoot = "../../.."
 
-// The function, the emulator and audithash, built once for the tests that
+// The function, the emulator and eraserctl, built once for the tests that
 // run them.
 var (
 	buildOnce                 sync.Once
 	buildDir                  string
-	bootstrap, rie, audithash string
+	bootstrap, rie, eraserctl string
 	buildErr                  error
 )
 
@@ -51,8 +51,8 @@ func binaries(t *testing.T) (string, string) {
 		if bootstrap, rie, buildErr = localrun.Build(ctx, dir); buildErr != nil {
 			return
 		}
-		audithash = filepath.Join(dir, "audithash")
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", audithash, "github.com/attr-eraser/attr-eraser/internal/cmd/audithash").CombinedOutput()
+		eraserctl = filepath.Join(dir, "eraserctl")
+		out, err := exec.CommandContext(ctx, "go", "build", "-o", eraserctl, "github.com/attr-eraser/attr-eraser/internal/cmd/eraserctl").CombinedOutput()
 		if err != nil {
 			buildErr = &buildError{err, out}
 		}
@@ -146,7 +146,7 @@ func (tr transcript) classes() map[string]string {
 var emulatorNoise = regexp.MustCompile(`(?m)\(rapid\)|^(START|END|REPORT) RequestId`)
 
 // TestRunDefault: the clean output holds the function's lines only, and
-// the audithash command it prints reproduces a hash of its audit lines.
+// the eraserctl hash command it prints reproduces a hash of its audit lines.
 func TestRunDefault(t *testing.T) {
 	tr := runOnce(t, options{}, nil)
 	if emulatorNoise.MatchString(tr.out) {
@@ -158,7 +158,7 @@ func TestRunDefault(t *testing.T) {
 	if tr.num(t, "erased") != 3 || tr.num(t, "failed") != 0 {
 		t.Errorf("summary %v", tr.summary)
 	}
-	for _, want := range []string{"NOT FOR PRODUCTION", localrun.DevSecretFile, `"batchItemFailures": []`, "settings: make run's defaults"} {
+	for _, want := range []string{"NOT FOR PRODUCTION", localrun.DevSecretFile, `"batchItemFailures": []`, "settings: make run's defaults", noDLQ} {
 		if !strings.Contains(tr.out, want) {
 			t.Errorf("output lacks %q", want)
 		}
@@ -166,18 +166,18 @@ func TestRunDefault(t *testing.T) {
 
 	// The printed command, run as printed, prints the printed hash, which
 	// is on an audit line.
-	m := regexp.MustCompile(`(?m)^  go run \./internal/cmd/audithash (.*)\n  # ([0-9a-f]{32})  ([0-9a-f]{8})$`).FindStringSubmatch(tr.out)
+	m := regexp.MustCompile(`(?m)^  go run \./internal/cmd/eraserctl (hash .*)\n  # ([0-9a-f]{32})  ([0-9a-f]{8})$`).FindStringSubmatch(tr.out)
 	if m == nil {
-		t.Fatalf("no audithash command in the output:\n%s", tr.out)
+		t.Fatalf("no eraserctl hash command in the output:\n%s", tr.out)
 	}
-	cmd := exec.Command(audithash, strings.Fields(m[1])...)
+	cmd := exec.Command(eraserctl, strings.Fields(m[1])...)
 	cmd.Dir = moduleRoot
 	got, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("audithash %s: %v", m[1], err)
+		t.Fatalf("eraserctl %s: %v", m[1], err)
 	}
 	if want := m[2] + "  " + m[3] + "\n"; string(got) != want {
-		t.Errorf("audithash printed %q, run promised %q", got, want)
+		t.Errorf("eraserctl printed %q, run promised %q", got, want)
 	}
 	key := signingkey.AuditKey(localrun.DevKey())
 	account := strings.Fields(m[1])[len(strings.Fields(m[1]))-1]

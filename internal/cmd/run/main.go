@@ -4,7 +4,7 @@
 // printed (its JSON lines, laid out to be read; -raw: everything the
 // emulator and the function printed, as printed), its batch response, what
 // the Tencent stand-in saw, and how to recompute an account hash of the
-// audit lines with audithash.
+// audit lines with eraserctl hash.
 //
 // Usage:
 //
@@ -44,6 +44,10 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
+
+// noDLQ says why an invalid or content message shows as a failure here:
+// deployed, the function dead-letters it and acknowledges it.
+const noDLQ = "queue: none, so no dead-letter queue (DEAD_LETTER_QUEUE_URL is unset): an invalid or content message is reported in batchItemFailures, where the deployed function would dead-letter it; make stack runs it with its queues"
 
 // options are run's flags and arguments.
 type options struct {
@@ -112,6 +116,7 @@ func run(ctx context.Context, o options, out io.Writer, lookup func(string) (str
 	}
 	fmt.Fprintf(out, "keys: development keys, NOT FOR PRODUCTION, in the secret stand-in (%s):\n", localrun.DevSecretFile)
 	fmt.Fprintf(out, "  signing key %q\n  audit key   %q (auditKeyId %s)\n", dev.Secret, auditKey, telemetry.KeyID(auditKey))
+	fmt.Fprintln(out, noDLQ)
 	if o.fault == "" {
 		fmt.Fprintf(out, "fault: none (FAULT=%s makes the Tencent stand-in fail)\n", strings.Join(faultNames(), "|"))
 	} else {
@@ -272,7 +277,7 @@ func answer(c timtest.Call) string {
 	return "OK"
 }
 
-// printHashHint prints the audithash command that recomputes the hash of
+// printHashHint prints the eraserctl hash command that recomputes the hash of
 // one of the event's accounts, choosing one the audit lines above name.
 func printHashHint(out io.Writer, ev *event, stack *localrun.Stack) {
 	accounts := ev.accounts()
@@ -290,11 +295,11 @@ func printHashHint(out io.Writer, ev *event, stack *localrun.Stack) {
 	hash, id := telemetry.Hash(stack.AuditKey, account), telemetry.KeyID(stack.AuditKey)
 	fmt.Fprintln(out, "\n== an account's hash, recomputed from the development secret ==")
 	if found {
-		fmt.Fprintf(out, "The audit lines above name %s by %s (auditKeyId %s); audithash recomputes it:\n", account, hash, id)
+		fmt.Fprintf(out, "The audit lines above name %s by %s (auditKeyId %s); eraserctl hash recomputes it:\n", account, hash, id)
 	} else {
 		fmt.Fprintf(out, "No audit line above names an account's hash; %s would be %s (auditKeyId %s):\n", account, hash, id)
 	}
-	fmt.Fprintf(out, "  go run ./internal/cmd/audithash -key-file %s -derive %s\n", localrun.DevSecretFile, account)
+	fmt.Fprintf(out, "  go run ./internal/cmd/eraserctl hash -key-file %s -derive %s\n", localrun.DevSecretFile, account)
 	fmt.Fprintf(out, "  # %s  %s\n", hash, id)
 }
 

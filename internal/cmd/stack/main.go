@@ -13,7 +13,11 @@
 // erased, what sits in the DLQ and the receipts received; then it stops
 // everything and exits 0. A second Ctrl-C cuts invocations in flight short.
 //
-//	bin/stack [-template template.yaml] [-bootstrap bin/local/bootstrap] [-rie bin/aws-lambda-rie] [-scale 1] [-v]
+//	bin/stack [-template template.yaml] [-bootstrap bin/local/bootstrap] [-rie bin/aws-lambda-rie] [-scale 1] [-v] [-fault NAME]
+//
+// -fault (make stack FAULT=NAME) injects one of make run's faults into the
+// Tencent stand-in, to watch it through the queue: the retry schedule, the
+// DLQ, the receipts.
 //
 // Exit status: 0 after a clean stop, 1 on a failure, 2 without moto_server.
 package main
@@ -45,6 +49,7 @@ func main() {
 	flag.StringVar(&o.rie, "rie", "bin/aws-lambda-rie", "the Lambda Runtime Interface Emulator binary")
 	flag.Float64Var(&o.scale, "scale", 1, "time scale of the template's settings (1: as deployed; 0.1: timeouts, window and retry schedule 10x shorter)")
 	flag.BoolVar(&o.verbose, "v", false, "also show everything the emulators and the function print")
+	flag.StringVar(&o.fault, "fault", "", "make the Tencent stand-in fail, as make run's FAULT does: rate-limit, flaky, signature, content or outage")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "stack: unexpected arguments %q\n", flag.Args())

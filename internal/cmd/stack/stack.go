@@ -22,8 +22,13 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/dev/awstier"
 	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
 	"github.com/attr-eraser/attr-eraser/internal/receipts"
+	"github.com/attr-eraser/attr-eraser/internal/signingkey"
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
+
+// devAuditKey is the audit key of the development secret.
+func devAuditKey() []byte { return signingkey.AuditKey(localrun.DevKey()) }
 
 // name names the deployment's resources in moto.
 const name = "attr-eraser"
@@ -41,6 +46,9 @@ type options struct {
 	template, bootstrap, rie string
 	scale                    float64
 	verbose                  bool
+	// fault, when set, names the fault injected into the Tencent stand-in
+	// (faults).
+	fault string
 	// hurry, when closed after the stop, ends invocations in flight at
 	// once instead of waiting for them.
 	hurry <-chan struct{}
@@ -56,6 +64,7 @@ type stack struct {
 	moto     *awstier.Moto
 	clients  *awstier.Clients
 	tencent  *timtest.Server
+	fault    fault
 	dep      *awstier.Deployment
 	receipts receiptsRoute
 	stacks   []*localrun.Stack
@@ -82,6 +91,13 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		return fmt.Errorf("-scale %v: want 0 < scale <= 1", o.scale)
 	}
 	s := &stack{out: &printer{w: w}}
+	if o.fault != "" {
+		f, err := faultNamed(o.fault)
+		if err != nil {
+			return err
+		}
+		s.fault = f
+	}
 	tmpl, err := awstier.LoadTemplate(o.template)
 	if err != nil {
 		return err
@@ -101,19 +117,38 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	s.clients = awstier.NewClients(s.moto.URL)
 
 	key := timtest.NewKey()
-	if s.tencent, err = timtest.Start(timtest.Config{Key: key, RateLimit: tencentRateLimit, Faults: tencentLatency}); err != nil {
+	standIn := timtest.Config{Key: key, RateLimit: tencentRateLimit, Faults: tencentLatency}
+	if s.fault.otherKey {
+		standIn.Key = timtest.NewKey()
+	}
+	standIn.Faults = s.fault.faults
+	standIn.Faults.Latency, standIn.Faults.LatencyJitter = tencentLatency.Latency, tencentLatency.LatencyJitter
+	if s.tencent, err = timtest.Start(standIn); err != nil {
 		return fmt.Errorf("start the Tencent Chat stand-in: %w", err)
 	}
 	s.closers = append(s.closers, s.tencent.Close)
+	tencentURL := s.tencent.URL()
+	if s.fault.refuse {
+		front, err := startRefuser(s.tencent)
+		if err != nil {
+			return err
+		}
+		s.closers = append(s.closers, front.Close)
+		tencentURL = front.url
+	}
 
-	if s.dep, err = awstier.Deploy(ctx, s.clients, name, sc, s.settings.DetailTypes, awstier.SecretValue(key, timtest.DefaultSDKAppID)); err != nil {
+	// The secret carries the development audit key, so that the hashes of
+	// the audit lines are those eraserctl computes from the development
+	// secret file, run after run.
+	secret := awstier.SecretValueWithAuditKey(key, timtest.DefaultSDKAppID, string(devAuditKey()))
+	if s.dep, err = awstier.Deploy(ctx, s.clients, name, sc, s.settings.DetailTypes, secret); err != nil {
 		return s.stopped(ctx, err)
 	}
 	if s.receipts, err = deployReceipts(ctx, s.clients, name+"-receipts"); err != nil {
 		return s.stopped(ctx, err)
 	}
 
-	env, err := awstier.FunctionEnv(s.settings, sc, s.dep, s.tencent.URL())
+	env, err := awstier.FunctionEnv(s.settings, sc, s.dep, tencentURL)
 	if err != nil {
 		return err
 	}
@@ -285,6 +320,13 @@ func (s *stack) printBanner(template string, scale float64) {
 	p("  secret         %s\n", s.dep.SecretARN)
 	p("  Tencent        %s  (stand-in: %d calls/s per API, answers in 20-50 ms, attributes %v)\n",
 		s.tencent.URL(), tencentRateLimit, timtest.DefaultAttrNames)
+	if s.fault.name == "" {
+		p("  fault          none (make stack FAULT=rate-limit|flaky|signature|content|outage makes the Tencent stand-in fail)\n")
+	} else {
+		p("  fault          FAULT=%s: %s\n", s.fault.name, s.fault.does)
+	}
+	p("  audit key      the development one (auditKeyId %s), so account hashes match the tools:\n", telemetry.KeyID(devAuditKey()))
+	p("                 go run ./internal/cmd/eraserctl hash -key-file %s -derive u1\n", localrun.DevSecretFile)
 	p("\nTry, in another terminal (AWS CLI v1; the credentials are dummies moto accepts):\n")
 	for _, c := range s.tryCommands() {
 		p("\n  # %s\n  %s\n", c.what, c.line)
@@ -313,6 +355,17 @@ func (s *stack) tryCommands() []tryCommand {
 			line: fmt.Sprintf(`%s events put-events --entries '[{"EventBusName":"%s","Source":"com.example.accounts","DetailType":"%s","Detail":"%s"}]'`,
 				cli, s.dep.Bus, s.dep.DetailTypes[0], detail)})
 	}
+	if s.fault.refuse {
+		cmds = append(cmds, tryCommand{what: "an erasure with the account FAULT=content refuses: u6 erased, the message dead-lettered (class content)", publishes: true,
+			line: fmt.Sprintf(`%s sqs send-message --queue-url %s --message-body '{"type":"user.deleted","accounts":["u6","%s"],"eventId":"try-content"}'`, cli, s.dep.QueueURL, refusedAccount)})
+	}
+	eraserctl := fmt.Sprintf("AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s AWS_ENDPOINT_URL=%s go run ./internal/cmd/eraserctl", awstier.Region, s.moto.URL)
+	cmds = append(cmds,
+		tryCommand{what: "the DLQ by class and reason (eraserctl redrive; add -class retryable to move those back)",
+			line: fmt.Sprintf(`%s redrive -dlq-url %s`, eraserctl, s.dep.DeadLetterURL)},
+		tryCommand{what: "a backfill of 3 accounts (eraserctl submit; -dry-run only counts)",
+			line: fmt.Sprintf(`printf 'b1\nb2\nb3\n' | %s submit -queue-url %s`, eraserctl, s.dep.QueueURL)},
+	)
 	cmds = append(cmds,
 		tryCommand{what: "an invalid message (unknown type): dead-lettered on its first receive, with a Rejected receipt", publishes: true,
 			line: fmt.Sprintf(`%s sqs send-message --queue-url %s --message-body '{"type":"user.renamed","accounts":["u5"],"eventId":"try-bad"}'`, cli, s.dep.QueueURL)},

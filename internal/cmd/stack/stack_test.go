@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -10,9 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
 	"github.com/attr-eraser/attr-eraser/internal/dev/awstier"
 	"github.com/attr-eraser/attr-eraser/internal/dev/capture"
 	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
+	"github.com/attr-eraser/attr-eraser/internal/signingkey"
+	"github.com/attr-eraser/attr-eraser/internal/telemetry"
 )
 
 // TestStack starts the stack at scale 0.1, sends the printed messages (by
@@ -189,5 +195,94 @@ func TestHuman(t *testing.T) {
 		if got := human(d); got != want {
 			t.Errorf("human(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestStackFault: make stack takes make run's faults. With FAULT=content a
+// message carrying the refused account has its other account erased and is
+// dead-lettered with class content; the secret carries the development
+// audit key, and the banner says both and prints the hash command.
+func TestStackFault(t *testing.T) {
+	if _, err := exec.LookPath(awstier.MotoCommand); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(awstier.MotoMissing + "; CI=true requires it")
+		}
+		t.Skip("=== SKIPPED: " + awstier.MotoMissing)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	bootstrap, rie, err := localrun.Build(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out capture.Buffer
+	stopCtx, stop := context.WithCancelCause(ctx)
+	ready := make(chan *stack, 1)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(stopCtx, options{
+			template: "../../../template.yaml", bootstrap: bootstrap, rie: rie, scale: 0.1, fault: "content",
+			ready: func(s *stack) { ready <- s },
+		}, &out)
+	}()
+	var s *stack
+	select {
+	case s = <-ready:
+	case err := <-errc:
+		t.Fatalf("run ended before it was ready: %v\n%s", err, out.String())
+	case <-ctx.Done():
+		t.Fatalf("not ready in time:\n%s", out.String())
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("output:\n%s", out.String())
+		}
+	}()
+	secret, err := s.clients.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.dep.SecretARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := signingkey.Parse(aws.ToString(secret.SecretString))
+	if err != nil || !bytes.Equal(signingkey.AuditKey(k), devAuditKey()) {
+		t.Fatalf("the secret's audit key is not the development one (%v)", err)
+	}
+	body := `{"type":"user.deleted","accounts":["u6","` + refusedAccount + `"],"eventId":"try-content"}`
+	if err := s.dep.Publish(ctx, s.clients, awstier.Direct, []byte(body), 0); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		dlq, _, _, err := awstier.QueueDepth(ctx, s.clients, s.dep.DeadLetterURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dlq == 1 && s.tencent.Removed("u6") != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not done in 60 s: %d in the DLQ", dlq)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if s.tencent.Removed(refusedAccount) != nil {
+		t.Error("the refused account's attributes were removed")
+	}
+	stop(errors.New("test stop"))
+	if err := <-errc; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"fault          FAULT=content: every removal call carrying " + refusedAccount,
+		"audit key      the development one (auditKeyId " + telemetry.KeyID(devAuditKey()) + ")",
+		"go run ./internal/cmd/eraserctl hash -key-file " + localrun.DevSecretFile + " -derive u1",
+		"attr-eraser.class=content",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if _, err := faultNamed("nope"); err == nil {
+		t.Error("an unknown fault was accepted")
 	}
 }

@@ -9,14 +9,14 @@ import (
 
 // DevSecret is the development secret of `make run`: a fixed signing key and
 // audit key, so that the account hashes of its audit lines are the same on
-// every run and audithash can recompute them from DevSecretFile. They are
+// every run and eraserctl hash can recompute them from DevSecretFile. They are
 // development keys, not for production: they are public in this repository.
 //
 //go:embed dev-secret.json
 var DevSecret string
 
 // DevSecretFile is where DevSecret lives, relative to the module root, for
-// `audithash -key-file DevSecretFile -derive`.
+// `eraserctl hash -key-file DevSecretFile -derive`.
 const DevSecretFile = "internal/dev/localrun/dev-secret.json"
 
 // DevKey returns DevSecret parsed as the function parses its secret.

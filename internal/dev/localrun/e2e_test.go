@@ -241,7 +241,7 @@ func TestDeadlineUnderTheEmulator(t *testing.T) {
 	}
 }
 
-// TestDevSecret: the embedded development secret is the file audithash is
+// TestDevSecret: the embedded development secret is the file eraserctl hash is
 // pointed at, parses as the function parses it, and with Options.Secret
 // the function hashes accounts with its audit key.
 func TestDevSecret(t *testing.T) {

@@ -38,7 +38,7 @@ func runCmd(t *testing.T, stdin string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	code := run(ctx, args, strings.NewReader(stdin), &out, &errOut)
+	code := run(ctx, append([]string{"hash"}, args...), strings.NewReader(stdin), &out, &errOut)
 	return result{code, out.String(), errOut.String()}
 }
 
@@ -121,13 +121,13 @@ func TestFromSecretsManager(t *testing.T) {
 
 	t.Run("missing secret", func(t *testing.T) {
 		r := runCmd(t, "", "-secret-id", "no-such-secret", "user-1001")
-		if r.code != exitKey || r.stdout != "" || !strings.Contains(r.stderr, "ResourceNotFoundException") {
+		if r.code != exitFailed || r.stdout != "" || !strings.Contains(r.stderr, "ResourceNotFoundException") {
 			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 		}
 	})
 	t.Run("unknown version", func(t *testing.T) {
 		r := runCmd(t, "", "-secret-id", arn, "-version-id", "00000000-0000-4000-8000-000000000000", "user-1001")
-		if r.code != exitKey || r.stdout != "" {
+		if r.code != exitFailed || r.stdout != "" {
 			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 		}
 	})
@@ -168,7 +168,7 @@ func TestFromKeyFile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCmd(t, "", tt.args...)
 			if tt.wantErr != "" {
-				if r.code != exitKey || r.stdout != "" || !strings.Contains(r.stderr, tt.wantErr) {
+				if r.code != exitFailed || r.stdout != "" || !strings.Contains(r.stderr, tt.wantErr) {
 					t.Errorf("exit %d stdout %q stderr %q, want exit 1 and %q", r.code, r.stdout, r.stderr, tt.wantErr)
 				}
 			} else if r.code != 0 || r.stdout != tt.stdout {

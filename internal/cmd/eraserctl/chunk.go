@@ -3,6 +3,7 @@
 package main
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -90,8 +91,9 @@ const (
 )
 
 // cut cuts the sorted accounts into chunks of at most maxAccounts accounts
-// whose bodies (fixed bytes plus accountSize each) stay within maxBytes.
-func cut(accounts []string, maxAccounts, fixed, maxBytes int) []chunk {
+// whose bodies (fixed bytes plus accountSize each) stay within maxBytes,
+// each named by the audit key (see newChunk).
+func cut(accounts []string, maxAccounts, fixed, maxBytes int, auditKey []byte) []chunk {
 	room := maxBytes - fixed
 	divisor := uint32(max(1, maxAccounts/cutOneIn))
 	var chunks []chunk
@@ -99,19 +101,19 @@ func cut(accounts []string, maxAccounts, fixed, maxBytes int) []chunk {
 	for i, a := range accounts {
 		n := accountSize(a)
 		if i > start && (i-start == maxAccounts || bytes+n > room) {
-			chunks = append(chunks, newChunk(accounts[start:i:i]))
+			chunks = append(chunks, newChunk(accounts[start:i:i], auditKey))
 			start, bytes = i, 0
 		}
 		bytes += n
 		count := i - start + 1
 		fill := max(float64(count)/float64(maxAccounts), float64(bytes)/float64(room))
 		if fill >= cutFill && boundary(a)%divisor == 0 {
-			chunks = append(chunks, newChunk(accounts[start:i+1:i+1]))
+			chunks = append(chunks, newChunk(accounts[start:i+1:i+1], auditKey))
 			start, bytes = i+1, 0
 		}
 	}
 	if start < len(accounts) {
-		chunks = append(chunks, newChunk(accounts[start:]))
+		chunks = append(chunks, newChunk(accounts[start:], auditKey))
 	}
 	return chunks
 }
@@ -126,9 +128,12 @@ func boundary(a string) uint32 {
 
 // newChunk names the chunk of accounts (sorted) by a digest of them, so
 // that the same accounts always make the same eventId: a re-run, or a
-// resume from another machine, sends events receipts deduplicate.
-func newChunk(accounts []string) chunk {
-	h := sha256.New()
+// resume from another machine, sends events receipts deduplicate. The
+// digest is keyed by the audit key, as the audit lines' account hashes
+// are: eventIds are logged and put in receipts, and an unkeyed digest of
+// a one-account chunk would let anyone holding a candidate id test it.
+func newChunk(accounts []string, auditKey []byte) chunk {
+	h := hmac.New(sha256.New, auditKey)
 	h.Write([]byte("attr-eraser backfill v1\x00"))
 	for _, a := range accounts {
 		// Length-prefixed, so that no two lists share an input.

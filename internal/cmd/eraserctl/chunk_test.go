@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +20,37 @@ func sortedAccounts(n int, prefix string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// testAuditKey names the test's chunks, as the deployment's audit key does.
+var testAuditKey = []byte("eraserctl-test-audit-key")
+
+// auditKeyFile writes testAuditKey to a file for -key-file.
+func auditKeyFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "audit.key")
+	if err := os.WriteFile(path, testAuditKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestEventIDsAreKeyed: a chunk's eventId is a digest keyed by the audit
+// key: the same key names the same accounts alike, and without the key an
+// eventId cannot be matched to a candidate account (a one-account chunk
+// names one account).
+func TestEventIDsAreKeyed(t *testing.T) {
+	one := []string{"user-1001"}
+	a, again, other := newChunk(one, testAuditKey), newChunk(one, testAuditKey), newChunk(one, []byte("another deployment's key"))
+	if a.eventID != again.eventID {
+		t.Errorf("one key, one account: eventIds %s and %s", a.eventID, again.eventID)
+	}
+	if a.eventID == other.eventID {
+		t.Errorf("two keys gave one eventId %s", a.eventID)
+	}
+	if unkeyed := newChunk(one, nil); a.eventID == unkeyed.eventID {
+		t.Errorf("the eventId %s does not depend on the key", a.eventID)
+	}
 }
 
 var testTemplate = template{Type: erasure.UserDeleted, OccurredAt: "2024-01-01T00:00:00Z", BackfilledAt: "2026-12-07T00:00:00Z"}
@@ -44,7 +77,7 @@ func TestCutLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			chunks := cut(tt.accounts, erasure.MaxAccountsPerRequest, testTemplate.fixedSize(), tt.maxBytes)
+			chunks := cut(tt.accounts, erasure.MaxAccountsPerRequest, testTemplate.fixedSize(), tt.maxBytes, testAuditKey)
 			var all []string
 			for _, c := range chunks {
 				body, err := testTemplate.body(c)
@@ -89,7 +122,7 @@ func TestCutStable(t *testing.T) {
 	accounts := sortedAccounts(100000, "user-")
 	ids := func(accounts []string) []string {
 		var out []string
-		for _, c := range cut(accounts, erasure.MaxAccountsPerRequest, testTemplate.fixedSize(), sqsMaxBytes) {
+		for _, c := range cut(accounts, erasure.MaxAccountsPerRequest, testTemplate.fixedSize(), sqsMaxBytes, testAuditKey) {
 			out = append(out, c.eventID)
 		}
 		return out

@@ -50,7 +50,7 @@ func (f *flakyTarget) send(_ context.Context, batch []message) []error {
 func TestSendRetriesAndCounts(t *testing.T) {
 	defer func(d time.Duration) { sendBackoff = d }(sendBackoff)
 	sendBackoff = time.Millisecond
-	chunks := cut(sortedAccounts(60000, "user-"), erasure.MaxAccountsPerRequest, testTemplate.fixedSize(), sqsMaxBytes)
+	chunks := cut(sortedAccounts(60000, "user-"), erasure.MaxAccountsPerRequest, testTemplate.fixedSize(), sqsMaxBytes, testAuditKey)
 	tgt := &flakyTarget{tries: map[string]int{}, never: chunks[2].eventID}
 	cpPath := filepath.Join(t.TempDir(), "cp")
 	cp, err := openCheckpoint(cpPath, tgt.String())

@@ -60,6 +60,8 @@ func runSubmit(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "record sent messages in this file, and skip those it lists: run again with it to resume")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate and count, send nothing (and make no AWS call)")
 	fs.IntVar(&f.concurrency, "concurrency", 4, "batch calls in flight at once")
+	var ks keySourceFlags
+	ks.register(fs, true)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -84,6 +86,8 @@ func runSubmit(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return usage("-checkpoint and -dry-run exclude each other: a dry run sends nothing to record")
 	case f.concurrency < 1:
 		return usage("-concurrency must be at least 1")
+	case !f.dryRun && ks.check() != "":
+		return usage(ks.check() + " (the audit key names the messages)")
 	}
 
 	var tgt target
@@ -133,7 +137,14 @@ func runSubmit(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 		fmt.Fprintf(stderr, "line %d: not sent: %s\n", b.line, b.reason)
 	}
-	chunks := cut(in.accounts, erasure.MaxAccountsPerRequest, tmpl.fixedSize(), maxBody)
+	var auditKey []byte // a dry run names no message
+	if !f.dryRun {
+		if auditKey, err = ks.auditKey(ctx); err != nil {
+			fmt.Fprintf(stderr, "eraserctl submit: the audit key: %v\n", err)
+			return exitFailed
+		}
+	}
+	chunks := cut(in.accounts, erasure.MaxAccountsPerRequest, tmpl.fixedSize(), maxBody, auditKey)
 	fmt.Fprintf(stdout, "read %d lines: %d accounts, %d repeats, %d invalid lines\n", in.lines, len(in.accounts), in.duplicates, len(in.invalid))
 	fmt.Fprintf(stdout, "cut into %d messages of at most %d accounts and %d bytes\n", len(chunks), erasure.MaxAccountsPerRequest, maxBody)
 

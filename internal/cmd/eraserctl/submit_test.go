@@ -78,7 +78,7 @@ func TestSubmitToQueue(t *testing.T) {
 	url, _ := newQueue(t, c, "submit-queue", nil)
 	input, accounts, invalid := backfillInput(25000)
 	before := time.Now().UTC().Truncate(time.Second)
-	r := eraserctl(t, input, "submit", "-queue-url", url, "-occurred-at", "2024-03-01T00:00:00Z", "-attrs", "sex,city")
+	r := eraserctl(t, input, "submit", "-key-file", auditKeyFile(t), "-queue-url", url, "-occurred-at", "2024-03-01T00:00:00Z", "-attrs", "sex,city")
 	if r.code != exitInvalid {
 		t.Fatalf("want exit %d for invalid lines; %v", exitInvalid, r)
 	}
@@ -115,7 +115,7 @@ func TestSubmitToQueue(t *testing.T) {
 	// The same input, shuffled differently: the same events.
 	lines := strings.Split(strings.TrimSpace(input), "\n")
 	slices.Reverse(lines)
-	if r := eraserctl(t, strings.Join(lines, "\n"), "submit", "-queue-url", url); r.code != exitInvalid {
+	if r := eraserctl(t, strings.Join(lines, "\n"), "submit", "-key-file", auditKeyFile(t), "-queue-url", url); r.code != exitInvalid {
 		t.Fatal(r)
 	}
 	again := received(t, drain(t, c, url))
@@ -134,7 +134,7 @@ func TestSubmitThroughSNSAndEventBridge(t *testing.T) {
 	input, accounts, _ := backfillInput(12000)
 	for _, args := range [][]string{{"-topic-arn", topic}, {"-event-bus", bus}} {
 		t.Run(args[0], func(t *testing.T) {
-			r := eraserctl(t, input, append([]string{"submit", "-type", "gdpr.erasure"}, args...)...)
+			r := eraserctl(t, input, append([]string{"submit", "-key-file", auditKeyFile(t), "-type", "gdpr.erasure"}, args...)...)
 			if r.code != exitInvalid {
 				t.Fatal(r)
 			}
@@ -166,7 +166,7 @@ func TestSubmitCheckpointResume(t *testing.T) {
 	url, _ := newQueue(t, c, "submit-resume", nil)
 	input, _, _ := backfillInput(60000)
 	cp := filepath.Join(t.TempDir(), "backfill.checkpoint")
-	if r := eraserctl(t, input, "submit", "-queue-url", url, "-checkpoint", cp); r.code != exitInvalid {
+	if r := eraserctl(t, input, "submit", "-key-file", auditKeyFile(t), "-queue-url", url, "-checkpoint", cp); r.code != exitInvalid {
 		t.Fatal(r)
 	}
 	first := received(t, drain(t, c, url))
@@ -184,7 +184,7 @@ func TestSubmitCheckpointResume(t *testing.T) {
 	if err := os.WriteFile(cp, []byte(strings.Join(lines[:4], "\n")+"\n"+cutShort), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := eraserctl(t, input, "submit", "-queue-url", url, "-checkpoint", cp)
+	r := eraserctl(t, input, "submit", "-key-file", auditKeyFile(t), "-queue-url", url, "-checkpoint", cp)
 	if r.code != exitInvalid || !strings.Contains(r.stdout, "3 were already in the checkpoint") {
 		t.Fatal(r)
 	}
@@ -198,7 +198,7 @@ func TestSubmitCheckpointResume(t *testing.T) {
 		}
 	}
 	// One account more: one message.
-	if r := eraserctl(t, input+"user-new\n", "submit", "-queue-url", url, "-checkpoint", cp); r.code != exitInvalid {
+	if r := eraserctl(t, input+"user-new\n", "submit", "-key-file", auditKeyFile(t), "-queue-url", url, "-checkpoint", cp); r.code != exitInvalid {
 		t.Fatal(r)
 	}
 	if extra := received(t, drain(t, c, url)); len(extra) != 1 {
@@ -206,7 +206,7 @@ func TestSubmitCheckpointResume(t *testing.T) {
 	}
 	// Another target.
 	other, _ := newQueue(t, c, "submit-resume-other", nil)
-	if r := eraserctl(t, input, "submit", "-queue-url", other, "-checkpoint", cp); r.code != exitFailed || !strings.Contains(r.stderr, "is not one of this command for queue "+other) {
+	if r := eraserctl(t, input, "submit", "-key-file", auditKeyFile(t), "-queue-url", other, "-checkpoint", cp); r.code != exitFailed || !strings.Contains(r.stderr, "is not one of this command for queue "+other) {
 		t.Fatal(r)
 	}
 }
@@ -228,6 +228,7 @@ func TestSubmitDryRun(t *testing.T) {
 	}{
 		{[]string{"submit"}, "give one of -queue-url"},
 		{[]string{"submit", "-queue-url", "q", "-topic-arn", "t"}, "at most one of"},
+		{[]string{"submit", "-queue-url", "q"}, "give exactly one of -secret-id and -key-file (the audit key names the messages)"},
 		{[]string{"submit", "-dry-run", "-type", "x"}, `-type "x"`},
 		{[]string{"submit", "-dry-run", "-occurred-at", "yesterday"}, "not an RFC 3339 time"},
 		{[]string{"submit", "-dry-run", "-attrs", "a,,b"}, `-attrs ""`},

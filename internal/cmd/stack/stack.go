@@ -364,7 +364,7 @@ func (s *stack) tryCommands() []tryCommand {
 		tryCommand{what: "the DLQ by class and reason (eraserctl redrive; add -class retryable to move those back)",
 			line: fmt.Sprintf(`%s redrive -dlq-url %s`, eraserctl, s.dep.DeadLetterURL)},
 		tryCommand{what: "a backfill of 3 accounts (eraserctl submit; -dry-run only counts)",
-			line: fmt.Sprintf(`printf 'b1\nb2\nb3\n' | %s submit -queue-url %s`, eraserctl, s.dep.QueueURL)},
+			line: fmt.Sprintf(`printf 'b1\nb2\nb3\n' | %s submit -secret-id %s -queue-url %s`, eraserctl, s.dep.SecretARN, s.dep.QueueURL)},
 	)
 	cmds = append(cmds,
 		tryCommand{what: "an invalid message (unknown type): dead-lettered on its first receive, with a Rejected receipt", publishes: true,

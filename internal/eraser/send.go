@@ -125,7 +125,7 @@ func (run *invocation) withRetries(ctx context.Context, api string, attempt int,
 				return attempt - first + 1, err
 			}
 			refreshed = true
-			if rerr := run.p.Credentials.SignatureRejected(ctx, keyVersion(err)); rerr != nil {
+			if rerr := run.signatureRejected(ctx, keyVersion(err)); rerr != nil {
 				return attempt - first + 1, fmt.Errorf("%w; re-reading the signing key: %w", err, rerr)
 			}
 			continue

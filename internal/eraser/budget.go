@@ -1,0 +1,190 @@
+// The time of one invocation, and who may spend it. Processing may call
+// Tencent until its cutoff. After it come the end's steps, in order: the
+// Completed receipts, the hand-off, the dead letters' receipts, the
+// delays, the report (audit lines, metrics) and the source's own end (the
+// wiring fallback's deletes, the response). Each step runs under a
+// context that ends where the steps after it still have their reserve, so
+// a slow call cannot starve those after it and the response is always
+// returned before Lambda's deadline. What does not fit fails visibly: a
+// receipt not put or a copy not sent leaves its message unacknowledged, so
+// it comes back.
+
+package eraser
+
+import (
+	"cmp"
+	"context"
+	"time"
+)
+
+// Defaults of a Budget's zero fields. They were derived at a 128 MB
+// function's share of a CPU; the measurement is in budget_bench_test.go.
+const (
+	// DefaultMinCallBudget is the least time before the cutoff in which a
+	// call is still started; Tencent answers in tens of milliseconds.
+	DefaultMinCallBudget = 200 * time.Millisecond
+	// DefaultSafetyMargin is the least time kept after processing for the
+	// end's calls, at a full CPU: a share of it for each step that calls
+	// AWS (receipts, hand-off, dead letters' receipts, delays, the audit
+	// key of the report, the source's own end).
+	DefaultSafetyMargin   = time.Second
+	DefaultMarginFraction = 0.05
+	// defaultReservePerAccount is kept back for each account of the batch,
+	// at a full CPU: after the last call, every account is hashed for its
+	// audit line and its receipt's digest, and a 6 MB batch holds some
+	// 700,000 accounts.
+	defaultReservePerAccount = 2 * time.Microsecond
+	// defaultReservePerMessage is kept back for each message of the batch
+	// and each step of the end, at a full CPU: its receipt entry, its
+	// hand-off or delay entry, its audit line and metrics.
+	defaultReservePerMessage = 20 * time.Microsecond
+	// responseReserve is kept after the last step for the response to be
+	// encoded and handed to Lambda, at a full CPU.
+	responseReserve = 10 * time.Millisecond
+)
+
+// Step is a step of the end of an invocation, in the order they run.
+type Step int
+
+// The steps of the end.
+const (
+	StepReceipts Step = iota
+	StepHandOff
+	StepDeadLetterReceipts
+	StepDelay
+	StepReport
+	// StepSource is the source adapter's own end: for SQS, the deletes of
+	// the wiring fallback.
+	StepSource
+	numSteps
+)
+
+// Budget divides an invocation's time between processing and its end. It
+// is the one owner of "when processing must stop" and "what the end may
+// spend": the processor's cutoff and the handler's steps are both its.
+// The zero value uses the defaults at a full CPU.
+type Budget struct {
+	// CPUShare is the share of one CPU the function runs with (Lambda
+	// gives MemorySize/1769 of a vCPU); the CPU-bound reserves grow as it
+	// shrinks. Zero means a full CPU.
+	CPUShare float64
+	// SafetyMargin is the end's call time at a full CPU, shared by the
+	// steps that call AWS (default DefaultSafetyMargin).
+	SafetyMargin time.Duration
+	// MinCallBudget is the least time a call is started with (default
+	// DefaultMinCallBudget).
+	MinCallBudget time.Duration
+	// ReservePerAccount and ReservePerMessage are the end's CPU per
+	// account and per message and step, at a full CPU.
+	ReservePerAccount, ReservePerMessage time.Duration
+}
+
+// Budget is a processor's budget: its CPUShare and deadline tuning.
+func (p *Processor) Budget() Budget {
+	return Budget{
+		CPUShare:          p.CPUShare,
+		SafetyMargin:      p.Tuning.SafetyMargin,
+		MinCallBudget:     p.Tuning.MinCallBudget,
+		ReservePerAccount: p.Tuning.ReservePerAccount,
+	}
+}
+
+// scaled is d of CPU at a full core, as wall time at the budget's share.
+func (b Budget) scaled(d time.Duration) time.Duration {
+	if s := b.CPUShare; s > 0 && s < 1 {
+		return time.Duration(float64(d) / s)
+	}
+	return d
+}
+
+// minCall is the least time a call is started with.
+func (b Budget) minCall() time.Duration {
+	return cmp.Or(b.MinCallBudget, DefaultMinCallBudget)
+}
+
+// callSlice is what one step that calls AWS keeps for itself: its share of
+// the safety margin, and never less than a call.
+func (b Budget) callSlice() time.Duration {
+	return max(cmp.Or(b.SafetyMargin, DefaultSafetyMargin)/callSteps, b.minCall())
+}
+
+// callSteps counts the steps that call AWS: every one but the response.
+const callSteps = time.Duration(numSteps)
+
+// reserve is what step keeps for itself before the deadline, for a batch
+// of messages holding accounts.
+func (b Budget) reserve(step Step, messages, accounts int) time.Duration {
+	perMessage := cmp.Or(b.ReservePerMessage, defaultReservePerMessage)
+	d := b.callSlice() + b.scaled(time.Duration(messages)*perMessage)
+	if step == StepReport {
+		d += b.scaled(time.Duration(accounts) * cmp.Or(b.ReservePerAccount, defaultReservePerAccount))
+	}
+	return d
+}
+
+// after is the time kept for the steps after step, the response included.
+func (b Budget) after(step Step, messages, accounts int) time.Duration {
+	d := b.scaled(responseReserve)
+	for s := step + 1; s < numSteps; s++ {
+		d += b.reserve(s, messages, accounts)
+	}
+	return d
+}
+
+// Cutoff is the time after which no processing call may still be running,
+// for an invocation that started at start and ends at deadline: the end's
+// fixed reserves, or DefaultMarginFraction of the invocation's time if
+// more, and the reserves that grow with the batch (ForBatch). The zero
+// deadline means none (zero cutoff).
+func (b Budget) Cutoff(deadline, start time.Time, messages, accounts int) time.Time {
+	if deadline.IsZero() {
+		return time.Time{}
+	}
+	fixed := max(b.after(-1, 0, 0), time.Duration(DefaultMarginFraction*float64(deadline.Sub(start))))
+	return deadline.Add(-fixed - b.ForBatch(messages, accounts))
+}
+
+// ForBatch is what the end keeps for messages holding accounts beyond its
+// fixed reserves: their CPU at the budget's share.
+func (b Budget) ForBatch(messages, accounts int) time.Duration {
+	return b.after(-1, messages, accounts) - b.after(-1, 0, 0)
+}
+
+// StepDeadline is when step must be over: the deadline less what the
+// steps after it keep. Zero without a deadline.
+func (b Budget) StepDeadline(deadline time.Time, step Step, messages, accounts int) time.Time {
+	if deadline.IsZero() {
+		return time.Time{}
+	}
+	return deadline.Add(-b.after(step, messages, accounts))
+}
+
+// StepContext returns ctx ending when step must be over; without a
+// deadline, ctx itself (with a cancel).
+func (b Budget) StepContext(ctx context.Context, step Step, messages, accounts int) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, b.StepDeadline(deadline, step, messages, accounts))
+}
+
+// Budget is the budget the handler's end runs on: Budget when set, else
+// the processor's.
+func (h *Handler) Budget() Budget {
+	if h.TimeBudget != (Budget{}) {
+		return h.TimeBudget
+	}
+	if p, ok := h.Processor.(interface{ Budget() Budget }); ok {
+		return p.Budget()
+	}
+	return Budget{}
+}
+
+// signatureRejected has the signing key re-read, waiting no longer than
+// the cutoff: the read may take Secrets Manager's time, not the end's.
+func (run *invocation) signatureRejected(ctx context.Context, version string) error {
+	ctx, cancel := run.untilCutoff(ctx)
+	defer cancel()
+	return run.p.Credentials.SignatureRejected(ctx, version)
+}

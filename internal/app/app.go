@@ -74,6 +74,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 			queue := sqsq.New(awsCfg, cfg.DeadLetterQueueURL)
 			queue.Logger = logger
 			h.Queue = queue
+			h.Deleter = queue
 			h.Eraser.Backoff = erasure.Schedule{Base: cfg.RetryBase, Max: cfg.RetryMax}
 		}
 		return h

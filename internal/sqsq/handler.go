@@ -114,14 +114,40 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 		failed[id] = true
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
 	}
+	sctx, cancel := budget.StepContext(ctx, eraser.StepSource, len(report.Messages), report.Accounts)
+	defer cancel()
 	if wiring != nil {
-		sctx, cancel := budget.StepContext(ctx, eraser.StepSource, len(report.Messages), report.Accounts)
-		defer cancel()
 		if werr := awaitWiring(ctx, budget, wiring, len(report.Messages), report.Accounts); werr != nil {
 			return resp, h.unwired(sctx, event.Records, failed, werr, err)
 		}
 	}
+	if err != nil {
+		h.deleteHandedOn(sctx, event.Records, failed)
+	}
 	return resp, err
+}
+
+// deleteHandedOn deletes the records of an invocation that ends in an
+// error whose copies the function handed on (a systemic batch's messages
+// dead-lettered on their last receive): Lambda deletes nothing then, and
+// SQS's redrive would move each to the DLQ a second time, without its
+// reason, once its visibility timeout ran out. One it cannot delete still
+// comes back, and is logged.
+func (h *Handler) deleteHandedOn(ctx context.Context, records []events.SQSMessage, failed map[string]bool) {
+	var handedOn []events.SQSMessage
+	for _, r := range records {
+		if !failed[r.MessageId] {
+			handedOn = append(handedOn, r)
+		}
+	}
+	if len(handedOn) == 0 || h.Deleter == nil {
+		return
+	}
+	deleted, err := h.Deleter.Delete(ctx, handedOn)
+	if err != nil {
+		h.logger().WarnContext(ctx, "the invocation ends in an error and messages whose copies were handed on could not all be deleted: SQS's redrive may copy them to the DLQ again, without a reason",
+			slog.Int("handedOn", len(handedOn)), slog.Int("deleted", deleted), slog.String("error", err.Error()))
+	}
 }
 
 // ErrWiringUnanswered is the wiring check's verdict when it did not answer

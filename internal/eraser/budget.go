@@ -17,31 +17,62 @@ import (
 	"time"
 )
 
-// Defaults of a Budget's zero fields. They were derived at a 128 MB
-// function's share of a CPU; the measurement is in budget_bench_test.go.
+// Defaults of a Budget's zero fields, and the end's CPU per message,
+// derived at Lambda's share of a CPU. BenchmarkEndOfInvocation (package
+// app) times the end alone, through the real clients against the
+// stand-ins, inside a Lambda-sized group:
+//
+//	go test -c -o /tmp/app.test ./internal/app
+//	go run ./internal/cmd/sized -memory-size 128 -- /tmp/app.test -test.run '^$' -test.bench EndOfInvocation -test.benchtime 10x
+//
+// On 2026-12-07, on this 2-core machine with other work running (load
+// average 5 to 8), its wall time per unit at 128 MB (7.2 % of a CPU) and
+// at 512 MB (28.9 %), and what that is in CPU at a full core (wall ×
+// share; the group holds the stand-ins too, so it is pessimistic):
+//
+//	                                   128 MB          512 MB        CPU
+//	1,000 erased (receipt + report)    541, 579 µs     120 µs        39-42 µs a message
+//	1,000 failed (delay + report)      301, 291 µs     63 µs         18-22 µs a message
+//	1,000 erased, the report alone     32 µs           2.3 µs        0.7-2.3 µs a message
+//	10 × 10,000 accounts erased        8.8, 8.8 µs     2.1 µs        0.62-0.64 µs an account
+//	an erased and a failed message     1.0-19 ms       1.3 ms        (the steps' fixed cost)
+//
+// The reserves below are those CPU figures × 1.3, rounded up: a receipt
+// 52 µs, a delay 24 µs, a report line 3 µs, an account 0.83 µs (1 µs); a
+// copy (hand-off) is a SendMessageBatch entry like a receipt's PutEvents
+// one, and a delete (the wiring fallback) like a delay. The fixed cost of
+// a step is far below a call's round trip to AWS in the region (tens of
+// milliseconds), so each step that calls AWS keeps MinCallBudget, at any
+// share.
 const (
 	// DefaultMinCallBudget is the least time before the cutoff in which a
-	// call is still started; Tencent answers in tens of milliseconds.
+	// call is still started; Tencent answers in tens of milliseconds. It
+	// is also the least time each step of the end keeps for its calls.
 	DefaultMinCallBudget = 200 * time.Millisecond
 	// DefaultSafetyMargin is the least time kept after processing for the
-	// end's calls, at a full CPU: a share of it for each step that calls
-	// AWS (receipts, hand-off, dead letters' receipts, delays, the audit
-	// key of the report, the source's own end).
+	// end's calls, shared by its steps (each keeps at least
+	// MinCallBudget).
 	DefaultSafetyMargin   = time.Second
 	DefaultMarginFraction = 0.05
 	// defaultReservePerAccount is kept back for each account of the batch,
-	// at a full CPU: after the last call, every account is hashed for its
-	// audit line and its receipt's digest, and a 6 MB batch holds some
-	// 700,000 accounts.
-	defaultReservePerAccount = 2 * time.Microsecond
-	// defaultReservePerMessage is kept back for each message of the batch
-	// and each step of the end, at a full CPU: its receipt entry, its
-	// hand-off or delay entry, its audit line and metrics.
-	defaultReservePerMessage = 20 * time.Microsecond
+	// at a full CPU: every account is hashed for its audit line and its
+	// receipt's digest, and a 6 MB batch holds some 700,000 accounts.
+	defaultReservePerAccount = time.Microsecond
 	// responseReserve is kept after the last step for the response to be
 	// encoded and handed to Lambda, at a full CPU.
 	responseReserve = 10 * time.Millisecond
 )
+
+// perMessage is each step's CPU for one message at a full CPU (see
+// above): every message may need it, so each step keeps it for all.
+var perMessage = [numSteps]time.Duration{
+	StepReceipts:           52 * time.Microsecond,
+	StepHandOff:            52 * time.Microsecond,
+	StepDeadLetterReceipts: 52 * time.Microsecond,
+	StepDelay:              24 * time.Microsecond,
+	StepReport:             3 * time.Microsecond,
+	StepSource:             24 * time.Microsecond,
+}
 
 // Step is a step of the end of an invocation, in the order they run.
 type Step int
@@ -74,9 +105,12 @@ type Budget struct {
 	// MinCallBudget is the least time a call is started with (default
 	// DefaultMinCallBudget).
 	MinCallBudget time.Duration
-	// ReservePerAccount and ReservePerMessage are the end's CPU per
-	// account and per message and step, at a full CPU.
-	ReservePerAccount, ReservePerMessage time.Duration
+	// ReservePerAccount is the report's CPU per account at a full CPU
+	// (default defaultReservePerAccount).
+	ReservePerAccount time.Duration
+	// ReservePerMessage, when set, replaces every step's CPU per message
+	// at a full CPU (tests).
+	ReservePerMessage time.Duration
 }
 
 // Budget is a processor's budget: its CPUShare and deadline tuning.
@@ -114,8 +148,7 @@ const callSteps = time.Duration(numSteps)
 // reserve is what step keeps for itself before the deadline, for a batch
 // of messages holding accounts.
 func (b Budget) reserve(step Step, messages, accounts int) time.Duration {
-	perMessage := cmp.Or(b.ReservePerMessage, defaultReservePerMessage)
-	d := b.callSlice() + b.scaled(time.Duration(messages)*perMessage)
+	d := b.callSlice() + b.scaled(time.Duration(messages)*cmp.Or(b.ReservePerMessage, perMessage[step]))
 	if step == StepReport {
 		d += b.scaled(time.Duration(accounts) * cmp.Or(b.ReservePerAccount, defaultReservePerAccount))
 	}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
+	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
 
 // TestBudgetSteps: the end's steps end in order, each before the deadline
@@ -178,5 +180,48 @@ func TestSlowCallsKeepTheEndsBudget(t *testing.T) {
 		if s := m.Status(); s.Acknowledged || !s.Delayed {
 			t.Errorf("message %d (%s): acknowledged %v, delayed %v", i, m.MessageID, s.Acknowledged, s.Delayed)
 		}
+	}
+}
+
+// stalledKeyReads stands in for a Secrets Manager that never answers the
+// re-read of the signing key after a signature rejection.
+type stalledKeyReads struct {
+	eraser.Credentials
+	reads atomic.Int64
+}
+
+func (s *stalledKeyReads) SignatureRejected(ctx context.Context, _ string) error {
+	s.reads.Add(1)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestKeyReReadStopsAtTheCutoff: Tencent rejects the signature, and the
+// re-read of the key hangs. The read waits no longer than the cutoff, so
+// processing leaves the end its time, and the message fails.
+func TestKeyReReadStopsAtTheCutoff(t *testing.T) {
+	f := newFixture(t, timtest.Config{})
+	// A first batch reads and caches the app's attribute names, so that
+	// the next one's first call is a removal.
+	if r := f.p.Process(withDeadline(t, 3*time.Second), eraser.Batch{Messages: []eraser.Message{message("m0", erasureBody("k0"))}}); len(r.FailedMessages()) != 0 {
+		t.Fatalf("the first batch failed: %+v", r.Messages[0])
+	}
+	f.stub.SetKey([]byte("another-key-another-key-another!!"))
+	creds := &stalledKeyReads{Credentials: f.p.Credentials}
+	f.p.Credentials = creds
+	ctx := withDeadline(t, 3*time.Second)
+	deadline, _ := ctx.Deadline()
+	r := f.p.Process(ctx, eraser.Batch{Messages: []eraser.Message{message("m1", erasureBody("k1"))}})
+	end := deadline.Sub(time.Now())
+	if keep := eraser.DefaultSafetyMargin; end < keep {
+		t.Errorf("processing returned %v before the deadline, less than the end's %v", end, keep)
+	}
+	if creds.reads.Load() == 0 {
+		t.Fatal("the key was never re-read; the test did not reach the case")
+	}
+	// Its class is the read's (deadline) or the rejection's: either way it
+	// fails, and comes back.
+	if m := r.Messages[0]; m.Outcome != eraser.Failed || m.Class != erasure.Signature && m.Class != erasure.Deadline {
+		t.Errorf("message %s/%s, want failed for its signature or the deadline", m.Outcome, m.Class)
 	}
 }

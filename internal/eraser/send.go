@@ -1,7 +1,6 @@
 package eraser
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -209,7 +208,7 @@ func (run *invocation) timeLeft(d time.Duration) error {
 }
 
 func (run *invocation) minCallBudget() time.Duration {
-	return cmp.Or(run.p.Tuning.MinCallBudget, DefaultMinCallBudget)
+	return run.p.Budget().minCall()
 }
 
 // sleep waits d, or reports false at once if a call could not follow it

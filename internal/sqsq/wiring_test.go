@@ -229,7 +229,8 @@ func TestWiringCheckThatHangsEndsInTime(t *testing.T) {
 		{MessageID: "b", Outcome: eraser.Failed, Class: erasure.Retryable},
 	}}
 	deleter := &timedDeleter{}
-	budget := eraser.Budget{SafetyMargin: 600 * time.Millisecond, MinCallBudget: 100 * time.Millisecond}
+	// Each of the end's six steps keeps 200 ms.
+	budget := eraser.Budget{SafetyMargin: 1200 * time.Millisecond, MinCallBudget: 100 * time.Millisecond}
 	h := &sqsq.Handler{
 		Eraser:  &eraser.Handler{Processor: proc, TimeBudget: budget},
 		Wiring:  &sqsq.Wiring{API: hangingLambda{}},
@@ -255,7 +256,7 @@ func TestWiringCheckThatHangsEndsInTime(t *testing.T) {
 	if got := itemIDs(resp); !slices.Equal(got, []string{"b"}) {
 		t.Errorf("failures = %v, want [b]", got)
 	}
-	if !slices.Equal(deleter.deleted, []string{"a"}) || deleter.left < 50*time.Millisecond {
+	if !slices.Equal(deleter.deleted, []string{"a"}) || deleter.left < 100*time.Millisecond {
 		t.Errorf("deleted %v with %v left; want [a] within the source's step", deleter.deleted, deleter.left)
 	}
 }

@@ -26,26 +26,26 @@ import (
 //	go run ./internal/cmd/sized -memory-size 128 -- /tmp/app.test -test.run '^$' -test.bench EndOfInvocation -test.benchtime 10x
 //
 // On 2026-12-07, on this 2-core machine with other work running (load
-// average 5 to 8), its wall time per unit in two runs at 128 MB (7.2 % of
-// a CPU) and one at 512 MB (28.9 %), and what that is in CPU at a full
+// average 2.7 to 8), its wall time per unit in three runs at 128 MB (7.2 %
+// of a CPU) and two at 512 MB (28.9 %), and what that is in CPU at a full
 // core (wall × share; the group holds the stand-ins too, so it is
 // pessimistic):
 //
-//	                                   128 MB          512 MB        CPU
-//	1,000 erased (receipt + report)    541, 579 µs     120 µs        35-42 µs a message
-//	1,000 failed (delay + report)      301, 291 µs     63 µs         18-22 µs a message
-//	1,000 erased, the report alone     32 µs           2.3 µs        0.7-2.3 µs a message
-//	10 × 10,000 accounts erased        8.8, 8.8 µs     2.1 µs        0.62-0.64 µs an account
-//	an erased and a failed message     1.0, 19 ms      1.3 ms        (the steps' fixed cost)
+//	                                 128 MB             512 MB        CPU
+//	1,000 erased (receipt + report)  541, 579, 580 µs   120, 109 µs   31-42 µs a message
+//	1,000 failed (delay + report)    301, 291, 314 µs   63, 70 µs     18-23 µs a message
+//	1,000 erased, the report alone   -, 32, 12.6 µs     2.3, 9.8 µs   0.7-2.8 µs a message
+//	10 × 10,000 accounts erased      8.8, 8.8, 9.1 µs   2.1, 2.2 µs   0.62-0.66 µs an account
+//	an erased and a failed message   1.0, 19, 10 ms     1.3, 0.7 ms   (the steps' fixed cost)
 //
-// Less the report, a receipt takes up to 39.6 µs of CPU and a delay 19.5.
-// The reserves are the largest figures × 1.3, rounded up: a receipt 52
-// µs, a delay 26 µs, a report line 3 µs, an account 0.83 µs (1 µs). A
-// copy (hand-off) is a SendMessageBatch entry like a receipt's PutEvents
-// one, and a delete (the wiring fallback) like a delay. The fixed cost of
-// a step is far below a call's round trip to AWS in the region (tens of
-// milliseconds), so each step that calls AWS keeps MinCallBudget, at any
-// share.
+// Less the report of the same run, a receipt took up to 41.1 µs of CPU
+// and a delay 21.8. The reserves are the largest figures × 1.3, rounded
+// up: a receipt 54 µs, a delay 29 µs, a report line 4 µs, an account
+// 0.86 µs (1 µs). A copy (hand-off) is a SendMessageBatch entry like a
+// receipt's PutEvents one, and a delete (the wiring fallback) like a
+// delay. The fixed cost of a step is far below a call's round trip to AWS
+// in the region (tens of milliseconds), so each step that calls AWS keeps
+// MinCallBudget, at any share.
 const (
 	// DefaultMinCallBudget is the least time before the cutoff in which a
 	// call is still started; Tencent answers in tens of milliseconds. It
@@ -68,12 +68,12 @@ const (
 // perMessage is each step's CPU for one message at a full CPU (see
 // above): every message may need it, so each step keeps it for all.
 var perMessage = [numSteps]time.Duration{
-	StepReceipts:           52 * time.Microsecond,
-	StepHandOff:            52 * time.Microsecond,
-	StepDeadLetterReceipts: 52 * time.Microsecond,
-	StepDelay:              26 * time.Microsecond,
-	StepReport:             3 * time.Microsecond,
-	StepSource:             26 * time.Microsecond,
+	StepReceipts:           54 * time.Microsecond,
+	StepHandOff:            54 * time.Microsecond,
+	StepDeadLetterReceipts: 54 * time.Microsecond,
+	StepDelay:              29 * time.Microsecond,
+	StepReport:             4 * time.Microsecond,
+	StepSource:             29 * time.Microsecond,
 }
 
 // Step is a step of the end of an invocation, in the order they run.

@@ -213,7 +213,7 @@ func TestKeyReReadStopsAtTheCutoff(t *testing.T) {
 	ctx := withDeadline(t, 3*time.Second)
 	deadline, _ := ctx.Deadline()
 	r := f.p.Process(ctx, eraser.Batch{Messages: []eraser.Message{message("m1", erasureBody("k1"))}})
-	end := deadline.Sub(time.Now())
+	end := time.Until(deadline)
 	if keep := eraser.DefaultSafetyMargin; end < keep {
 		t.Errorf("processing returned %v before the deadline, less than the end's %v", end, keep)
 	}

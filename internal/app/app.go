@@ -45,25 +45,45 @@ type Options struct {
 // configuration or setup error does not stop the function: it is logged
 // once here, and every invocation then reports all its messages failed, in
 // the response, the audit lines and the metrics, so nothing is acknowledged.
+// Where the queue wiring is usable (DEAD_LETTER_QUEUE_URL set and an AWS
+// configuration loaded), those messages are still delayed by the retry
+// schedule, so that a fix within a day loses none of them.
 func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, opts Options) *sqsq.Handler {
 	logger := telemetry.NewLogger(out, cfg.LogLevel)
 	metrics := &telemetry.Metrics{Out: out, Namespace: cfg.MetricsNamespace, FunctionName: lambdacontext.FunctionName}
+	budget := eraser.Budget{
+		CPUShare:          CPUShare(lambdacontext.MemoryLimitInMB),
+		SafetyMargin:      opts.Tuning.SafetyMargin,
+		MinCallBudget:     opts.Tuning.MinCallBudget,
+		ReservePerAccount: opts.Tuning.ReservePerAccount,
+	}
+	// One AWS configuration (credentials, Region, endpoints) for every
+	// client: Secrets Manager, and SQS and EventBridge when configured.
+	awsCfg, awsErr := awsconfig.LoadDefaultConfig(ctx)
 	unconfigured := func(msg string, err error) *sqsq.Handler {
 		logger.ErrorContext(ctx, msg+"; every message will be reported failed", "error", err)
-		return &sqsq.Handler{Eraser: &eraser.Handler{
-			Logger:    logger,
-			ConfigErr: err,
-			Observers: []eraser.Observer{&telemetry.Audit{Logger: logger, Keys: noAuditKey{err}}, metrics},
+		h := &sqsq.Handler{Eraser: &eraser.Handler{
+			Logger:     logger,
+			ConfigErr:  err,
+			Observers:  []eraser.Observer{&telemetry.Audit{Logger: logger, Keys: noAuditKey{err}}, metrics},
+			TimeBudget: budget,
 		}}
+		// Without a delay, each message would come back every visibility
+		// timeout and reach the DLQ within hours.
+		if cfg.DeadLetterQueueURL != "" && awsErr == nil {
+			queue := sqsq.New(awsCfg, cfg.DeadLetterQueueURL)
+			queue.Logger = logger
+			h.Queue = queue
+			h.Deleter = queue
+			h.Eraser.Backoff = erasure.Schedule{Base: cfg.RetryBase, Max: cfg.RetryMax}
+		}
+		return h
 	}
 	if cfgErr != nil {
 		return unconfigured("invalid configuration", cfgErr)
 	}
-	// One AWS configuration (credentials, Region, endpoints) for every
-	// client: Secrets Manager, and SQS and EventBridge when configured.
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return unconfigured("cannot load the AWS configuration", err)
+	if awsErr != nil {
+		return unconfigured("cannot load the AWS configuration", awsErr)
 	}
 	keys, err := signingkey.New(awsCfg, cfg.SecretID)
 	if err != nil {

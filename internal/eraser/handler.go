@@ -45,6 +45,9 @@ type Handler struct {
 	// ConfigErr, when set, is the reason the function cannot run: every
 	// message fails and Handle returns an error.
 	ConfigErr error
+	// TimeBudget divides the invocation's time (see Budget); its zero
+	// value means the Processor's.
+	TimeBudget Budget
 }
 
 // Handle runs one batch. queue hands on the messages that were not erased
@@ -64,18 +67,34 @@ func (h *Handler) Handle(ctx context.Context, batch Batch, queue Queue) (*Report
 	// the DLQ, and the delays last, so that whatever failed before comes
 	// back on the schedule. A dry run judges nothing and hands nothing on;
 	// it only delays, so that its receives do not carry messages to the
-	// DLQ.
+	// DLQ. Each step runs within its share of the time left (Budget), so
+	// the response is returned before the deadline whatever AWS does.
+	end := h.Budget()
+	step := func(s Step) (context.Context, context.CancelFunc) {
+		return end.StepContext(ctx, s, len(report.Messages), report.Accounts)
+	}
 	if !report.DryRun {
-		h.putReceipts(ctx, report, completedReceipt)
+		sctx, cancel := step(StepReceipts)
+		h.putReceipts(sctx, report, completedReceipt)
+		cancel()
 		if queue != nil {
-			h.handOn(ctx, queue, batch.Ordered, report)
+			sctx, cancel := step(StepHandOff)
+			h.handOn(sctx, queue, batch.Ordered, report)
+			cancel()
 		}
-		h.putReceipts(ctx, report, deadLetterReceipt)
+		sctx, cancel = step(StepDeadLetterReceipts)
+		h.putReceipts(sctx, report, deadLetterReceipt)
+		cancel()
 	}
 	if queue != nil {
-		h.delay(ctx, queue, report)
+		sctx, cancel := step(StepDelay)
+		h.delay(sctx, queue, report)
+		cancel()
 	}
-	if !h.observe(ctx, report) {
+	sctx, cancel := step(StepReport)
+	ok := h.observe(sctx, report)
+	cancel()
+	if !ok {
 		// An audit line may be missing: delivered again, each message is
 		// audited again (erasure is idempotent), so the evidence is whole.
 		failUnlessHandedOn(report, erasure.Internal, errObserverPanicked)

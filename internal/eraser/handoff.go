@@ -79,8 +79,8 @@ func (h *Handler) handOn(ctx context.Context, queue Queue, ordered bool, report 
 		switch {
 		// A systemic batch is only delayed, all of it, but for the end of
 		// the schedule. (Its invocation ends in an error, so the source
-		// keeps that message too and its redrive makes a second copy, with
-		// no reason: a visible duplicate beside the copy that says why.)
+		// keeps that message too: its adapter deletes it, else SQS's
+		// redrive would make a second copy, with no reason.)
 		case report.Systemic && !m.Lineage.LastReceive:
 		case neverSucceeds(s):
 			orders = append(orders, deadLetter)

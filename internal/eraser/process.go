@@ -72,7 +72,7 @@ func (p *Processor) Process(ctx context.Context, batch Batch) *Report {
 	for _, m := range report.Messages {
 		accounts += len(m.Request.Accounts)
 	}
-	run.reserveFor(accounts)
+	run.reserveFor(len(batch.Messages), accounts)
 	run.plan = NewPlan(requests)
 	run.parts = p.newParts(len(run.plan.Entries))
 	calls := Pack(run.plan.Entries, erasure.MaxAccountsPerCall)

@@ -43,24 +43,10 @@ type Credentials interface {
 	UserSigExpired()
 }
 
-// Defaults of a Processor's zero fields.
+// Defaults of a Processor's zero fields (the deadline's are the Budget's,
+// in budget.go).
 const (
 	DefaultMaxInFlight = 16
-	// DefaultMinCallBudget is the least time before the cutoff in which a
-	// call is still started; Tencent answers in tens of milliseconds.
-	DefaultMinCallBudget = 200 * time.Millisecond
-	// DefaultSafetyMargin is the least time kept between the last call and
-	// the Lambda deadline, for reporting and logging.
-	DefaultSafetyMargin   = time.Second
-	DefaultMarginFraction = 0.05
-	// defaultReservePerAccount is kept back before the cutoff for each
-	// account of the batch, at a full CPU: after the last call, every
-	// account is hashed for its audit line and its receipt's digest, and a
-	// 6 MB batch holds some 700,000 accounts. The audit lines take about
-	// 0.26 µs an account here, the digest as much again; 2 µs leaves room
-	// for a busy host. At a share of a CPU (CPUShare) it takes longer in
-	// proportion.
-	defaultReservePerAccount = 2 * time.Microsecond
 	// defaultAttrNamesTTL bounds the age of the app's attribute names, so an
 	// attribute added in the console is erased from a minute later on.
 	defaultAttrNamesTTL = time.Minute
@@ -152,30 +138,21 @@ func (p *Processor) defaultAttrsSetting() string {
 	return cmp.Or(p.DefaultAttrsSetting, "the default attribute set")
 }
 
-// cutoff is the time after which no call may still be running: the
-// invocation deadline minus max(SafetyMargin, DefaultMarginFraction of the time
-// the invocation had); reserveFor moves it earlier once the batch's size is
-// known. The zero time means no deadline.
+// cutoff is the time after which no call may still be running, before
+// the batch's size is known (Budget.Cutoff); reserveFor moves it earlier
+// once it is. The zero time means no deadline.
 func (p *Processor) cutoff(ctx context.Context, start time.Time) time.Time {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		return time.Time{}
-	}
-	margin := max(cmp.Or(p.Tuning.SafetyMargin, DefaultSafetyMargin), time.Duration(DefaultMarginFraction*float64(deadline.Sub(start))))
-	return deadline.Add(-margin)
+	deadline, _ := ctx.Deadline()
+	return p.Budget().Cutoff(deadline, start, 0, 0)
 }
 
-// reserveFor moves the cutoff earlier by the time reporting on accounts
-// accounts takes.
-func (run *invocation) reserveFor(accounts int) {
+// reserveFor moves the cutoff earlier by what the end of the invocation
+// needs for messages holding accounts (Budget.Cutoff).
+func (run *invocation) reserveFor(messages, accounts int) {
 	if run.cutoff.IsZero() {
 		return
 	}
-	per := cmp.Or(run.p.Tuning.ReservePerAccount, defaultReservePerAccount)
-	if share := run.p.CPUShare; share > 0 && share < 1 {
-		per = time.Duration(float64(per) / share)
-	}
-	run.cutoff = run.cutoff.Add(-time.Duration(accounts) * per)
+	run.cutoff = run.cutoff.Add(-run.p.Budget().ForBatch(messages, accounts))
 }
 
 // attrNameCache remembers the app's attribute names; they change only when

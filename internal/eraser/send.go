@@ -1,7 +1,6 @@
 package eraser
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -125,7 +124,7 @@ func (run *invocation) withRetries(ctx context.Context, api string, attempt int,
 				return attempt - first + 1, err
 			}
 			refreshed = true
-			if rerr := run.p.Credentials.SignatureRejected(ctx, keyVersion(err)); rerr != nil {
+			if rerr := run.signatureRejected(ctx, keyVersion(err)); rerr != nil {
 				return attempt - first + 1, fmt.Errorf("%w; re-reading the signing key: %w", err, rerr)
 			}
 			continue
@@ -209,7 +208,7 @@ func (run *invocation) timeLeft(d time.Duration) error {
 }
 
 func (run *invocation) minCallBudget() time.Duration {
-	return cmp.Or(run.p.Tuning.MinCallBudget, DefaultMinCallBudget)
+	return run.p.Budget().minCall()
 }
 
 // sleep waits d, or reports false at once if a call could not follow it

@@ -87,8 +87,9 @@
 // connection errors) and entries EventBridge fails as transient
 // (InternalFailure, ThrottlingException) are retried with exponential
 // backoff and full jitter while the context's deadline allows: no call runs
-// past the deadline minus Retry.Reserve, so Put returns in time for its
-// caller to hand the message on. Other entry failures fail only their own
+// past the deadline minus Retry.Reserve (none by default: the caller's
+// context ends where its share of the invocation does), so Put returns in
+// time for its caller to hand the message on. Other entry failures fail only their own
 // receipt, a failed call only the receipts it carried.
 //
 // The function's role needs events:PutEvents on that bus only

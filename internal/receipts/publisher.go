@@ -49,7 +49,9 @@ type Retry struct {
 	// (defaults 100 ms and 2 s).
 	BaseDelay, MaxDelay time.Duration
 	// Reserve is the time Put leaves its caller before the context's
-	// deadline (default 1 s, at most half the time left when Put starts):
+	// deadline (default none: the function's handler gives Put a context
+	// that ends where its step of the invocation does, so that the steps
+	// after it keep theirs; at most half the time left when Put starts):
 	// no call runs past the deadline minus Reserve, and no retry starts
 	// unless its wait ends at least MinCallTime before that.
 	Reserve time.Duration
@@ -63,7 +65,7 @@ const (
 	DefaultMaxAttempts = 8
 	DefaultBaseDelay   = 100 * time.Millisecond
 	DefaultMaxDelay    = 2 * time.Second
-	DefaultReserve     = time.Second
+	DefaultReserve     = 0
 	DefaultMinCallTime = 200 * time.Millisecond
 )
 

@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
 )
 
 // NewFromConfig builds a Provider for secretID on a Secrets Manager client
@@ -35,7 +37,10 @@ func New(cfg aws.Config, secretID string) (*Provider, error) {
 		return nil, &Error{Op: OpConfig, Err: errors.New("secret id is empty (set SECRET_ID)")}
 	}
 	return &Provider{
-		Client:   secretsmanager.NewFromConfig(cfg),
+		// Reads are bounded by their callers' deadlines (the cutoff, or
+		// the end's share of the invocation): retries are brief and never
+		// outlive them.
+		Client:   secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.Retryer = awsbatch.Retryer() }),
 		SecretID: secretID,
 	}, nil
 }

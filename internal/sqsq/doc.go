@@ -38,6 +38,14 @@
 //     exists): Wiring checks that the mapping has ReportBatchItemFailures,
 //     and where it cannot see it the Handler deletes what it acknowledged
 //     (sqs:DeleteMessage on the source queue) and fails the invocation.
+//     An invocation that fails for a systemic reason deletes the same way
+//     the messages it dead-lettered on their last receive, which Lambda
+//     would otherwise keep for SQS's redrive to copy again.
+//
+// Every call after processing runs within its step of the invocation's
+// budget (eraser.Budget), on a client whose retries stop short of the
+// caller's deadline (awsbatch.Retryer), so that the response is always
+// returned.
 //
 // Errors are *Error. Neither errors nor anything else this package produces
 // contain a receipt handle or a message body: bodies hold personal account

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -77,20 +78,32 @@ func (b batchQueue) HandOff(ctx context.Context, orders []eraser.Order) []error 
 }
 
 // Handle processes one SQS event and returns the messages SQS must deliver
-// again.
+// again. Every AWS call it makes is bounded by the invocation's budget
+// (eraser.Budget): those before processing by the processing cutoff, the
+// wiring check and its fallback by the source's step of the end, so that
+// the response is returned before the deadline.
 func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQSEventResponse, error) {
+	start := time.Now()
+	budget := h.Eraser.Budget()
 	var queue eraser.Queue
 	if h.Queue != nil {
 		queue = batchQueue{to: h.Queue, records: event.Records}
 	}
-	// The check runs beside the batch, so that it costs no time of its own.
+	// The check runs beside the batch, so that it costs no time of its own;
+	// an answer later than the start of the source's step counts as none.
 	var wiring chan error
 	if h.Wiring != nil && len(event.Records) > 0 {
 		wiring = make(chan error, 1)
-		go func() { wiring <- h.checkWiring(ctx, event.Records) }()
+		wctx, cancel := budget.StepContext(ctx, eraser.StepReport, len(event.Records), 0)
+		go func() {
+			defer cancel()
+			wiring <- h.checkWiring(wctx, event.Records)
+		}()
 	}
-	batch := h.batchOf(ctx, event.Records)
-	h.markLastReceives(ctx, event.Records, batch)
+	before, cancel := untilCutoff(ctx, budget, start, len(event.Records))
+	batch := h.batchOf(before, event.Records)
+	h.markLastReceives(before, event.Records, batch)
+	cancel()
 	report, err := h.Eraser.Handle(ctx, batch, queue)
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	failed := map[string]bool{}
@@ -101,12 +114,66 @@ func (h *Handler) Handle(ctx context.Context, event events.SQSEvent) (events.SQS
 		failed[id] = true
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
 	}
+	sctx, cancel := budget.StepContext(ctx, eraser.StepSource, len(report.Messages), report.Accounts)
+	defer cancel()
 	if wiring != nil {
-		if werr := <-wiring; werr != nil {
-			return resp, h.unwired(ctx, event.Records, failed, werr, err)
+		if werr := awaitWiring(ctx, budget, wiring, len(report.Messages), report.Accounts); werr != nil {
+			return resp, h.unwired(sctx, event.Records, failed, werr, err)
 		}
 	}
+	if err != nil {
+		h.deleteHandedOn(sctx, event.Records, failed)
+	}
 	return resp, err
+}
+
+// deleteHandedOn deletes the records of an invocation that ends in an
+// error whose copies the function handed on (a systemic batch's messages
+// dead-lettered on their last receive): Lambda deletes nothing then, and
+// SQS's redrive would move each to the DLQ a second time, without its
+// reason, once its visibility timeout ran out. One it cannot delete still
+// comes back, and is logged.
+func (h *Handler) deleteHandedOn(ctx context.Context, records []events.SQSMessage, failed map[string]bool) {
+	var handedOn []events.SQSMessage
+	for _, r := range records {
+		if !failed[r.MessageId] {
+			handedOn = append(handedOn, r)
+		}
+	}
+	if len(handedOn) == 0 || h.Deleter == nil {
+		return
+	}
+	deleted, err := h.Deleter.Delete(ctx, handedOn)
+	if err != nil {
+		h.logger().WarnContext(ctx, "the invocation ends in an error and messages whose copies were handed on could not all be deleted: SQS's redrive may copy them to the DLQ again, without a reason",
+			slog.Int("handedOn", len(handedOn)), slog.Int("deleted", deleted), slog.String("error", err.Error()))
+	}
+}
+
+// ErrWiringUnanswered is the wiring check's verdict when it did not answer
+// before the end of the invocation needed it.
+var ErrWiringUnanswered = errors.New("the wiring check did not answer in time")
+
+// awaitWiring waits for the wiring check until the source's step begins.
+func awaitWiring(ctx context.Context, budget eraser.Budget, wiring <-chan error, messages, accounts int) error {
+	wctx, cancel := budget.StepContext(ctx, eraser.StepReport, messages, accounts)
+	defer cancel()
+	select {
+	case err := <-wiring:
+		return err
+	case <-wctx.Done():
+		return ErrWiringUnanswered
+	}
+}
+
+// untilCutoff returns ctx ending at the processing cutoff of an event of
+// messages: what runs before processing may not take the end's time.
+func untilCutoff(ctx context.Context, budget eraser.Budget, start time.Time, messages int) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, budget.Cutoff(deadline, start, messages, 0))
 }
 
 // checkWiring checks the mapping of every source queue of the records

@@ -118,3 +118,46 @@ func TestParseMaxReceiveCount(t *testing.T) {
 		}
 	}
 }
+
+// systemicProcessor fails every message for a systemic reason.
+type systemicProcessor struct{}
+
+func (systemicProcessor) Process(_ context.Context, batch eraser.Batch) *eraser.Report {
+	report := &eraser.Report{Messages: make([]eraser.MessageResult, len(batch.Messages)), Systemic: true}
+	for i, msg := range batch.Messages {
+		report.Messages[i] = eraser.MessageResult{MessageID: msg.ID, Lineage: msg.Lineage, Outcome: eraser.Failed,
+			Class: erasure.Signature, Err: errors.New("tim: ErrorCode 70001: signature rejected")}
+	}
+	return report
+}
+
+// TestSystemicLastReceiveIsDeleted: a systemic batch ends the invocation
+// in an error, so Lambda deletes none of it. A message on its last receive
+// is dead-lettered with its reason all the same; the handler deletes it
+// itself, or SQS's redrive would move it to the DLQ a second time, without
+// a reason. The rest of the batch is only delayed.
+func TestSystemicLastReceiveIsDeleted(t *testing.T) {
+	f := newFixture(t)
+	f.srv.SetRedrivePolicy(f.url, "arn:aws:sqs:us-east-1:123456789012:erasures-dlq", 3)
+	deleter := &recordingDeleter{}
+	h := &sqsq.Handler{Eraser: &eraser.Handler{Processor: systemicProcessor{}}, Queue: f.q, Deleter: deleter}
+	event := events.SQSEvent{Records: f.receive(t, bodies(2)...)}
+	event.Records[0].Attributes["ApproximateReceiveCount"] = "3"
+	resp, err := h.Handle(ctx(t), event)
+	if !errors.Is(err, eraser.ErrSystemic) {
+		t.Fatalf("err = %v, want ErrSystemic", err)
+	}
+	last, other := event.Records[0].MessageId, event.Records[1].MessageId
+	if got := itemIDs(resp); len(got) != 1 || got[0] != other {
+		t.Errorf("failures %v, want [%s]", got, other)
+	}
+	if dlq := f.srv.Messages(f.dlqURL); len(dlq) != 1 || dlq[0].Attributes[sqsq.AttrClass].StringValue != string(erasure.Signature) {
+		t.Fatalf("dead letters %+v, want the last receive's, class signature", dlq)
+	}
+	if len(deleter.deleted) != 1 || deleter.deleted[0] != last {
+		t.Errorf("deleted %v, want the dead-lettered %s alone", deleter.deleted, last)
+	}
+	if _, delayed := f.srv.Visibility(event.Records[1].ReceiptHandle); !delayed {
+		t.Error("the other message was not delayed")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 )
 
@@ -50,9 +51,11 @@ type Queue struct {
 
 // New returns a Queue on an SQS client built from cfg, so the SDK's default
 // chain decides the endpoint (AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL) as it
-// does the credentials and the region.
+// does the credentials and the region. Its calls come at the end of an
+// invocation, within a share of its time: the client retries briefly and
+// never past the caller's deadline (awsbatch.Retryer).
 func New(cfg aws.Config, deadLetterURL string) *Queue {
-	return &Queue{API: sqs.NewFromConfig(cfg), DeadLetterURL: deadLetterURL}
+	return &Queue{API: sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.Retryer = awsbatch.Retryer() }), DeadLetterURL: deadLetterURL}
 }
 
 // HandOff carries out orders about records and returns one error per

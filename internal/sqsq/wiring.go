@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/attr-eraser/attr-eraser/internal/awsbatch"
 )
 
 // Why a batch's partial response cannot be relied on.
@@ -52,7 +54,7 @@ type wiringKey struct{ queueARN, functionARN string }
 
 // NewWiring returns a Wiring on a Lambda client built from cfg.
 func NewWiring(cfg aws.Config) *Wiring {
-	return &Wiring{API: lambda.NewFromConfig(cfg)}
+	return &Wiring{API: lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.Retryer = awsbatch.Retryer() })}
 }
 
 // Check returns nil when the mapping from queueARN to functionARN (the

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -192,5 +193,70 @@ func TestHandleWithoutReportBatchItemFailures(t *testing.T) {
 				t.Error("the log holds a receipt handle")
 			}
 		})
+	}
+}
+
+// hangingLambda stands in for a ListEventSourceMappings that never
+// answers.
+type hangingLambda struct{}
+
+func (hangingLambda) ListEventSourceMappings(ctx context.Context, _ *lambda.ListEventSourceMappingsInput, _ ...func(*lambda.Options)) (*lambda.ListEventSourceMappingsOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// timedDeleter deletes every record and remembers how long before its
+// context's deadline it was called.
+type timedDeleter struct {
+	recordingDeleter
+	left time.Duration
+}
+
+func (d *timedDeleter) Delete(ctx context.Context, records []events.SQSMessage) (int, error) {
+	if deadline, ok := ctx.Deadline(); ok {
+		d.left = time.Until(deadline)
+	}
+	return d.recordingDeleter.Delete(ctx, records)
+}
+
+// TestWiringCheckThatHangsEndsInTime: a wiring check that does not answer
+// counts as one that cannot be made once the end needs it; the handler
+// still deletes what it acknowledged, within its own step's time, and
+// answers before the deadline.
+func TestWiringCheckThatHangsEndsInTime(t *testing.T) {
+	proc := &scriptedProcessor{results: []eraser.MessageResult{
+		{MessageID: "a", Outcome: eraser.Erased},
+		{MessageID: "b", Outcome: eraser.Failed, Class: erasure.Retryable},
+	}}
+	deleter := &timedDeleter{}
+	// Each of the end's six steps keeps 200 ms.
+	budget := eraser.Budget{SafetyMargin: 1200 * time.Millisecond, MinCallBudget: 100 * time.Millisecond}
+	h := &sqsq.Handler{
+		Eraser:  &eraser.Handler{Processor: proc, TimeBudget: budget},
+		Wiring:  &sqsq.Wiring{API: hangingLambda{}},
+		Deleter: deleter,
+	}
+	records := []events.SQSMessage{
+		{MessageId: "a", ReceiptHandle: "rh-a", EventSourceARN: sourceARN},
+		{MessageId: "b", ReceiptHandle: "rh-b", EventSourceARN: sourceARN},
+	}
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{InvokedFunctionArn: functionARN})
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	resp, err := h.Handle(ctx, events.SQSEvent{Records: records})
+	if late := time.Since(deadline); late >= 0 {
+		t.Fatalf("answered %v after the deadline", late)
+	}
+	// The check's own context ends about when the handler stops waiting:
+	// either says it did not answer.
+	if !errors.Is(err, sqsq.ErrUnwired) || !errors.Is(err, sqsq.ErrWiringUnanswered) && !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want ErrUnwired for an unanswered check", err)
+	}
+	if got := itemIDs(resp); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("failures = %v, want [b]", got)
+	}
+	if !slices.Equal(deleter.deleted, []string{"a"}) || deleter.left < 100*time.Millisecond {
+		t.Errorf("deleted %v with %v left; want [a] within the source's step", deleter.deleted, deleter.left)
 	}
 }

@@ -1,5 +1,10 @@
 package eventstest
 
+import (
+	"net/http"
+	"time"
+)
+
 // callRule fails whole calls.
 type callRule struct {
 	code  string
@@ -87,4 +92,28 @@ func (s *Server) entryFault(e Event) string {
 		}
 	}
 	return code
+}
+
+// SetLatency makes every PutEvents call wait d before it is carried out
+// and answered; 0 stops it. A call whose client gives up during the wait
+// puts nothing, as a call EventBridge never got.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// wait waits d, and tells whether the request's client is still there.
+func wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }

@@ -53,6 +53,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, callError{"SerializationException", "request body unreadable or too large"})
 		return
 	}
+	s.mu.Lock()
+	delay := s.latency
+	s.mu.Unlock()
+	if !wait(r, delay) {
+		return // the client gave up first: as far as it knows, nothing was put
+	}
 	out, cerr := s.putEvents(body)
 	if cerr != nil {
 		writeError(w, *cerr)

@@ -50,6 +50,7 @@ type Server struct {
 
 	callRules  []*callRule
 	entryRules []*entryRule
+	latency    time.Duration
 
 	httpSrv   *http.Server
 	url       string

@@ -1,6 +1,9 @@
 package sqstest
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 // Entry is a batch entry as FailEntries sees it.
 type Entry struct {
@@ -101,4 +104,32 @@ func statusFor(code string) int {
 // senderFault tells whether SQS blames the caller for code.
 func senderFault(code string) bool {
 	return errorFor(code).status < 500
+}
+
+// SetLatency makes every call of op (e.g. "ChangeMessageVisibilityBatch")
+// wait d before it is carried out and answered; 0 stops it. A call whose
+// client gives up during the wait is not carried out, as a call SQS never
+// got.
+func (s *Server) SetLatency(op string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.latency == nil {
+		s.latency = make(map[string]time.Duration)
+	}
+	s.latency[op] = d
+}
+
+// wait waits d, and tells whether the request's client is still there.
+func wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }

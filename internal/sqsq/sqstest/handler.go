@@ -68,7 +68,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.calls[name]++
 	fault := s.failures[name]
+	delay := s.latency[name]
 	s.mu.Unlock()
+	if !wait(r, delay) {
+		return // the client gave up first: as far as it knows, SQS did nothing
+	}
 
 	switch {
 	case err != nil:

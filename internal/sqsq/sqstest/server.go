@@ -29,7 +29,8 @@ type Server struct {
 	calls    map[string]int       // by operation
 	seq      int                  // numbers messages and receipt handles
 
-	failures    map[string]string // operation -> injected error code
+	failures    map[string]string        // operation -> injected error code
+	latency     map[string]time.Duration // operation -> injected delay
 	entryCode   string
 	entryFilter func(Entry) bool
 

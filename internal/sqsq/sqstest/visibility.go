@@ -77,3 +77,17 @@ func (s *Server) changeVisibility(q *queue, e visibilityEntry) *callError {
 	}
 	return nil
 }
+
+// TimeOut makes the message of the receive receiptHandle names visible
+// again, as its visibility timeout running out would (the stand-in has no
+// clock), and tells whether it was in flight on that receive.
+func (s *Server) TimeOut(receiptHandle string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.receipts[receiptHandle]
+	if !ok || !d.msg.inFlight || d.msg.receipt != receiptHandle {
+		return false
+	}
+	d.msg.inFlight = false
+	return true
+}

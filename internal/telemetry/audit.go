@@ -62,6 +62,8 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 			slog.Int("accounts", len(m.Request.Accounts)),
 			slog.String("outcome", string(s.Outcome)),
 		}
+		// What "erased" rests on: accounts read back clean, or Tencent's OK.
+		attrs = append(attrs, slog.Int("verified", m.Verified), slog.String("verification", cmp.Or(report.Verification, eraser.VerificationOff)))
 		if m.Absent > 0 {
 			// Accounts Tencent does not know: erased, as nothing is left.
 			attrs = append(attrs, slog.Int("absent", m.Absent))
@@ -166,6 +168,7 @@ func (l *Audit) summary(ctx context.Context, r *eraser.Report) {
 		slog.Int("accounts", r.Accounts),
 		slog.Int("accountsErased", r.AccountsErased),
 		slog.Int("accountsAbsent", r.AccountsAbsent),
+		slog.Int("accountsVerified", r.AccountsVerified),
 		slog.Int("plannedCalls", r.PlannedCalls),
 		slog.Int("calls", r.Calls),
 		slog.Int("retries", r.Retries),

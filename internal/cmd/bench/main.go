@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
+	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/dev/bench"
 	"github.com/attr-eraser/attr-eraser/internal/dev/lambdasize"
 	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
@@ -72,6 +73,7 @@ func main() {
 		timeout       = flag.Duration("timeout", 0, "drain: function Timeout, whole seconds (0: the template's)")
 		memorySize    = flag.Int("memory-size", 0, "cpu: the function's MemorySize in MB (0: the template's)")
 		window        = flag.Duration("window", -time.Second, "drain: MaximumBatchingWindowInSeconds, whole seconds (negative: the template's)")
+		verifyErasure = flag.String("verify-erasure", "", "drain, cpu, capacity: VERIFY_ERASURE, true or false (empty: the template's)")
 		drainShapes   = flag.String("drain-shapes", "single,hundred", "drain: backlogs, comma-separated: single (1 acc/msg), hundred (100), largest (10,000; one batch per instance)")
 		drainAccounts = flag.Int("drain-accounts", 60_000, "drain: least accounts of a backlog, rounded up to whole rounds of full batches")
 		drainLimit    = flag.Duration("drain-limit", 15*time.Minute, "drain: give up on a drain that has not emptied the queue after this long")
@@ -106,6 +108,13 @@ func main() {
 		var err error
 		if drainParams, err = bench.ReadDrainParams(*templatePath, over); err != nil {
 			fail("template parameters", err)
+		}
+		switch *verifyErasure {
+		case "":
+		case "true", "false":
+			drainParams.Env[config.EnvVerifyErasure] = *verifyErasure
+		default:
+			fail("-verify-erasure", fmt.Errorf("%q: want true or false", *verifyErasure))
 		}
 	}
 	if run("drain") {

@@ -69,7 +69,9 @@ func TestUnverifiedUnderTheEmulator(t *testing.T) {
 		}
 		return nil
 	}
-	settle(func() bool { return audit("verify-ok-2") != nil && strings.Contains(stack.Output(), `"msg":"batch processed"`) })
+	settle(func() bool {
+		return audit("verify-ok-2") != nil && strings.Contains(stack.Output(), `"msg":"batch processed"`)
+	})
 	for id, want := range map[string]struct {
 		outcome, class string
 		verified       float64

@@ -62,8 +62,6 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 			slog.Int("accounts", len(m.Request.Accounts)),
 			slog.String("outcome", string(s.Outcome)),
 		}
-		// What "erased" rests on: accounts read back clean, or Tencent's OK.
-		attrs = append(attrs, slog.Int("verified", m.Verified), slog.String("verification", cmp.Or(report.Verification, eraser.VerificationOff)))
 		if m.Absent > 0 {
 			// Accounts Tencent does not know: erased, as nothing is left.
 			attrs = append(attrs, slog.Int("absent", m.Absent))
@@ -79,6 +77,8 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 			// tags erased too, a failed message may be half done.
 			attrs = append(attrs, slog.Any("done", nonNil(m.Done)))
 		}
+		// What "erased" rests on: accounts read back clean, or Tencent's OK.
+		attrs = append(attrs, slog.Int("verified", m.Verified), slog.String("verification", cmp.Or(report.Verification, eraser.VerificationOff)))
 		attrs = append(attrs, handOffAttrs(m, s)...)
 		attrs = append(attrs, keyAttrs...)
 		level := slog.LevelInfo

@@ -9,10 +9,8 @@
 package tim
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -40,59 +38,25 @@ func (r ReadResult) Clean() bool {
 }
 
 // readAttrs is one entry of a UserAttrs answer: the account and the names
-// of the attributes it has. The values are skipped as the entry is decoded.
+// of the attributes it has. Each value is skipped (skipped), never copied.
 type readAttrs struct {
-	Account string
-	Names   []string
+	Account string             `json:"To_Account"`
+	Attrs   map[string]skipped `json:"Attrs"`
 }
 
-func (r *readAttrs) UnmarshalJSON(b []byte) error {
-	var e struct {
-		Account string `json:"To_Account"`
-		// RawMessage keeps the value's bytes only until the names are
-		// taken: they are never converted to a string.
-		Attrs map[string]json.RawMessage `json:"Attrs"`
-	}
-	if err := json.Unmarshal(b, &e); err != nil {
-		return err
-	}
-	r.Account = e.Account
-	r.Names = make([]string, 0, len(e.Attrs))
-	for name := range e.Attrs {
-		r.Names = append(r.Names, name)
-	}
-	return nil
-}
-
-// readTags is one entry of a UserTags answer: the account and whether it
-// has any tag. The tags themselves are skipped as the entry is decoded.
+// readTags is one entry of a UserTags answer: the account and one skipped
+// element per tag it has.
 type readTags struct {
-	Account string
-	Tagged  bool
+	Account string    `json:"To_Account"`
+	Tags    []skipped `json:"Tags"`
 }
 
-func (r *readTags) UnmarshalJSON(b []byte) error {
-	var e struct {
-		Account string          `json:"To_Account"`
-		Tags    json.RawMessage `json:"Tags"`
-	}
-	if err := json.Unmarshal(b, &e); err != nil {
-		return err
-	}
-	r.Account = e.Account
-	switch t := bytes.TrimSpace(e.Tags); {
-	case len(t) == 0, bytes.Equal(t, []byte("null")):
-	case t[0] == '[':
-		var tags []json.RawMessage
-		if err := json.Unmarshal(t, &tags); err != nil {
-			return err
-		}
-		r.Tagged = len(tags) > 0
-	default:
-		return errors.New("tags are not an array")
-	}
-	return nil
-}
+// skipped stands for an attribute value or a tag: the decoder checks that
+// it is well-formed JSON and hands it over, and it is dropped at once, so
+// no value is ever copied out of the answer's bytes.
+type skipped struct{}
+
+func (*skipped) UnmarshalJSON([]byte) error { return nil }
 
 // GetAttrs reads back the attributes of 1 to erasure.MaxAccountsPerCall
 // accounts (im_get_attr, or get_attr in TimPush) and tells, for each, whether
@@ -121,7 +85,12 @@ func (c *Client) GetAttrs(ctx context.Context, users []UserAttrs) (ReadResult, e
 	}
 	return readResult(a.name, accounts, entries, resp.ErrorList, func(i int) bool {
 		e := resp.UserAttrs[i]
-		return slices.ContainsFunc(e.Names, func(n string) bool { return slices.Contains(removed[e.Account], n) })
+		for name := range e.Attrs {
+			if slices.Contains(removed[e.Account], name) {
+				return true
+			}
+		}
+		return false
 	})
 }
 
@@ -141,7 +110,7 @@ func (c *Client) GetTags(ctx context.Context, accounts []string) (ReadResult, er
 	for i, e := range resp.UserTags {
 		entries[i] = e.Account
 	}
-	return readResult(a.name, accounts, entries, resp.ErrorList, func(i int) bool { return resp.UserTags[i].Tagged })
+	return readResult(a.name, accounts, entries, resp.ErrorList, func(i int) bool { return len(resp.UserTags[i].Tags) > 0 })
 }
 
 // readBack sends a read-back of accounts, {"To_Account":[...]}.

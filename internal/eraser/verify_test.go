@@ -3,7 +3,10 @@ package eraser_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,6 +105,8 @@ func TestVerifiedErasure(t *testing.T) {
 				if tt.setup != nil {
 					tt.setup(f.stub)
 				}
+				var logs strings.Builder
+				f.p.Logger = slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 				r := f.p.Process(context.Background(), eraser.Batch{Messages: []eraser.Message{message("m1", erasureBody("a1", "a2"))}})
 				m := r.Messages[0]
 				if m.Outcome != tt.want.outcome || m.Class != tt.want.class {
@@ -130,6 +135,9 @@ func TestVerifiedErasure(t *testing.T) {
 				}
 				if m.Err != nil && strings.Contains(m.Err.Error(), personal) || strings.Contains(fmt.Sprintf("%+v", r), personal) {
 					t.Errorf("a value reached the report: %+v", r)
+				}
+				if strings.Contains(logs.String(), personal) || strings.Contains(logs.String(), `"a1"`) {
+					t.Errorf("a value or an account reached the debug log:\n%s", logs.String())
 				}
 				if m.Err != nil && strings.Contains(m.Err.Error(), "a1") {
 					t.Errorf("an account reached the error: %v", m.Err)
@@ -230,4 +238,36 @@ func TestReadBacksArePipelined(t *testing.T) {
 	if !reads[0].Time.Before(removes[len(removes)-1].Time) {
 		t.Errorf("first read-back at %v, after the last removal at %v: not pipelined", reads[0].Time, removes[len(removes)-1].Time)
 	}
+}
+
+// TestRecheckWaitsAfterTheSecondRemoval: the second read-back starts
+// RecheckDelay (by default DefaultRecheckDelay, about 1 s) after the
+// second removal answered, so a lagging read path can catch up.
+func TestRecheckWaitsAfterTheSecondRemoval(t *testing.T) {
+	f := verifyFixture(t, tim.AllMemberPush, false, "a1")
+	f.p.Tuning.RecheckDelay = 0 // the default
+	f.stub.SetReadLag(700 * time.Millisecond)
+	r := f.p.Process(context.Background(), eraser.Batch{Messages: []eraser.Message{message("m1", erasureBody("a1"))}})
+	if m := r.Messages[0]; m.Outcome != eraser.Erased {
+		t.Fatalf("outcome %s %s (%v): the lag is shorter than the default recheck delay", m.Outcome, m.Class, m.Err)
+	}
+	removes, reads := f.stub.CallsOf(timtest.OpRemoveAttr), f.stub.CallsOf(timtest.OpGetAttr)
+	if len(removes) != 2 || len(reads) != 2 {
+		t.Fatalf("%d removals, %d read-backs; want 2 of each", len(removes), len(reads))
+	}
+	if gap := reads[1].Time.Sub(removes[1].Time); gap < eraser.DefaultRecheckDelay {
+		t.Errorf("second read-back %v after the second removal, want at least %v", gap, eraser.DefaultRecheckDelay)
+	}
+}
+
+// syncWriter serialises the writes of concurrent workers.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
+	"github.com/attr-eraser/attr-eraser/internal/ratelimit"
 	"github.com/attr-eraser/attr-eraser/internal/tim"
 	"github.com/attr-eraser/attr-eraser/internal/tim/timtest"
 )
@@ -270,4 +271,25 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// TestReadBacksHaveTheirOwnWindow: with 5 calls a second per API, 5
+// removals and their 5 read-backs fit in one second; a shared window would
+// need two.
+func TestReadBacksHaveTheirOwnWindow(t *testing.T) {
+	var accounts []string
+	for i := range 500 {
+		accounts = append(accounts, fmt.Sprintf("w%03d", i))
+	}
+	f := verifyFixture(t, tim.AllMemberPush, false)
+	f.p.Limits = ratelimit.NewLimits(5, time.Second)
+	start := time.Now()
+	r := f.p.Process(context.Background(), eraser.Batch{Messages: []eraser.Message{message("m1", erasureBody(accounts...))}})
+	elapsed := time.Since(start)
+	if r.Messages[0].Outcome != eraser.Erased || opCalls(f.stub, timtest.OpGetAttr) != 5 {
+		t.Fatalf("%+v, %d read-backs", r.Messages[0], opCalls(f.stub, timtest.OpGetAttr))
+	}
+	if elapsed >= time.Second {
+		t.Errorf("5 removals and 5 read-backs took %v: the read-backs waited for the removals' window", elapsed)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -291,5 +292,38 @@ func TestReadBacksHaveTheirOwnWindow(t *testing.T) {
 	}
 	if elapsed >= time.Second {
 		t.Errorf("5 removals and 5 read-backs took %v: the read-backs waited for the removals' window", elapsed)
+	}
+}
+
+// TestUnverifiedOnTheSchedule: through the handler and a queue, an
+// unverified message is delayed by the schedule like any failure, and on
+// its last receive dead-lettered with class unverified and an Erasure
+// Failed receipt; the erased one gets Erasure Completed.
+func TestUnverifiedOnTheSchedule(t *testing.T) {
+	for _, last := range []bool{false, true} {
+		f := verifyFixture(t, tim.AllMemberPush, false, "stuck", "fine")
+		f.stub.IgnoreRemovals(-1, "stuck")
+		msgs := []eraser.Message{message("ok", erasureBody("fine")), message("stuck", erasureBody("stuck"))}
+		msgs[1].Lineage.ReceiveCount, msgs[1].Lineage.LastReceive = 3, last
+		q := &recordingQueue{messages: msgs}
+		rec := &recordingReceipts{}
+		h := &eraser.Handler{Processor: f.p, Receipts: rec}
+		r, err := h.Handle(context.Background(), eraser.Batch{Messages: msgs}, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wantFailed, wantReceipts := []string{"stuck:delay:2m0s"}, []string{"stuck"}, []string{"ok:Erasure Completed"}
+		if last {
+			want, wantFailed, wantReceipts = []string{"stuck:dead-letter:unverified"}, nil, []string{"ok:Erasure Completed", "stuck:Erasure Failed"}
+		}
+		if got := q.summary(); !slices.Equal(got, want) {
+			t.Errorf("last receive %v: orders %q, want %q", last, got, want)
+		}
+		if got := r.FailedMessages(); !slices.Equal(got, wantFailed) {
+			t.Errorf("last receive %v: failed %v, want %v", last, got, wantFailed)
+		}
+		if !slices.Equal(rec.kinds, wantReceipts) {
+			t.Errorf("last receive %v: receipts %q, want %q", last, rec.kinds, wantReceipts)
+		}
 	}
 }

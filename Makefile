@@ -30,7 +30,7 @@ bin/local/bootstrap: FORCE
 bin/aws-lambda-rie: go.mod go.sum
 	CGO_ENABLED=0 $(GO) build -o $@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 
-## run: invoke the function under the emulator with $(EVENT), against local stand-ins, and print its own output; RAW=1 prints the emulator's too, FAULT=rate-limit|flaky|signature|content|outage makes the Tencent stand-in fail, and the function's variables pass through (make run DRY_RUN=true LOG_LEVEL=debug)
+## run: invoke the function under the emulator with $(EVENT), against local stand-ins, and print its own output; RAW=1 prints the emulator's too, FAULT=rate-limit|flaky|signature|content|outage|unverified makes the Tencent stand-in fail, and the function's variables pass through (make run DRY_RUN=true LOG_LEVEL=debug)
 # Make exports its command-line variables to the recipe's environment, where
 # internal/cmd/run takes the function's variables (internal/config) from.
 run: bin/local/bootstrap bin/aws-lambda-rie

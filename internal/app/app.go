@@ -101,8 +101,9 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		API: &tim.Client{
 			BaseURL: cfg.BaseURL,
 			Family:  cfg.API,
-			// Attribute and tag calls each keep up to MaxInFlight busy.
-			HTTPClient: tim.NewHTTPClient(tim.DefaultTimeout, 2*eraser.DefaultMaxInFlight),
+			// Attribute and tag calls each keep up to MaxInFlight
+			// removals and as many read-backs busy.
+			HTTPClient: tim.NewHTTPClient(tim.DefaultTimeout, 4*eraser.DefaultMaxInFlight),
 			Signer:     source,
 		},
 		Credentials:         source,
@@ -110,6 +111,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		DefaultAttrs:        cfg.Attrs,
 		DefaultAttrsSetting: config.EnvAttrs,
 		EraseTags:           cfg.EraseTags,
+		Verify:              cfg.VerifyErasure,
 		DryRun:              cfg.DryRun,
 		Logger:              logger,
 		Tuning:              opts.Tuning,

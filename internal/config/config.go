@@ -37,6 +37,7 @@ const (
 	EnvAPI              = "TIM_API"
 	EnvEraseTags        = "ERASE_TAGS"
 	EnvReceiptEventBus  = "RECEIPT_EVENT_BUS"
+	EnvVerifyErasure    = "VERIFY_ERASURE"
 )
 
 // envLambdaLogLevel is set by Lambda itself, not by the template.
@@ -47,7 +48,7 @@ const envLambdaLogLevel = "AWS_LAMBDA_LOG_LEVEL"
 var Variables = []string{
 	EnvSecretID, EnvSDKAppID, EnvIdentifier, EnvRegion, EnvBaseURL,
 	EnvAttrs, EnvAPI, EnvEraseTags, EnvRateLimit, EnvRetryBase, EnvRetryMax,
-	EnvDeadLetterQueue, EnvReceiptEventBus, EnvDryRun, EnvLogLevel, EnvMetricsNamespace,
+	EnvDeadLetterQueue, EnvReceiptEventBus, EnvVerifyErasure, EnvDryRun, EnvLogLevel, EnvMetricsNamespace,
 }
 
 // Defaults of the optional variables.
@@ -102,6 +103,9 @@ type Config struct {
 	// EraseTags removes every tag of each account as well as its
 	// attributes.
 	EraseTags bool
+	// VerifyErasure reads every account back after its removal and counts
+	// it erased only when nothing removed is left.
+	VerifyErasure bool
 	// ReceiptEventBus is the EventBridge bus (name or ARN) receipts are
 	// put on; empty means no receipts.
 	ReceiptEventBus string
@@ -130,6 +134,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RetryMax:         erasure.DefaultRetryMax,
 		LogLevel:         slog.LevelInfo,
 		MetricsNamespace: DefaultMetricsNamespace,
+		VerifyErasure:    true,
 	}
 	if c.SecretID == "" {
 		bad(EnvSecretID, "is required: the ARN or name of the signing-key secret")
@@ -210,6 +215,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	boolean(EnvEraseTags, &c.EraseTags)
+	boolean(EnvVerifyErasure, &c.VerifyErasure)
 	boolean(EnvDryRun, &c.DryRun)
 	if v := get(EnvReceiptEventBus); v != "" {
 		if !eventBus.MatchString(v) {

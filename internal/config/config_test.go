@@ -130,8 +130,8 @@ func TestLoadReadsOnlyVariables(t *testing.T) {
 			t.Errorf("Load reads %s, which is not in Variables", v)
 		}
 	}
-	if len(config.Variables) != 16 {
-		t.Errorf("len(Variables) = %d, want 16", len(config.Variables))
+	if len(config.Variables) != 17 {
+		t.Errorf("len(Variables) = %d, want 17", len(config.Variables))
 	}
 }
 
@@ -334,6 +334,13 @@ func TestLoadValues(t *testing.T) {
 		{"erase tags default", map[string]string{config.EnvEraseTags: unset},
 			func(t *testing.T, c config.Config) { eq(t, "EraseTags", c.EraseTags, false) }, ""},
 		{"erase tags not a bool", map[string]string{config.EnvEraseTags: "yes please"}, nil, config.EnvEraseTags},
+		{"verify erasure default", map[string]string{config.EnvVerifyErasure: unset},
+			func(t *testing.T, c config.Config) { eq(t, "VerifyErasure", c.VerifyErasure, true) }, ""},
+		{"verify erasure off", map[string]string{config.EnvVerifyErasure: "false"},
+			func(t *testing.T, c config.Config) { eq(t, "VerifyErasure", c.VerifyErasure, false) }, ""},
+		{"verify erasure on", map[string]string{config.EnvVerifyErasure: "TRUE"},
+			func(t *testing.T, c config.Config) { eq(t, "VerifyErasure", c.VerifyErasure, true) }, ""},
+		{"verify erasure not a bool", map[string]string{config.EnvVerifyErasure: "maybe"}, nil, config.EnvVerifyErasure},
 		{"receipt bus name", map[string]string{config.EnvReceiptEventBus: "privacy-receipts"},
 			func(t *testing.T, c config.Config) { eq(t, "ReceiptEventBus", c.ReceiptEventBus, "privacy-receipts") }, ""},
 		{"receipt bus arn", map[string]string{config.EnvReceiptEventBus: "arn:aws:events:eu-west-1:123456789012:event-bus/privacy"},

@@ -18,8 +18,11 @@ func classOf(err error) erasure.Class {
 		configErr *erasure.ConfigError
 		panicErr  *erasure.PanicError
 		namesErr  *namesError
+		verifyErr *verifyError
 	)
 	switch {
+	case errors.As(err, &verifyErr):
+		return erasure.Unverified
 	case errors.As(err, &namesErr):
 		if class := classOf(namesErr.err); namesErr.err != nil && class.Systemic() {
 			// A wrong key or base URL fails the lookup like every call:

@@ -6,6 +6,7 @@
 package eraser
 
 import (
+	"cmp"
 	"context"
 	"sync"
 
@@ -24,12 +25,19 @@ type part struct {
 	// api keys the part's rate window and names its calls in errors.
 	api  string
 	call func(ctx context.Context, api API, users []tim.UserAttrs) (tim.RemoveResult, error)
+	// readAPI and read are the part's read-back (verify.go), with its own
+	// rate window.
+	readAPI string
+	read    func(ctx context.Context, api API, users []tim.UserAttrs) (tim.ReadResult, error)
 
 	// outcomes[i] is the part's outcome for entries[i], and started[i] is
 	// set once a call holding it was started. Only the worker owning the
 	// entry writes them.
 	outcomes []outcome
 	started  []bool
+
+	// readSlots bounds the part's read-backs in flight (MaxInFlight).
+	readSlots chan struct{}
 
 	mu       sync.Mutex
 	failures []failure // what outcomes from failedFirst on stand for
@@ -45,6 +53,15 @@ const (
 	removed
 	// removedAbsent: nothing to remove, Tencent has no such account.
 	removedAbsent
+	// checking: removed, Tencent answered OK, and the read-back is still
+	// to tell whether anything is left (verify.go). It is not done.
+	checking
+	checkingAbsent
+	// dirty: read back with something left; being removed a second time.
+	dirty
+	// rechecking: removed a second time; the last read-back is due.
+	rechecking
+	recheckingAbsent
 	// failedFirst+k stands for the part's failure k, which the entries of a
 	// failed call share.
 	failedFirst
@@ -55,8 +72,14 @@ type failure struct {
 	err   error
 }
 
-// decided tells whether entry i has an outcome.
+// decided tells whether entry i has an outcome, or a read-back owns it.
 func (pt *part) decided(i int) bool { return pt.outcomes[i] != notDone }
+
+// pending tells whether entry i was removed and still awaits a read-back.
+func (pt *part) pending(i int) bool {
+	o := pt.outcomes[i]
+	return o == checking || o == checkingAbsent || o == dirty || o == rechecking || o == recheckingAbsent
+}
 
 // done tells whether the part was removed for entry i.
 func (pt *part) done(i int) bool {
@@ -112,7 +135,7 @@ func (pt *part) failure(f failure) outcome {
 // result is entry i's outcome as a value.
 func (pt *part) result(i int) entryResult {
 	switch o := pt.outcomes[i]; o {
-	case notDone:
+	case notDone, checking, checkingAbsent, dirty, rechecking, recheckingAbsent:
 		return entryResult{}
 	case removed, removedAbsent:
 		return entryResult{erased: true, absent: o == removedAbsent}
@@ -129,22 +152,35 @@ func removeAttrs(ctx context.Context, api API, users []tim.UserAttrs) (tim.Remov
 }
 
 func removeTags(ctx context.Context, api API, users []tim.UserAttrs) (tim.RemoveResult, error) {
+	return api.RemoveAllTags(ctx, accountsOf(users))
+}
+
+func readAttrs(ctx context.Context, api API, users []tim.UserAttrs) (tim.ReadResult, error) {
+	return api.GetAttrs(ctx, users)
+}
+
+func readTags(ctx context.Context, api API, users []tim.UserAttrs) (tim.ReadResult, error) {
+	return api.GetTags(ctx, accountsOf(users))
+}
+
+func accountsOf(users []tim.UserAttrs) []string {
 	accounts := make([]string, len(users))
 	for i, u := range users {
 		accounts[i] = u.Account
 	}
-	return api.RemoveAllTags(ctx, accounts)
+	return accounts
 }
 
 // newParts returns the parts p erases, each ready for n entries.
 func (p *Processor) newParts(n int) []*part {
-	parts := []*part{{name: PartAttrs, api: apiRemoveAttr, call: removeAttrs}}
+	parts := []*part{{name: PartAttrs, api: apiRemoveAttr, call: removeAttrs, readAPI: apiGetAttr, read: readAttrs}}
 	if p.EraseTags {
-		parts = append(parts, &part{name: PartTags, api: apiRemoveAllTags, call: removeTags})
+		parts = append(parts, &part{name: PartTags, api: apiRemoveAllTags, call: removeTags, readAPI: apiGetTag, read: readTags})
 	}
 	for _, pt := range parts {
 		pt.outcomes = make([]outcome, n)
 		pt.started = make([]bool, n)
+		pt.readSlots = make(chan struct{}, cmp.Or(p.Tuning.MaxInFlight, DefaultMaxInFlight))
 	}
 	return parts
 }

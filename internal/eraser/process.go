@@ -37,6 +37,9 @@ type invocation struct {
 
 	calls, retries, rateLimited, splits atomic.Int64
 
+	// verifying tracks the read-backs started (verify.go).
+	verifying sync.WaitGroup
+
 	memory   int64 // bytes of the batch's budget taken (MemoryBudget)
 	admitted int   // messages planned within it
 }
@@ -79,6 +82,10 @@ func (p *Processor) Process(ctx context.Context, batch Batch) *Report {
 	report.Accounts = len(run.plan.Entries) + unplannedAccounts(report, requests, run.plan)
 	report.PlannedCalls = len(calls) * len(run.parts)
 	report.Parts = partNames(run.parts)
+	report.Verification = VerificationOff
+	if p.Verify && !p.DryRun {
+		report.Verification = VerificationReadBack
+	}
 
 	if p.DryRun {
 		run.failAll(erasure.DryRun, errDryRun)
@@ -313,6 +320,9 @@ func (run *invocation) sendAll(ctx context.Context, calls [][]Entry) {
 		})
 	}
 	wg.Wait()
+	// Every read-back was started by a removal above, or by another
+	// read-back still running.
+	run.verifying.Wait()
 }
 
 // sendRecovering sends one planned call of pt. A panic fails only the
@@ -352,6 +362,9 @@ func (run *invocation) result(i int) (res entryResult, started bool) {
 
 // settle maps entry results back to messages.
 func (run *invocation) settle(report *Report, ordered bool) {
+	for _, pt := range run.parts {
+		pt.failPending(nil, erasure.Deadline, errNotReadBack)
+	}
 	run.failAll(erasure.Deadline, errNotSent)
 	for mi, err := range run.deleted.rejected {
 		m := &report.Messages[mi]
@@ -374,8 +387,18 @@ func (run *invocation) settle(report *Report, ordered bool) {
 				}
 			}
 		}
+		if res.class == erasure.Unverified {
+			report.AccountsUnverified++
+		}
 		if res.erased {
 			report.AccountsErased++
+			if report.Verification == VerificationReadBack {
+				// Only a clean read-back makes a part done.
+				report.AccountsVerified++
+				for mi := range run.plan.Messages(i) {
+					report.Messages[mi].Verified++
+				}
+			}
 			if res.absent {
 				report.AccountsAbsent++
 				for mi := range run.plan.Messages(i) {

@@ -31,6 +31,9 @@ type API interface {
 	RemoveAttrs(ctx context.Context, users []tim.UserAttrs) (tim.RemoveResult, error)
 	RemoveAllTags(ctx context.Context, accounts []string) (tim.RemoveResult, error)
 	AttrNames(ctx context.Context) ([]string, error)
+	// GetAttrs and GetTags read accounts back to verify a removal.
+	GetAttrs(ctx context.Context, users []tim.UserAttrs) (tim.ReadResult, error)
+	GetTags(ctx context.Context, accounts []string) (tim.ReadResult, error)
 }
 
 // Credentials is told when Tencent rejected the credentials of a call
@@ -50,6 +53,9 @@ const (
 	// defaultAttrNamesTTL bounds the age of the app's attribute names, so an
 	// attribute added in the console is erased from a minute later on.
 	defaultAttrNamesTTL = time.Minute
+	// DefaultRecheckDelay is the wait before reading an account back
+	// after its second removal: Tencent's read path may lag behind a write.
+	DefaultRecheckDelay = time.Second
 )
 
 // memoryPerAccount is what planning and sending one account may cost: its
@@ -65,6 +71,8 @@ const (
 	apiRemoveAttr    = string(tim.OpRemoveAttr)
 	apiGetAttrName   = string(tim.OpGetAttrName)
 	apiRemoveAllTags = string(tim.OpRemoveAllTags)
+	apiGetAttr       = string(tim.OpGetAttr)
+	apiGetTag        = string(tim.OpGetTag)
 )
 
 // Processor handles batches. Configure it once; it is safe for concurrent
@@ -94,7 +102,11 @@ type Processor struct {
 	CPUShare float64
 	// EraseTags removes every tag of each account as well.
 	EraseTags bool
-	DryRun    bool
+	// Verify reads every account back after each removal answered OK,
+	// and counts its part done only when nothing removed is left
+	// (verify.go).
+	Verify bool
+	DryRun bool
 	// Logger receives debug lines about calls; nil discards them.
 	Logger *slog.Logger
 	// Tuning is what production leaves at its defaults.
@@ -117,6 +129,9 @@ type Tuning struct {
 	SafetyMargin      time.Duration
 	ReservePerAccount time.Duration
 	AttrNamesTTL      time.Duration
+	// RecheckDelay is the wait between a second removal and its read-back,
+	// for Tencent's read path to catch up; zero means DefaultRecheckDelay.
+	RecheckDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

@@ -55,6 +55,9 @@ type MessageResult struct {
 	// Absent counts the message's accounts Tencent reported do not exist
 	// (70107): nothing to erase, so they count as erased.
 	Absent int
+	// Verified counts the message's accounts read back clean in every
+	// part (Report.Verification is VerificationReadBack).
+	Verified int
 	// Done names the parts (PartAttrs, PartTags) finished for every
 	// account of a valid message; all of Report.Parts when Erased.
 	Done []string
@@ -91,12 +94,21 @@ type Report struct {
 	AccountsErased int
 	// AccountsAbsent counts distinct accounts Tencent reported do not exist.
 	AccountsAbsent int
+	// Verification is VerificationReadBack when every account counted
+	// erased was read back clean, else VerificationOff.
+	Verification string
+	// AccountsVerified counts distinct accounts read back clean in every
+	// part (with VerificationReadBack, AccountsErased).
+	AccountsVerified int
+	// AccountsUnverified counts distinct accounts that failed with class
+	// unverified.
+	AccountsUnverified int
 	// PlannedCalls is the number of removal calls the plan started with,
 	// over every part; splits and retries add to Calls.
 	PlannedCalls int
 	// Calls counts every request sent to Tencent, whatever its API
-	// (removing attributes, clearing tags, reading attribute names),
-	// retries included.
+	// (removing attributes, clearing tags, reading attribute names,
+	// reading accounts back), retries included.
 	Calls int
 	// Retries counts the requests of Calls that repeated an earlier one,
 	// so it never exceeds Calls.

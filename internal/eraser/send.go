@@ -62,7 +62,8 @@ func (run *invocation) send(ctx context.Context, pt *part, idx []int, attempt in
 	for _, f := range result.Failed {
 		failed[f.Account] = f.Code
 	}
-	var again []int
+	var again, ok []int
+	var absent []bool
 	wait := erasure.Retryable // the longer rate-limit backoff if any account needs it
 	for _, i := range idx {
 		account := run.plan.Entries[i].Account
@@ -70,7 +71,8 @@ func (run *invocation) send(ctx context.Context, pt *part, idx []int, attempt in
 		class := tim.ClassifyCode(code)
 		switch {
 		case !bad:
-			pt.remove(i, slices.Contains(result.Absent, account))
+			ok = append(ok, i)
+			absent = append(absent, slices.Contains(result.Absent, account))
 		case run.p.Tuning.Retry.CheckRetry(attempt-1, class):
 			again = append(again, i)
 			if class == erasure.RateLimited {
@@ -80,6 +82,9 @@ func (run *invocation) send(ctx context.Context, pt *part, idx []int, attempt in
 			pt.fail([]int{i}, &tim.APIError{Op: pt.api, Code: code})
 		}
 	}
+	// Before any retry's backoff, so that the read-back of what was
+	// removed goes on meanwhile.
+	run.removed(ctx, pt, ok, absent)
 	if len(again) > 0 {
 		if !run.sleep(ctx, run.p.Tuning.Retry.Backoff(attempt-1, wait)) {
 			pt.fail(again, errDeadline)

@@ -47,6 +47,11 @@ const (
 	// Receipt: the message was erased but its receipt could not be put; it
 	// comes back until upstream has learnt the outcome.
 	Receipt Class = "receipt"
+	// Unverified: Tencent answered OK to removing an account's data, but
+	// reading it back still showed some, after a second removal too. It is
+	// retried later on the schedule, like any other failure that is not the
+	// message's fault: never content, never acknowledged.
+	Unverified Class = "unverified"
 )
 
 func (c Class) String() string { return string(c) }

@@ -23,6 +23,9 @@ func TestClasses(t *testing.T) {
 		{DryRun, "dry_run", false},
 		{FIFOBlocked, "fifo_blocked", false},
 		{Internal, "internal", false},
+		{Capacity, "capacity", false},
+		{Receipt, "receipt", false},
+		{Unverified, "unverified", false},
 	}
 	for _, tt := range tests {
 		if got := tt.class.String(); got != tt.name {

@@ -35,8 +35,9 @@ const (
 )
 
 // Detail is the Detail of a receipt, a JSON object; see the package
-// documentation for the meaning of each field. Erased is set on completed
-// receipts only, Class and Reason on rejected and failed ones only.
+// documentation for the meaning of each field. Erased, Verification and
+// VerifiedAccounts are set on completed receipts only, Class and Reason on
+// rejected and failed ones only.
 type Detail struct {
 	EventID        string   `json:"eventId"`
 	Type           string   `json:"type"`
@@ -47,8 +48,13 @@ type Detail struct {
 	AccountsDigest string   `json:"accountsDigest"`
 	AuditKeyID     string   `json:"auditKeyId"`
 	Erased         []string `json:"erased,omitempty"`
-	Class          string   `json:"class,omitempty"`
-	Reason         string   `json:"reason,omitempty"`
+	// Verification and VerifiedAccounts (completed receipts only) say what
+	// "erased" rests on: "read-back" when every account was read back
+	// clean, "off" when it rests on Tencent's OK to the removal.
+	Verification     string `json:"verification,omitempty"`
+	VerifiedAccounts *int   `json:"verifiedAccounts,omitempty"`
+	Class            string `json:"class,omitempty"`
+	Reason           string `json:"reason,omitempty"`
 }
 
 // AccountsDigest is a receipt's accountsDigest of accounts under the audit
@@ -81,7 +87,7 @@ func HashesDigest(hashes []string) string {
 }
 
 // detailOf builds the detail of m's receipt.
-func detailOf(m *eraser.MessageResult, parts []string, key []byte, completedAt string) Detail {
+func detailOf(m *eraser.MessageResult, parts []string, verification string, key []byte, completedAt string) Detail {
 	d := Detail{
 		EventID:        m.Request.EventID,
 		Type:           string(m.Request.Type),
@@ -98,6 +104,8 @@ func detailOf(m *eraser.MessageResult, parts []string, key []byte, completedAt s
 		if len(d.Erased) == 0 {
 			d.Erased = slices.Clone(defaultParts)
 		}
+		verified := m.Verified
+		d.Verification, d.VerifiedAccounts = cmp.Or(verification, eraser.VerificationOff), &verified
 		return d
 	}
 	d.Class = cmp.Or(string(s.Class), string(erasure.Unknown))
@@ -121,8 +129,8 @@ func reason(text string, accounts []string) string {
 
 // entryOf builds the PutEvents entry of m's receipt and its size as
 // EventBridge counts it.
-func (p *Publisher) entryOf(m *eraser.MessageResult, parts []string, key []byte, at time.Time) (types.PutEventsRequestEntry, int, error) {
-	d := detailOf(m, parts, key, at.Format(time.RFC3339Nano))
+func (p *Publisher) entryOf(m *eraser.MessageResult, parts []string, verification string, key []byte, at time.Time) (types.PutEventsRequestEntry, int, error) {
+	d := detailOf(m, parts, verification, key, at.Format(time.RFC3339Nano))
 	body, err := json.Marshal(d)
 	if err != nil {
 		return types.PutEventsRequestEntry{}, 0, err

@@ -49,6 +49,11 @@
 //   - accountsDigest, auditKeyId: see below.
 //   - erased (Erasure Completed only): what was removed, ["attrs"] or
 //     ["attrs","tags"].
+//   - verification, verifiedAccounts (Erasure Completed only): "read-back"
+//     when every account was read back from Tencent after its removal and
+//     showed nothing removed (verifiedAccounts is then accounts), "off" when
+//     "erased" rests on Tencent's OK to the removal (VERIFY_ERASURE=false;
+//     verifiedAccounts 0).
 //   - class, reason (Erasure Rejected and Erasure Failed only): why the
 //     message can never succeed, or why its last receive failed, as on its
 //     audit line; reason is cut to 1,024 bytes.

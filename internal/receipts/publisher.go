@@ -130,8 +130,9 @@ func (p *Publisher) Put(ctx context.Context, report *eraser.Report, indexes []in
 		return errs
 	}
 	var parts []string
+	var verification string
 	if report != nil {
-		parts = report.Parts
+		parts, verification = report.Parts, report.Verification
 	}
 	at := p.now().UTC().Truncate(time.Millisecond)
 	var items []item
@@ -140,7 +141,7 @@ func (p *Publisher) Put(ctx context.Context, report *eraser.Report, indexes []in
 			errs[i] = &Error{Op: OpPut, EventBus: p.EventBus, Err: fmt.Errorf("%w: %d", ErrNoSuchMessage, idx)}
 			continue
 		}
-		entry, size, err := p.entryOf(&report.Messages[idx], parts, key, at)
+		entry, size, err := p.entryOf(&report.Messages[idx], parts, verification, key, at)
 		switch {
 		case err != nil:
 			errs[i] = &Error{Op: OpPut, EventBus: p.EventBus, Err: err}

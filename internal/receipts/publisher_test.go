@@ -65,18 +65,28 @@ func TestDetail(t *testing.T) {
 	alice := []string{"alice", "bob", "carol"}
 	long := strings.Repeat("x", 1023) + "é" + strings.Repeat("y", 1000) // é straddles byte 1024
 	tests := []struct {
-		name     string
-		m        eraser.MessageResult
-		parts    []string
-		wantType string
-		want     map[string]any
+		name         string
+		m            eraser.MessageResult
+		parts        []string
+		verification string
+		wantType     string
+		want         map[string]any
 	}{
 		{
 			name: "completed", m: erased(1, alice...), parts: []string{"attrs", "tags"}, wantType: "Erasure Completed",
 			want: map[string]any{
 				"eventId": "evt-001", "type": "user.deleted", "messageId": "orig-001", "occurredAt": "2026-05-01T00:00:00Z",
 				"completedAt": completedAt, "accounts": 3, "accountsDigest": digest(auditKey, alice), "auditKeyId": keyID(auditKey),
-				"erased": []string{"attrs", "tags"},
+				"erased": []string{"attrs", "tags"}, "verification": "off", "verifiedAccounts": 0,
+			},
+		},
+		{
+			name: "completed, read back", m: func() eraser.MessageResult { m := erased(7, alice...); m.Verified = 3; return m }(),
+			parts: []string{"attrs"}, verification: eraser.VerificationReadBack, wantType: "Erasure Completed",
+			want: map[string]any{
+				"eventId": "evt-007", "type": "user.deleted", "messageId": "orig-007", "occurredAt": "2026-05-01T00:00:00Z",
+				"completedAt": completedAt, "accounts": 3, "accountsDigest": digest(auditKey, alice), "auditKeyId": keyID(auditKey),
+				"erased": []string{"attrs"}, "verification": "read-back", "verifiedAccounts": 3,
 			},
 		},
 		{
@@ -84,7 +94,7 @@ func TestDetail(t *testing.T) {
 			want: map[string]any{
 				"eventId": "evt-002", "type": "user.deleted", "messageId": "orig-002", "occurredAt": "2026-05-01T00:00:00Z",
 				"completedAt": completedAt, "accounts": 1, "accountsDigest": digest(auditKey, []string{"dave"}), "auditKeyId": keyID(auditKey),
-				"erased": []string{"attrs"},
+				"erased": []string{"attrs"}, "verification": "off", "verifiedAccounts": 0,
 			},
 		},
 		{
@@ -99,7 +109,7 @@ func TestDetail(t *testing.T) {
 			want: map[string]any{
 				"eventId": "", "type": "gdpr.erasure", "messageId": "copy-003", "occurredAt": "",
 				"completedAt": completedAt, "accounts": 3, "accountsDigest": digest(auditKey, alice), "auditKeyId": keyID(auditKey),
-				"erased": []string{"attrs"},
+				"erased": []string{"attrs"}, "verification": "off", "verifiedAccounts": 0,
 			},
 		},
 		{
@@ -182,7 +192,7 @@ func TestDetail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			r := &eraser.Report{Messages: []eraser.MessageResult{tt.m}, Parts: tt.parts}
+			r := &eraser.Report{Messages: []eraser.MessageResult{tt.m}, Parts: tt.parts, Verification: tt.verification}
 			if errs := put(t, f.p, ctx(t), r, []int{0}); errs[0] != nil {
 				t.Fatal(errs[0])
 			}

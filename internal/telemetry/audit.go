@@ -77,6 +77,8 @@ func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 			// tags erased too, a failed message may be half done.
 			attrs = append(attrs, slog.Any("done", nonNil(m.Done)))
 		}
+		// What "erased" rests on: accounts read back clean, or Tencent's OK.
+		attrs = append(attrs, slog.Int("verified", m.Verified), slog.String("verification", cmp.Or(report.Verification, eraser.VerificationOff)))
 		attrs = append(attrs, handOffAttrs(m, s)...)
 		attrs = append(attrs, keyAttrs...)
 		level := slog.LevelInfo
@@ -166,6 +168,7 @@ func (l *Audit) summary(ctx context.Context, r *eraser.Report) {
 		slog.Int("accounts", r.Accounts),
 		slog.Int("accountsErased", r.AccountsErased),
 		slog.Int("accountsAbsent", r.AccountsAbsent),
+		slog.Int("accountsVerified", r.AccountsVerified),
 		slog.Int("plannedCalls", r.PlannedCalls),
 		slog.Int("calls", r.Calls),
 		slog.Int("retries", r.Retries),

@@ -2,6 +2,7 @@ package telemetry_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -365,45 +366,48 @@ func TestAuditOneLinePerMessageInBatchOrder(t *testing.T) {
 func TestSummaryLine(t *testing.T) {
 	report := &eraser.Report{
 		Messages: []eraser.MessageResult{
-			{MessageID: "m-1", Request: request(accounts("s1", 2)), Outcome: eraser.Erased, Absent: 1},
+			{MessageID: "m-1", Request: request(accounts("s1", 2)), Outcome: eraser.Erased, Absent: 1, Verified: 2},
 			{MessageID: "m-2", Request: request(accounts("s2", 1)), Outcome: eraser.Failed, Class: "retryable"},
 			{MessageID: "m-3", Request: request(accounts("s3", 1)), Outcome: eraser.Failed, Class: "retryable"},
 			{MessageID: "m-4", Request: request(accounts("s4", 1)), Outcome: eraser.Failed, Class: "rate_limited"},
 			{MessageID: "m-5", Outcome: eraser.Invalid, Class: erasure.Invalid},
 		},
-		Accounts:       5,
-		AccountsErased: 2,
-		AccountsAbsent: 1,
-		PlannedCalls:   1,
-		Calls:          7,
-		Retries:        6,
-		RateLimited:    2,
-		Splits:         1,
-		Duration:       1234567 * time.Microsecond,
-		DryRun:         false,
-		Systemic:       false,
+		Accounts:         5,
+		AccountsErased:   2,
+		AccountsAbsent:   1,
+		Verification:     eraser.VerificationReadBack,
+		AccountsVerified: 2,
+		PlannedCalls:     1,
+		Calls:            7,
+		Retries:          6,
+		RateLimited:      2,
+		Splits:           1,
+		Duration:         1234567 * time.Microsecond,
+		DryRun:           false,
+		Systemic:         false,
 	}
 	out := observe(t, keys{key: testKey}, 0, report)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	var got struct {
-		Level           string         `json:"level"`
-		Msg             string         `json:"msg"`
-		Messages        int            `json:"messages"`
-		Erased          int            `json:"erased"`
-		Failed          int            `json:"failed"`
-		Invalid         int            `json:"invalid"`
-		Accounts        int            `json:"accounts"`
-		AccountsErased  int            `json:"accountsErased"`
-		AccountsAbsent  int            `json:"accountsAbsent"`
-		PlannedCalls    int            `json:"plannedCalls"`
-		Calls           int            `json:"calls"`
-		Retries         int            `json:"retries"`
-		RateLimited     int            `json:"rateLimited"`
-		Splits          int            `json:"splits"`
-		FailuresByClass map[string]int `json:"failuresByClass"`
-		DurationMs      int64          `json:"durationMs"`
-		DryRun          *bool          `json:"dryRun"`
-		Systemic        *bool          `json:"systemic"`
+		Level            string         `json:"level"`
+		Msg              string         `json:"msg"`
+		Messages         int            `json:"messages"`
+		Erased           int            `json:"erased"`
+		Failed           int            `json:"failed"`
+		Invalid          int            `json:"invalid"`
+		Accounts         int            `json:"accounts"`
+		AccountsErased   int            `json:"accountsErased"`
+		AccountsAbsent   int            `json:"accountsAbsent"`
+		AccountsVerified int            `json:"accountsVerified"`
+		PlannedCalls     int            `json:"plannedCalls"`
+		Calls            int            `json:"calls"`
+		Retries          int            `json:"retries"`
+		RateLimited      int            `json:"rateLimited"`
+		Splits           int            `json:"splits"`
+		FailuresByClass  map[string]int `json:"failuresByClass"`
+		DurationMs       int64          `json:"durationMs"`
+		DryRun           *bool          `json:"dryRun"`
+		Systemic         *bool          `json:"systemic"`
 	}
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
 		t.Fatal(err)
@@ -413,7 +417,7 @@ func TestSummaryLine(t *testing.T) {
 	}
 	if got.Messages != 5 || got.Erased != 1 || got.Failed != 3 || got.Invalid != 1 ||
 		got.Accounts != 5 || got.AccountsErased != 2 || got.AccountsAbsent != 1 || got.PlannedCalls != 1 || got.Calls != 7 ||
-		got.Retries != 6 || got.RateLimited != 2 || got.Splits != 1 || got.DurationMs != 1234 {
+		got.Retries != 6 || got.RateLimited != 2 || got.Splits != 1 || got.DurationMs != 1234 || got.AccountsVerified != 2 {
 		t.Errorf("summary = %+v", got)
 	}
 	if want := map[string]int{"retryable": 2, "rate_limited": 1, "invalid": 1}; len(got.FailuresByClass) != len(want) ||
@@ -427,6 +431,14 @@ func TestSummaryLine(t *testing.T) {
 	for _, l := range decode(t, strings.Join(lines[:len(lines)-1], "\n")) {
 		if want := map[string]string{"m-1": "1"}[l.MessageID]; string(l.raw["absent"]) != want {
 			t.Errorf("%s: absent = %s, want %q", l.MessageID, l.raw["absent"], want)
+		}
+		// Every line says what "erased" rests on and how many accounts of
+		// the message were read back clean.
+		if want := map[string]string{"m-1": "2"}[l.MessageID]; l.MessageID != "" && string(l.raw["verified"]) != cmp.Or(want, "0") {
+			t.Errorf("%s: verified = %s, want %s", l.MessageID, l.raw["verified"], cmp.Or(want, "0"))
+		}
+		if l.MessageID != "" && string(l.raw["verification"]) != `"read-back"` {
+			t.Errorf("%s: verification = %s", l.MessageID, l.raw["verification"])
 		}
 	}
 	// The classes are written in a stable order, so two identical batches
@@ -591,5 +603,21 @@ func TestAuditInvalidMessageNamesItsAccounts(t *testing.T) {
 			}
 			assertNoAccounts(t, out, []string{"user-1001", "u2"})
 		})
+	}
+}
+
+// TestVerificationOff: a report without read-backs (VERIFY_ERASURE=false,
+// a dry run, a batch that could not run) says so on every line.
+func TestVerificationOff(t *testing.T) {
+	report := &eraser.Report{Messages: []eraser.MessageResult{
+		{MessageID: "m-1", Request: request(accounts("v", 1)), Outcome: eraser.Erased},
+	}}
+	for _, v := range []string{"", eraser.VerificationOff} {
+		report.Verification = v
+		for _, l := range decode(t, observe(t, keys{key: testKey}, 0, report)) {
+			if l.MessageID == "m-1" && (string(l.raw["verification"]) != `"off"` || string(l.raw["verified"]) != "0") {
+				t.Errorf("Verification %q: verification %s, verified %s", v, l.raw["verification"], l.raw["verified"])
+			}
+		}
 	}
 }

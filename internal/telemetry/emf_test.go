@@ -304,7 +304,7 @@ func failed(class erasure.Class) eraser.MessageResult {
 
 func TestWriterLines(t *testing.T) {
 	now := time.Date(2026, 11, 25, 10, 0, 0, 123_456_789, time.UTC)
-	counters := eraser.Report{AccountsErased: 180, Calls: 9, Retries: 4, RateLimited: 2, Duration: 2500*time.Millisecond + 700*time.Microsecond}
+	counters := eraser.Report{AccountsErased: 180, AccountsVerified: 170, AccountsUnverified: 3, Calls: 9, Retries: 4, RateLimited: 2, Duration: 2500*time.Millisecond + 700*time.Microsecond}
 	tests := []struct {
 		name      string
 		namespace string
@@ -379,11 +379,11 @@ func TestWriterLines(t *testing.T) {
 			}
 
 			main := docs[0]
-			wantMetrics := []string{"AccountsErased/Count", "ApiCalls/Count", "ApiRetries/Count", "RateLimited/Count", "InvocationDurationMs/Milliseconds", "MessagesRequeued/Count", "MessagesDeadLettered/Count"}
+			wantMetrics := []string{"AccountsErased/Count", "AccountsVerified/Count", "AccountsUnverified/Count", "ApiCalls/Count", "ApiRetries/Count", "RateLimited/Count", "InvocationDurationMs/Milliseconds", "MessagesRequeued/Count", "MessagesDeadLettered/Count"}
 			if got := main.metricNames(); !slices.Equal(got, wantMetrics) {
 				t.Errorf("metrics %v, want %v", got, wantMetrics)
 			}
-			for name, want := range map[string]float64{telemetry.AccountsErased: 180, telemetry.ApiCalls: 9, telemetry.ApiRetries: 4, telemetry.RateLimited: 2, telemetry.InvocationDurationMs: 2500} {
+			for name, want := range map[string]float64{telemetry.AccountsErased: 180, telemetry.AccountsVerified: 170, telemetry.AccountsUnverified: 3, telemetry.ApiCalls: 9, telemetry.ApiRetries: 4, telemetry.RateLimited: 2, telemetry.InvocationDurationMs: 2500} {
 				if main.raw[name] != want {
 					t.Errorf("%s = %v, want %v", name, main.raw[name], want)
 				}

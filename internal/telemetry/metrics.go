@@ -16,6 +16,8 @@ import (
 // Metric names.
 const (
 	AccountsErased       = "AccountsErased"
+	AccountsVerified     = "AccountsVerified"
+	AccountsUnverified   = "AccountsUnverified"
 	ApiCalls             = "ApiCalls"
 	ApiRetries           = "ApiRetries"
 	RateLimited          = "RateLimited"
@@ -71,7 +73,11 @@ type batch struct {
 var Catalog = []Metric{
 	{Name: AccountsErased, Unit: "Count", Meaning: "distinct accounts erased in every part (absent ones included)",
 		values: count(func(b *batch) int { return b.report.AccountsErased })},
-	{Name: ApiCalls, Unit: "Count", Meaning: "requests sent to Tencent, every API (removing attributes and tags, reading attribute names), retries included",
+	{Name: AccountsVerified, Unit: "Count", Meaning: "distinct accounts read back clean in every part after their removal (0 with VERIFY_ERASURE=false)",
+		values: count(func(b *batch) int { return b.report.AccountsVerified })},
+	{Name: AccountsUnverified, Unit: "Count", Meaning: "distinct accounts Tencent answered OK to removing, twice, that still read back with removed data (class unverified)",
+		values: count(func(b *batch) int { return b.report.AccountsUnverified })},
+	{Name: ApiCalls, Unit: "Count", Meaning: "requests sent to Tencent, every API (removing attributes and tags, reading attribute names, reading accounts back), retries included",
 		values: count(func(b *batch) int { return b.report.Calls })},
 	{Name: ApiRetries, Unit: "Count", Meaning: "requests of ApiCalls that repeated an earlier one (never more than ApiCalls)",
 		values: count(func(b *batch) int { return b.report.Retries })},

@@ -26,7 +26,20 @@ const (
 	// defaultMaxResponseBytes bounds how much of a response body is read;
 	// real answers are a few hundred bytes.
 	defaultMaxResponseBytes = 64 << 10
+	// maxGetAttrBytes bounds an attribute read-back: 100 accounts with 10
+	// attributes each come to about 110 KB.
+	maxGetAttrBytes = 256 << 10
+	// maxGetTagBytes bounds a tag read-back: 100 accounts with up to 100
+	// tags of 50 bytes each come to about 0.5 MB.
+	maxGetTagBytes = 1 << 20
 )
+
+// responseLimits is the body limit of the operations whose answers carry
+// more than a status; the others take defaultMaxResponseBytes.
+var responseLimits = map[Operation]int64{
+	OpGetAttr: maxGetAttrBytes,
+	OpGetTag:  maxGetTagBytes,
+}
 
 // Credentials authenticate one request.
 type Credentials struct {
@@ -80,7 +93,8 @@ type Client struct {
 	Signer Signer
 	// random returns the per-request random number; nil means math/rand/v2.
 	random func() uint32
-	// maxResponseBytes bounds a response body; zero means the default.
+	// maxResponseBytes bounds a response body; zero means the operation's
+	// limit (responseLimits, else defaultMaxResponseBytes).
 	maxResponseBytes int64
 	// Family selects the paths of every call; zero means AllMemberPush.
 	Family Family
@@ -107,13 +121,16 @@ func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLa
 var defaultHTTPClient = NewHTTPClient(DefaultTimeout, 32)
 
 // response is the common part of every answer, with the fields of each
-// operation's answer; ErrorList is decoded when present.
+// operation's answer; ErrorList is decoded when present. UserAttrs and
+// UserTags keep no value: they decode to names and counts (readback.go).
 type response struct {
 	ActionStatus string            `json:"ActionStatus"`
 	ErrorCode    int               `json:"ErrorCode"`
 	ErrorInfo    string            `json:"ErrorInfo"`
 	ErrorList    []AccountError    `json:"ErrorList"`
 	AttrNames    map[string]string `json:"AttrNames"`
+	UserAttrs    []readAttrs       `json:"UserAttrs"`
+	UserTags     []readTags        `json:"UserTags"`
 }
 
 // RemoveAttrs removes the named attributes of up to 100 accounts in one call.
@@ -156,6 +173,8 @@ func (c *Client) AttrNames(ctx context.Context) ([]string, error) {
 // name its errors carry.
 type api struct {
 	path, name string
+	// limit bounds the answer's body.
+	limit int64
 }
 
 // resolve finds op in c.Family; an unknown family fails here, before the
@@ -165,7 +184,7 @@ func (c *Client) resolve(op Operation) (api, error) {
 	if path == "" {
 		return api{}, &familyError{Value: string(c.Family)}
 	}
-	return api{path: path, name: c.Family.apiName(op)}, nil
+	return api{path: path, name: c.Family.apiName(op), limit: cmp.Or(c.maxResponseBytes, responseLimits[op], defaultMaxResponseBytes)}, nil
 }
 
 func (c *Client) do(ctx context.Context, a api, body []byte) (response, error) {
@@ -195,7 +214,7 @@ func (c *Client) do(ctx context.Context, a api, body []byte) (response, error) {
 	}
 	defer res.Body.Close()
 
-	limit := cmp.Or(c.maxResponseBytes, defaultMaxResponseBytes)
+	limit := a.limit
 	raw, err := io.ReadAll(io.LimitReader(res.Body, limit+1))
 	if err != nil {
 		return response{}, &transportError{Op: op, Err: stripURL(err)}

@@ -34,6 +34,10 @@ const (
 	OpGetAttrName Operation = "get_attr_name"
 	// OpRemoveAllTags removes every tag of up to 100 accounts.
 	OpRemoveAllTags Operation = "remove_all_tags"
+	// OpGetAttr reads the attributes of up to 100 accounts back.
+	OpGetAttr Operation = "get_attr"
+	// OpGetTag reads the tags of up to 100 accounts back.
+	OpGetTag Operation = "get_tag"
 )
 
 // API paths, relative to the base URL. pathRemoveAttr and pathGetAttrName
@@ -42,10 +46,14 @@ const (
 	pathRemoveAttr    = "/v4/all_member_push/im_remove_attr"
 	pathGetAttrName   = "/v4/all_member_push/im_get_attr_name"
 	pathRemoveAllTags = "/v4/all_member_push/im_remove_all_tags"
+	pathGetAttr       = "/v4/all_member_push/im_get_attr"
+	pathGetTag        = "/v4/all_member_push/im_get_tag"
 
 	pathTimPushRemoveAttr   = "/v4/timpush/remove_attr"
 	pathTimPushGetAttrName  = "/v4/timpush/get_attr_name"
 	pathTimPushClearAllTags = "/v4/timpush/clear_all_tags"
+	pathTimPushGetAttr      = "/v4/timpush/get_attr"
+	pathTimPushGetTag       = "/v4/timpush/get_tag"
 )
 
 // paths is the one table of which path serves which operation.
@@ -54,18 +62,22 @@ var paths = map[Family]map[Operation]string{
 		OpRemoveAttr:    pathRemoveAttr,
 		OpGetAttrName:   pathGetAttrName,
 		OpRemoveAllTags: pathRemoveAllTags,
+		OpGetAttr:       pathGetAttr,
+		OpGetTag:        pathGetTag,
 	},
 	TimPush: {
 		OpRemoveAttr:    pathTimPushRemoveAttr,
 		OpGetAttrName:   pathTimPushGetAttrName,
 		OpRemoveAllTags: pathTimPushClearAllTags,
+		OpGetAttr:       pathTimPushGetAttr,
+		OpGetTag:        pathTimPushGetTag,
 	},
 }
 
 // operations returns every operation, in a fixed order, for a caller that
 // sets up one rate window per API.
 func operations() []Operation {
-	return []Operation{OpRemoveAttr, OpGetAttrName, OpRemoveAllTags}
+	return []Operation{OpRemoveAttr, OpGetAttrName, OpRemoveAllTags, OpGetAttr, OpGetTag}
 }
 
 // ParseFamily reads a family name, as in configuration. The empty string is

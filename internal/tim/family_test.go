@@ -74,6 +74,10 @@ func TestFamilyPaths(t *testing.T) {
 		{TimPush, OpRemoveAttr, "/v4/timpush/remove_attr", "remove_attr"},
 		{TimPush, OpGetAttrName, "/v4/timpush/get_attr_name", "get_attr_name"},
 		{TimPush, OpRemoveAllTags, "/v4/timpush/clear_all_tags", "clear_all_tags"},
+		{AllMemberPush, OpGetAttr, "/v4/all_member_push/im_get_attr", "im_get_attr"},
+		{AllMemberPush, OpGetTag, "/v4/all_member_push/im_get_tag", "im_get_tag"},
+		{TimPush, OpGetAttr, "/v4/timpush/get_attr", "get_attr"},
+		{TimPush, OpGetTag, "/v4/timpush/get_tag", "get_tag"},
 		{"other", OpRemoveAttr, "", ""},
 		{TimPush, "remove_everything", "", ""},
 	}
@@ -97,8 +101,8 @@ func TestFamilyPaths(t *testing.T) {
 		t.Errorf("zero Family String = %q", got)
 	}
 	ops := operations()
-	if len(ops) != 3 || len(slices.Compact(slices.Sorted(slices.Values(ops)))) != 3 {
-		t.Errorf("operations = %v, want three distinct", ops)
+	if len(ops) != 5 || len(slices.Compact(slices.Sorted(slices.Values(ops)))) != 5 {
+		t.Errorf("operations = %v, want five distinct", ops)
 	}
 	ops[0] = "changed"
 	if operations()[0] != OpRemoveAttr {
@@ -135,12 +139,18 @@ func TestFamiliesAgainstStandIn(t *testing.T) {
 			if _, err := c.RemoveAllTags(ctx, []string{"alice"}); err != nil {
 				t.Fatalf("RemoveAllTags: %v", err)
 			}
+			if res, err := c.GetAttrs(ctx, []UserAttrs{{Account: "alice", Attrs: []string{"sex"}}}); err != nil || !res.Clean() {
+				t.Fatalf("GetAttrs = %+v, %v", res, err)
+			}
+			if res, err := c.GetTags(ctx, []string{"alice"}); err != nil || !res.Clean() {
+				t.Fatalf("GetTags = %+v, %v", res, err)
+			}
 
 			calls := stub.AllCalls()
-			if len(calls) != 3 {
-				t.Fatalf("stand-in saw %d calls, want 3: %+v", len(calls), calls)
+			if len(calls) != 5 {
+				t.Fatalf("stand-in saw %d calls, want 5: %+v", len(calls), calls)
 			}
-			for i, op := range []Operation{OpRemoveAttr, OpGetAttrName, OpRemoveAllTags} {
+			for i, op := range []Operation{OpRemoveAttr, OpGetAttrName, OpRemoveAllTags, OpGetAttr, OpGetTag} {
 				got := calls[i]
 				if got.Path != tt.family.Path(op) || got.Family != tt.want || got.Op != timtest.Op(op) || got.ErrorCode != 0 {
 					t.Errorf("call %d = %+v, want %s %s on %s", i, got, tt.want, op, tt.family.Path(op))
@@ -232,6 +242,10 @@ func callOp(c *Client, op Operation) error {
 		_, err = c.AttrNames(ctx)
 	case OpRemoveAllTags:
 		_, err = c.RemoveAllTags(ctx, []string{"u1"})
+	case OpGetAttr:
+		_, err = c.GetAttrs(ctx, []UserAttrs{{Account: "u1", Attrs: []string{"sex"}}})
+	case OpGetTag:
+		_, err = c.GetTags(ctx, []string{"u1"})
 	default:
 		panic("unknown operation " + op)
 	}

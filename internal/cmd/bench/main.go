@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/attr-eraser/attr-eraser/internal/app"
+	"github.com/attr-eraser/attr-eraser/internal/config"
 	"github.com/attr-eraser/attr-eraser/internal/dev/bench"
 	"github.com/attr-eraser/attr-eraser/internal/dev/lambdasize"
 	"github.com/attr-eraser/attr-eraser/internal/dev/localrun"
@@ -43,6 +44,7 @@ type Results struct {
 	RSS         bench.PeakRSS
 	Drain       []bench.DrainResult
 	Tags        []bench.ThroughputResult
+	Verify      []bench.ThroughputResult
 	CPU         []bench.CPUResult
 	Capacity    *bench.CapacityResult `json:",omitempty"`
 	// Skipped says why rows that need cgroups did not run.
@@ -58,7 +60,7 @@ func main() {
 		sampleB     = flag.Int("baseline-sample-b", 300, "messages of shape (b) the baseline sends")
 		coldStarts  = flag.Int("cold-starts", 5, "fresh emulators for the cold-start median")
 		jsonOut     = flag.String("json", "", "also write the raw results to this file")
-		only        = flag.String("only", "", "comma-separated subset: throughput,baseline,lookup,parse,lambda,drain,tags,cpu,capacity (default all)")
+		only        = flag.String("only", "", "comma-separated subset: throughput,baseline,lookup,parse,lambda,drain,tags,verify,cpu,capacity (default all)")
 		lookupRuns  = flag.Int("lookup-runs", 3, "timed batches of each kind in the lookup row")
 		expMargin   = flag.Duration("exp-window-margin", 0, "EXPERIMENT: the rate limiter's window is 1 s + this instead of 1 s + app.WindowMargin")
 		expInFlight = flag.Int("exp-max-in-flight", 0, "EXPERIMENT: Processor.MaxInFlight")
@@ -71,6 +73,7 @@ func main() {
 		timeout       = flag.Duration("timeout", 0, "drain: function Timeout, whole seconds (0: the template's)")
 		memorySize    = flag.Int("memory-size", 0, "cpu: the function's MemorySize in MB (0: the template's)")
 		window        = flag.Duration("window", -time.Second, "drain: MaximumBatchingWindowInSeconds, whole seconds (negative: the template's)")
+		verifyErasure = flag.String("verify-erasure", "", "drain, cpu, capacity: VERIFY_ERASURE, true or false (empty: the template's)")
 		drainShapes   = flag.String("drain-shapes", "single,hundred", "drain: backlogs, comma-separated: single (1 acc/msg), hundred (100), largest (10,000; one batch per instance)")
 		drainAccounts = flag.Int("drain-accounts", 60_000, "drain: least accounts of a backlog, rounded up to whole rounds of full batches")
 		drainLimit    = flag.Duration("drain-limit", 15*time.Minute, "drain: give up on a drain that has not emptied the queue after this long")
@@ -105,6 +108,13 @@ func main() {
 		var err error
 		if drainParams, err = bench.ReadDrainParams(*templatePath, over); err != nil {
 			fail("template parameters", err)
+		}
+		switch *verifyErasure {
+		case "":
+		case "true", "false":
+			drainParams.Env[config.EnvVerifyErasure] = *verifyErasure
+		default:
+			fail("-verify-erasure", fmt.Errorf("%q: want true or false", *verifyErasure))
 		}
 	}
 	if run("drain") {
@@ -180,6 +190,27 @@ func main() {
 					fail("tags", err)
 				}
 				res.Tags = append(res.Tags, r)
+			}
+		}
+		h.Close()
+	}
+	if run("verify") {
+		h, err := bench.NewHarness()
+		if err != nil {
+			fail("start Secrets Manager stand-in", err)
+		}
+		// Off and on back to back, for each shape and latency, in the
+		// same run, so the machine's state weighs on both alike.
+		for _, lat := range latencies {
+			for _, s := range []bench.Shape{bench.ShapeB, bench.ShapeLarge} {
+				for _, verify := range []bool{false, true} {
+					progress("verify %v: %s, %v", verify, s.Name, lat)
+					r, err := h.RunThroughput(ctx, bench.Throughput{Shape: s, Latency: lat, Invocations: *invocations, NoVerify: !verify, Options: opts})
+					if err != nil {
+						fail("verify", err)
+					}
+					res.Verify = append(res.Verify, r)
+				}
 			}
 		}
 		h.Close()
@@ -475,6 +506,16 @@ func printTable(w io.Writer, res Results, invocations, sampleA, sampleB int) {
 				thousands(both.AccountsPerS), both.Efficiency, both.WallSeconds, attrs.WallSeconds, 100*extra, both.Admitted, both.TagCalls, both.TagsCleared, both.RateLimited),
 			"≥ 0.95, ≤ +5 % wall, 0 rejected", verdict(ok))
 	}
+	for i := 0; i+1 < len(res.Verify); i += 2 {
+		off, on := res.Verify[i], res.Verify[i+1]
+		extra := on.WallSeconds/off.WallSeconds - 1
+		perCall := float64(on.ReadBacks) / float64(max(on.Admitted, 1))
+		ok := extra <= 0.05 && on.Erased == on.Accounts && on.RateLimited == 0 && on.FailedMessages == 0 && off.FailedMessages == 0
+		row("11", fmt.Sprintf("verification on vs off %s, %.0f ms", short(on.Shape), on.LatencyMs),
+			fmt.Sprintf("%s acc/s on, %s off; %.2f s vs %.2f s (%+.1f %%); %d removal + %d read-back calls (%.2f a removal call), %d rejected (60018)",
+				thousands(on.AccountsPerS), thousands(off.AccountsPerS), on.WallSeconds, off.WallSeconds, 100*extra, on.Admitted, on.ReadBacks, perCall, on.RateLimited),
+			"≤ +5 % wall, 0 rejected", verdict(ok))
+	}
 	cpuRows(row, res.CPU)
 	if res.Capacity != nil {
 		capacityRows(row, res.Capacity)
@@ -528,6 +569,10 @@ Invoke), decoding the event in a 128 MB function, and the event source mapping's
 (8) As (1) at 30 ms, without and then with ERASE_TAGS=true on fresh stand-ins: tag calls have their
 own 100 calls/s window and workers, so with tags the batch should take no longer; efficiency counts
 the accounts whose attributes were removed, and every one of them must have its tags cleared too.
+(11) As (1), VERIFY_ERASURE=false and then true on fresh stand-ins, back to back for each shape
+(b) and (c) 1 message of 10,000 accounts, at 30 and 100 ms: read-backs have their own windows and
+start as each removal answers, so a backlog should drain at most 5 %% slower; every batch's last
+read-back adds one round trip. Read-back calls per removal call: the stand-in's OK counts.
 (9) and (10) run the function as Lambda runs it: the local bootstrap (localrun.Build, this machine's
 x86; Lambda runs arm64) under the emulator, both in a Lambda-sized cgroup (internal/dev/lambdasize:
 MemorySize MiB, swap included; MemorySize/1769 of one CPU), told its size. The group's CPU counts the
@@ -593,6 +638,8 @@ func short(shape string) string {
 		return "(a) 100×100"
 	case bench.ShapeB.Name:
 		return "(b) 10,000×1"
+	case bench.ShapeLarge.Name:
+		return "(c) 1×10,000"
 	}
 	return shape
 }

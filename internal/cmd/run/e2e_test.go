@@ -260,6 +260,22 @@ func TestRunFaults(t *testing.T) {
 				t.Errorf("the rejected calls are not listed:\n%s", tr.out)
 			}
 		}},
+		{"unverified", func(t *testing.T, tr transcript) {
+			if c := tr.classes(); len(c) != 1 || c["gdpr-0001"] != "unverified" {
+				t.Errorf("failed messages %v, want gdpr-0001 unverified", c)
+			}
+			if tr.num(t, "erased") != 2 {
+				t.Errorf("summary %v", tr.summary)
+			}
+			if !strings.Contains(tr.out, "all_member_push/im_get_attr ") || !strings.Contains(tr.out, "read back (verification): ") {
+				t.Errorf("the read-back calls are not listed:\n%s", tr.out)
+			}
+			for _, v := range UnappliedAttrs() {
+				if strings.Contains(tr.out, v) {
+					t.Errorf("the output shows the attribute value %q", v)
+				}
+			}
+		}},
 		{"outage", func(t *testing.T, tr transcript) {
 			if tr.num(t, "failed") != 3 || tr.num(t, "retries") == 0 || tr.summary["systemic"] != false {
 				t.Errorf("summary %v", tr.summary)

@@ -25,6 +25,7 @@ var faults = []struct{ name, shows string }{
 	{"signature", "a key that no longer verifies: the secret re-read, a systemic failure"},
 	{"content", "one account Tencent rejects: the call split down to it"},
 	{"outage", "Tencent down (502): 6 tries, then every message back to SQS"},
+	{"unverified", "one account's removal answered OK but never applied: read back, removed again, class unverified"},
 }
 
 // faultNames returns the names of faults.
@@ -59,6 +60,20 @@ type plan struct {
 	// Reject, when set, is an account every attribute-removal call of which
 	// is rejected as a whole with timtest.CodeJSONParse (90001).
 	Reject string
+	// Unapplied, when set, is an account the stand-in holds attribute
+	// values for (UnappliedAttrs) and whose removals it answers OK without
+	// applying (timtest.Server.IgnoreRemovals).
+	Unapplied string
+}
+
+// UnappliedAttrs is the data FAULT=unverified gives its account: every
+// default attribute name, with a value that says where it comes from.
+func UnappliedAttrs() map[string]string {
+	attrs := map[string]string{}
+	for _, name := range timtest.DefaultAttrNames {
+		attrs[name] = "make-run-value-of-" + name
+	}
+	return attrs
 }
 
 // errUnknownFault is wrapped by planFault for a name not in faultNames.
@@ -66,10 +81,10 @@ var errUnknownFault = errors.New("unknown FAULT")
 
 // planFault returns the plan of the fault name for ev. The seeds of the
 // probabilistic faults are chosen for the sample events, which make one
-// attribute-name call, then one removal call: with seed 20, rate-limit
-// rejects each of them twice (4 rate-limited tries); with seed 10, flaky
-// fails the first with 502 and 91000 and the second with 502, 91000, 60018
-// and a reset. Every call still succeeds within its 6 tries. A larger event
+// attribute-name call, one removal call and its read-back: with seed 20,
+// rate-limit makes 4 rate-limited tries in all; with seed 10, flaky makes
+// 9 failed tries (502, 91000, 60018, resets) over the three calls. Every
+// call still succeeds within its 6 tries. A larger event
 // draws differently, and may see a call fail for good.
 func planFault(name string, ev *event) (plan, error) {
 	switch name {
@@ -97,6 +112,19 @@ func planFault(name string, ev *event) (plan, error) {
 			Does:    "every request to the Tencent stand-in gets HTTP 502 (Tencent's gateway with its backend down)",
 			LookFor: `6 tries per call ("retries" in the summary), class "retryable" on every message, all of them in batchItemFailures for SQS to redeliver`,
 			Faults:  timtest.Faults{HTTP502: 1},
+		}, nil
+	case "unverified":
+		account, id, ok := ev.loneAccount()
+		if !ok {
+			return plan{}, errors.New("FAULT=unverified needs an account of the event, and this event has no valid message")
+		}
+		return plan{
+			Does: fmt.Sprintf("the Tencent stand-in holds attribute values for %s and answers OK to every removal of its data "+
+				"without applying it (verification, VERIFY_ERASURE=true by default, exists to catch this)", account),
+			LookFor: fmt.Sprintf(`read-back calls (im_get_attr) in the stand-in's list below, a second removal of %s and a second read-back `+
+				`about 1 s later, then %s failed with class "unverified" and "verified" short of "accounts" on its audit line; `+
+				`the other messages erased with "verification":"read-back"; no attribute value anywhere in the output`, account, id),
+			Unapplied: account,
 		}, nil
 	case "content":
 		account, id, ok := ev.loneAccount()

@@ -9,7 +9,7 @@
 // Usage:
 //
 //	run [-bootstrap bin/local/bootstrap] [-rie bin/aws-lambda-rie] [-event file]
-//	    [-fault rate-limit|flaky|signature|content|outage] [-raw] [NAME=value...]
+//	    [-fault rate-limit|flaky|signature|content|outage|unverified] [-raw] [NAME=value...]
 //
 // The function's variables (internal/config: DRY_RUN, LOG_LEVEL, ERASE_TAGS,
 // TIM_API, ...) are taken from run's environment and from NAME=value
@@ -155,6 +155,10 @@ func run(ctx context.Context, o options, out io.Writer, lookup func(string) (str
 	if fr != nil {
 		fr.target.Store(stack.Tencent)
 	}
+	if p.Unapplied != "" {
+		stack.Tencent.SetAttrs(p.Unapplied, UnappliedAttrs())
+		stack.Tencent.IgnoreRemovals(-1, p.Unapplied)
+	}
 	res, invokeErr := stack.InvokeRaw(ctx, ev.Raw)
 	if clean != nil {
 		// The emulator's REPORT line follows the answer; what the
@@ -255,6 +259,11 @@ func printStandIn(out io.Writer, stack *localrun.Stack, fr *front) {
 	}
 	if cleared := stack.Tencent.TagsClearedAccounts(); len(cleared) > 0 {
 		fmt.Fprintf(out, "tags cleared: %d accounts\n", len(cleared))
+	}
+	if st := stack.Tencent.Stats(); st.GetAttrCalls+st.GetTagCalls > 0 {
+		// VERIFY_ERASURE: the accounts of every removal answered OK, read
+		// back through a second path (get_attr, get_tag in the list above).
+		fmt.Fprintf(out, "read back (verification): %d attribute and %d tag read-back calls answered OK\n", st.GetAttrCalls, st.GetTagCalls)
 	}
 }
 

@@ -113,7 +113,7 @@ func TestFaultTable(t *testing.T) {
 		if err := p.Faults.Validate(); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
-		if p.Faults == (timtest.Faults{}) && p.Key == nil && p.Reject == "" {
+		if p.Faults == (timtest.Faults{}) && p.Key == nil && p.Reject == "" && p.Unapplied == "" {
 			t.Errorf("%s: the plan changes nothing", name)
 		}
 	}
@@ -129,6 +129,9 @@ func TestFaultTable(t *testing.T) {
 	invalidOnly := &event{Messages: []message{{ID: "bad"}}}
 	if _, err := planFault("content", invalidOnly); err == nil {
 		t.Error("content on an event without accounts: no error")
+	}
+	if _, err := planFault("unverified", invalidOnly); err == nil {
+		t.Error("unverified on an event without accounts: no error")
 	}
 }
 

@@ -33,7 +33,8 @@ const receiptsAuditKey = "awstier receipts audit key, not a real one"
 // timpush API family), a privacy tool's rule on the receipt bus gets one
 // "Erasure Completed" per valid message and one "Erasure Rejected" for the
 // invalid one, each naming the original SQS message id and carrying the
-// accounts' count and digest, never an account.
+// accounts' count and digest, never an account; a completed one says its
+// accounts were read back clean (verification "read-back").
 //
 // The receipt bus does not exist when the first wave is published: moto,
 // unlike EventBridge (which answers success for a missing bus), fails
@@ -251,6 +252,11 @@ func TestReceipts(t *testing.T) {
 		if d.Accounts != len(m.msg.Accounts) || d.AccountsDigest != receipts.AccountsDigest(key, m.msg.Accounts) {
 			t.Errorf("message %s: %d accounts, digest %s; want %d, %s", m.msg.EventID, d.Accounts, d.AccountsDigest, len(m.msg.Accounts), receipts.AccountsDigest(key, m.msg.Accounts))
 		}
+		// VERIFY_ERASURE is on by default: every account was read back
+		// clean (attributes and tags) before the receipt was put.
+		if d.Verification != eraser.VerificationReadBack || d.VerifiedAccounts == nil || *d.VerifiedAccounts != len(m.msg.Accounts) {
+			t.Errorf("message %s: verification %q, verifiedAccounts %v; want read-back and %d", m.msg.EventID, d.Verification, d.VerifiedAccounts, len(m.msg.Accounts))
+		}
 	}
 	for _, r := range got {
 		if r.Detail.EventID == all[0].msg.EventID {
@@ -324,7 +330,7 @@ func TestReceipts(t *testing.T) {
 
 	// Tencent: the timpush family only, and every account's tags cleared.
 	stats := s.tencent.Stats()
-	for _, p := range []string{timtest.PathTimPushRemoveAttr, timtest.PathTimPushGetAttrName, timtest.PathTimPushClearAllTags} {
+	for _, p := range []string{timtest.PathTimPushRemoveAttr, timtest.PathTimPushGetAttrName, timtest.PathTimPushClearAllTags, timtest.PathTimPushGetAttr, timtest.PathTimPushGetTag} {
 		if stats.Paths[p].OK == 0 {
 			t.Errorf("no call to %s answered OK", p)
 		}

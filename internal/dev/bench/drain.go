@@ -113,7 +113,7 @@ type DrainParams struct {
 // template: what it erases and how. The others name endpoints, identities
 // and AWS resources the bench replaces with its stand-ins (or has none of,
 // like the receipt event bus).
-var behaviourVariables = []string{config.EnvAttrs, config.EnvAPI, config.EnvEraseTags, config.EnvDryRun, config.EnvLogLevel}
+var behaviourVariables = []string{config.EnvAttrs, config.EnvAPI, config.EnvEraseTags, config.EnvVerifyErasure, config.EnvDryRun, config.EnvLogLevel}
 
 // DrainOverrides replace template values (the bench command's flags). Zero
 // fields, and a negative Window, keep the template's.

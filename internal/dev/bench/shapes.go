@@ -23,6 +23,9 @@ var (
 	ShapeA = Shape{Name: "a: 100 msg x 100 acc", Messages: 100, AccountsPerMessage: 100}
 	// ShapeB is 10,000 single-account messages in one batch.
 	ShapeB = Shape{Name: "b: 10,000 msg x 1 acc", Messages: 10_000, AccountsPerMessage: 1}
+	// ShapeLarge is one message of 10,000 accounts, the largest a message
+	// may name (row 11).
+	ShapeLarge = Shape{Name: "c: 1 msg x 10,000 acc", Messages: 1, AccountsPerMessage: 10_000}
 )
 
 // Accounts is the number of distinct accounts of one batch.

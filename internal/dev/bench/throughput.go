@@ -83,6 +83,9 @@ type Throughput struct {
 	// EraseTags sets ERASE_TAGS: every account's tags are removed too, in
 	// calls with their own 100 calls/s window.
 	EraseTags bool
+	// NoVerify sets VERIFY_ERASURE=false: Tencent's OK counts and nothing
+	// is read back. The zero value verifies, as production does.
+	NoVerify bool
 	// Options are handed to app.New (experiments only; zero for the table).
 	Options app.Options
 }
@@ -99,6 +102,12 @@ type ThroughputResult struct {
 	// TagsCleared and TagCalls count accounts whose tags the stand-in
 	// cleared and the tag calls it answered OK (EraseTags only).
 	TagsCleared, TagCalls int
+	// Verify says whether VERIFY_ERASURE was on; ReadBacks counts the
+	// read-back calls (im_get_attr, im_get_tag) the stand-in answered OK,
+	// and Verified the accounts the handler reported read back clean.
+	Verify    bool
+	ReadBacks int
+	Verified  int
 	// FailedMessages sums batchItemFailures over the invocations.
 	FailedMessages int
 	WallSeconds    float64
@@ -155,7 +164,7 @@ func lambdaContext(id string) (context.Context, context.CancelFunc) {
 // window is empty and the function's limiter has every slot free, as in a
 // container that was idle for a second.
 func (h *Harness) RunThroughput(ctx context.Context, t Throughput) (ThroughputResult, error) {
-	res := ThroughputResult{Shape: t.Shape.Name, LatencyMs: ms(t.Latency), Invocations: t.Invocations}
+	res := ThroughputResult{Shape: t.Shape.Name, LatencyMs: ms(t.Latency), Invocations: t.Invocations, Verify: !t.NoVerify}
 	srv, err := h.tencent(t.Latency)
 	if err != nil {
 		return res, err
@@ -163,10 +172,11 @@ func (h *Harness) RunThroughput(ctx context.Context, t Throughput) (ThroughputRe
 	defer srv.Close()
 
 	env := map[string]string{
-		config.EnvBaseURL:   srv.URL(),
-		config.EnvSecretID:  h.ARN,
-		config.EnvRateLimit: strconv.Itoa(RateLimit),
-		config.EnvEraseTags: strconv.FormatBool(t.EraseTags),
+		config.EnvBaseURL:       srv.URL(),
+		config.EnvSecretID:      h.ARN,
+		config.EnvRateLimit:     strconv.Itoa(RateLimit),
+		config.EnvEraseTags:     strconv.FormatBool(t.EraseTags),
+		config.EnvVerifyErasure: strconv.FormatBool(!t.NoVerify),
 	}
 	cfg, cfgErr := config.Load(func(k string) string { return env[k] })
 	if cfgErr != nil {
@@ -221,6 +231,7 @@ func (h *Harness) RunThroughput(ctx context.Context, t Throughput) (ThroughputRe
 	res.Accounts = t.Invocations * t.Shape.Accounts()
 	res.Erased = st.Accounts
 	res.TagsCleared, res.TagCalls = st.TagAccounts, st.RemoveAllTagsCalls
+	res.ReadBacks = st.GetAttrCalls + st.GetTagCalls
 	res.WallSeconds = wall.Seconds()
 	res.AccountsPerS = float64(res.Erased) / wall.Seconds()
 	res.Efficiency = res.AccountsPerS / Ceiling

@@ -18,7 +18,10 @@ type outcome struct {
 	removals    []removal  // validated removals to apply on success
 	clears      []string   // validated accounts whose tags to clear on success
 	errorList   []AccountError
-	injected    int // entries of errorList added by InjectErrorList
+	injected    int         // entries of errorList added by InjectErrorList
+	reads       []string    // validated accounts of a read-back
+	userAttrs   []userAttrs // a get_attr answer
+	userTags    []userTags  // a get_tag answer
 }
 
 // reply is every JSON answer. AttrNames is raw so an app with no names can
@@ -29,6 +32,8 @@ type reply struct {
 	ErrorInfo    string          `json:"ErrorInfo"`
 	ErrorList    []AccountError  `json:"ErrorList,omitempty"`
 	AttrNames    json.RawMessage `json:"AttrNames,omitempty"`
+	UserAttrs    []userAttrs     `json:"UserAttrs,omitempty"`
+	UserTags     []userTags      `json:"UserTags,omitempty"`
 }
 
 // answer records o and writes its JSON reply with HTTP 200, as the real API
@@ -42,6 +47,7 @@ func (s *Server) answer(w http.ResponseWriter, rt route, o outcome) {
 		rp = reply{ActionStatus: "FAIL", ErrorCode: o.rej.code, ErrorInfo: o.rej.info}
 	} else {
 		rp.ErrorList = o.errorList
+		rp.UserAttrs, rp.UserTags = o.userAttrs, o.userTags
 		if rt.op == OpGetAttrName {
 			_, rp.AttrNames = s.attrNames()
 		}
@@ -92,9 +98,12 @@ func (s *Server) record(rt route, o outcome) outcome {
 	failed := 0
 	if o.rej == nil && o.status == http.StatusOK {
 		ps.OK++
-		if rt.op == OpGetAttrName {
+		switch rt.op {
+		case OpGetAttrName:
 			s.stats.AttrNameCalls++
-		} else {
+		case OpGetAttr, OpGetTag:
+			s.applyRead(rt, ps, &o)
+		default:
 			failed = s.applyErasure(rt.op, ps, &o)
 		}
 	}
@@ -121,11 +130,11 @@ func (s *Server) applyErasure(op Op, ps *PathStats, o *outcome) int {
 	var erased *int // the Stats counter of the op's erased accounts
 	switch op {
 	case OpRemoveAttr:
-		o.errorList, done = s.applyRemovals(o.removals), len(o.removals)
+		o.errorList, done = s.applyRemovals(o.removals, o.now), len(o.removals)
 		s.stats.RemoveCalls++
 		erased = &s.stats.Accounts
 	default:
-		o.errorList, done = s.applyClears(o.clears), len(o.clears)
+		o.errorList, done = s.applyClears(o.clears, o.now), len(o.clears)
 		s.stats.RemoveAllTagsCalls++
 		erased = &s.stats.TagAccounts
 	}

@@ -29,6 +29,12 @@ const (
 	// OpRemoveAllTags removes every push tag of accounts
 	// (im_remove_all_tags, clear_all_tags).
 	OpRemoveAllTags Op = "remove_all_tags"
+
+	// OpGetAttr reads attributes back (im_get_attr, get_attr).
+	OpGetAttr Op = "get_attr"
+
+	// OpGetTag reads tags back (im_get_tag, get_tag).
+	OpGetTag Op = "get_tag"
 )
 
 // route is what one served path does. Defined here rather than shared with
@@ -41,7 +47,7 @@ type route struct {
 
 // routes is every path the stand-in serves.
 var routes = func() map[string]route {
-	m := make(map[string]route, 6)
+	m := make(map[string]route, 10)
 	for _, r := range []route{
 		{PathRemoveAttr, FamilyAllMemberPush, OpRemoveAttr},
 		{PathGetAttrName, FamilyAllMemberPush, OpGetAttrName},
@@ -49,6 +55,10 @@ var routes = func() map[string]route {
 		{PathTimPushRemoveAttr, FamilyTimPush, OpRemoveAttr},
 		{PathTimPushGetAttrName, FamilyTimPush, OpGetAttrName},
 		{PathTimPushClearAllTags, FamilyTimPush, OpRemoveAllTags},
+		{PathGetAttr, FamilyAllMemberPush, OpGetAttr},
+		{PathGetTag, FamilyAllMemberPush, OpGetTag},
+		{PathTimPushGetAttr, FamilyTimPush, OpGetAttr},
+		{PathTimPushGetTag, FamilyTimPush, OpGetTag},
 	} {
 		m[r.path] = r
 	}

@@ -13,6 +13,8 @@ var validBody = map[Op]string{
 	OpRemoveAttr:    removeBody([]string{"sex"}, "u1"),
 	OpGetAttrName:   `{}`,
 	OpRemoveAllTags: `{"To_Account":["u1"]}`,
+	OpGetAttr:       `{"To_Account":["u1"]}`,
+	OpGetTag:        `{"To_Account":["u1"]}`,
 }
 
 // served is every path with what it is, as Tencent documents it.
@@ -27,6 +29,10 @@ var served = []struct {
 	{"/v4/timpush/remove_attr", FamilyTimPush, OpRemoveAttr},
 	{"/v4/timpush/get_attr_name", FamilyTimPush, OpGetAttrName},
 	{"/v4/timpush/clear_all_tags", FamilyTimPush, OpRemoveAllTags},
+	{"/v4/all_member_push/im_get_attr", FamilyAllMemberPush, OpGetAttr},
+	{"/v4/all_member_push/im_get_tag", FamilyAllMemberPush, OpGetTag},
+	{"/v4/timpush/get_attr", FamilyTimPush, OpGetAttr},
+	{"/v4/timpush/get_tag", FamilyTimPush, OpGetTag},
 }
 
 func TestPath(t *testing.T) {
@@ -81,7 +87,8 @@ func TestBothFamiliesServed(t *testing.T) {
 		t.Errorf("CallsOf(OpRemoveAllTags) = %+v", c)
 	}
 	st := s.Stats()
-	if st.Requests != 6 || st.RemoveCalls != 2 || st.AttrNameCalls != 2 || st.RemoveAllTagsCalls != 2 ||
+	if st.Requests != 10 || st.RemoveCalls != 2 || st.AttrNameCalls != 2 || st.RemoveAllTagsCalls != 2 ||
+		st.GetAttrCalls != 2 || st.GetTagCalls != 2 ||
 		st.Accounts != 2 || st.TagAccounts != 2 || st.MaxAccountsPerCall != 1 {
 		t.Errorf("Stats = %+v", st)
 	}
@@ -149,7 +156,7 @@ func TestRoutingOfNewPaths(t *testing.T) {
 	}
 }
 
-// TestRateLimitPerPath checks that each of the six APIs has its own window:
+// TestRateLimitPerPath checks that each of the ten APIs has its own window:
 // the same operation in the other family is another API.
 func TestRateLimitPerPath(t *testing.T) {
 	clk := newClock()
@@ -168,7 +175,7 @@ func TestRateLimitPerPath(t *testing.T) {
 		t.Errorf("next second: %s", r.Body)
 	}
 	st := s.Stats()
-	if st.RateLimited != 6 || st.Paths[PathTimPushClearAllTags].RateLimited != 1 || st.Paths[PathTimPushClearAllTags].OK != 3 {
+	if st.RateLimited != len(served) || st.Paths[PathTimPushClearAllTags].RateLimited != 1 || st.Paths[PathTimPushClearAllTags].OK != 3 {
 		t.Errorf("Stats = %+v", st)
 	}
 }

@@ -1,6 +1,6 @@
 package timtest
 
-// API paths the stand-in serves, three per family (see [Family] and [Op]).
+// API paths the stand-in serves, five per family (see [Family] and [Op]).
 // Every other path is answered with HTTP 404, as Tencent's gateway does.
 const (
 	// PathRemoveAttr removes push attributes of up to 100 accounts.
@@ -20,6 +20,18 @@ const (
 
 	// PathTimPushClearAllTags is PathRemoveAllTags of the timpush family.
 	PathTimPushClearAllTags = "/v4/timpush/clear_all_tags"
+
+	// PathGetAttr reads back the push attributes of up to 100 accounts.
+	PathGetAttr = "/v4/all_member_push/im_get_attr"
+
+	// PathGetTag reads back the push tags of up to 100 accounts.
+	PathGetTag = "/v4/all_member_push/im_get_tag"
+
+	// PathTimPushGetAttr is PathGetAttr of the timpush family.
+	PathTimPushGetAttr = "/v4/timpush/get_attr"
+
+	// PathTimPushGetTag is PathGetTag of the timpush family.
+	PathTimPushGetTag = "/v4/timpush/get_tag"
 )
 
 // ErrorCode values the stand-in answers with. Where Tencent's documentation lists

@@ -5,10 +5,14 @@
 //	remove attributes    /v4/all_member_push/im_remove_attr     /v4/timpush/remove_attr
 //	attribute names      /v4/all_member_push/im_get_attr_name   /v4/timpush/get_attr_name
 //	remove all tags      /v4/all_member_push/im_remove_all_tags /v4/timpush/clear_all_tags
+//	read attributes      /v4/all_member_push/im_get_attr        /v4/timpush/get_attr
+//	read tags            /v4/all_member_push/im_get_tag         /v4/timpush/get_tag
 //
 // Both families act on the same push data, as on the real service: the
-// attributes removed ([Server.Removed]) and the tags each account has
-// ([Server.SetTags], [Server.Tags], [Server.TagsCleared]). Every call is
+// attributes removed ([Server.Removed]), the attributes with their values
+// ([Server.SetAttrs], [Server.Attrs]) and the tags each account has
+// ([Server.SetTags], [Server.Tags], [Server.TagsCleared]), which the
+// read-backs answer in shuffled order (readback.go, with its three faults). Every call is
 // logged with its path, [Family] and [Op] ([Server.AllCalls]), and
 // [Stats.Paths] counts per path, so a test can tell which family a client
 // used.

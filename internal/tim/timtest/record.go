@@ -23,7 +23,7 @@ type Call struct {
 	Family Family
 	Op     Op
 	// Accounts is the number of UserAttrs entries, or of To_Account
-	// entries of a tag removal; 0 for OpGetAttrName, or if the body was
+	// entries of a tag removal or a read-back; 0 for OpGetAttrName, or if the body was
 	// never read or did not parse.
 	Accounts int
 	// HTTPStatus is the HTTP status answered, or 0 for a reset connection.
@@ -54,6 +54,9 @@ type Stats struct {
 	// RemoveAllTagsCalls counts tag removals (im_remove_all_tags,
 	// clear_all_tags) answered "OK".
 	RemoveAllTagsCalls int
+	// GetAttrCalls and GetTagCalls count read-backs (im_get_attr and
+	// get_attr, im_get_tag and get_tag) answered "OK".
+	GetAttrCalls, GetTagCalls int
 	// Accounts counts accounts whose attributes were removed, summed over
 	// calls; an account sent twice counts twice.
 	Accounts int
@@ -83,7 +86,7 @@ type Stats struct {
 	// CallsDropped counts Call records discarded to bound the log.
 	CallsDropped int
 	// Paths breaks the API requests down by path; it has an entry for
-	// each of the six paths served.
+	// each of the ten paths served.
 	Paths map[string]PathStats
 }
 
@@ -189,6 +192,7 @@ func (s *Server) Reset() {
 	defer s.mu.Unlock()
 	s.removed = make(map[string]map[string]struct{})
 	s.cleared = make(map[string]int)
+	s.readFaults.stale = make(map[string]staleView)
 	s.stats = newStats()
 	s.perPath = newPathStats()
 	s.calls = nil

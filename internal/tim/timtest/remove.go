@@ -75,14 +75,26 @@ func (s *Server) removeAttr(body []byte, now time.Time) outcome {
 	return o
 }
 
-// applyRemovals records rs, except for accounts set up to fail, which it
+// applyRemovals records rs and deletes the attributes they name, except for accounts set up to fail, which it
 // returns as the call's ErrorList in request order. The caller holds the lock.
-func (s *Server) applyRemovals(rs []removal) []AccountError {
+func (s *Server) applyRemovals(rs []removal, now time.Time) []AccountError {
 	var failed []AccountError
 	for _, r := range rs {
 		if code, ok := s.failing[r.account]; ok {
 			failed = append(failed, AccountError{Account: r.account, ErrorCode: code})
 			continue
+		}
+		if s.ignored(r.account) {
+			continue // answered OK, not applied (IgnoreRemovals)
+		}
+		s.beforeWrite(r.account, now)
+		if held := s.attrs[r.account]; held != nil {
+			for _, a := range r.attrs {
+				delete(held, a)
+			}
+			if len(held) == 0 {
+				delete(s.attrs, r.account)
+			}
 		}
 		set := s.removed[r.account]
 		if set == nil {

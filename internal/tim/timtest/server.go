@@ -36,6 +36,9 @@ type Server struct {
 	redirect     redirect
 	removed      map[string]map[string]struct{}
 	tags         map[string]map[string]struct{} // account -> tags it still has
+	attrs        map[string]map[string]string   // account -> attribute name -> value it still has
+	readFaults   readFaults                     // the read-back faults (readback.go)
+	shuffle      *rand.Rand                     // orders read-back answers; apart from rng, so faults keep their draws
 	cleared      map[string]int                 // account -> tag removals that cleared it
 	stats        Stats
 	perPath      map[string]*PathStats
@@ -61,6 +64,12 @@ func NewServer(cfg Config) *Server {
 		failing: make(map[string]int),
 		removed: make(map[string]map[string]struct{}),
 		tags:    make(map[string]map[string]struct{}),
+		attrs:   make(map[string]map[string]string),
+		shuffle: rand.New(rand.NewPCG(uint64(cfg.Faults.Seed), 0x73687566666c65)), // "shuffle"
+		readFaults: readFaults{
+			unapplied: make(map[string]int),
+			stale:     make(map[string]staleView),
+		},
 		cleared: make(map[string]int),
 		stats:   newStats(),
 		perPath: newPathStats(),
@@ -284,6 +293,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, rt, s.removeAttr(body, now))
 	case OpRemoveAllTags:
 		s.answer(w, rt, s.removeAllTags(body, now))
+	case OpGetAttr, OpGetTag:
+		s.answer(w, rt, s.readBack(body, now))
 	default:
 		s.answer(w, rt, s.getAttrName(body, now))
 	}

@@ -97,13 +97,17 @@ func (s *Server) removeAllTags(body []byte, now time.Time) outcome {
 // applyClears clears the tags of accounts, except for accounts set up to
 // fail, which it returns as the call's ErrorList in request order. The
 // caller holds the lock.
-func (s *Server) applyClears(accounts []string) []AccountError {
+func (s *Server) applyClears(accounts []string, now time.Time) []AccountError {
 	var failed []AccountError
 	for _, a := range accounts {
 		if code, ok := s.failing[a]; ok {
 			failed = append(failed, AccountError{Account: a, ErrorCode: code})
 			continue
 		}
+		if s.ignored(a) {
+			continue // answered OK, not applied (IgnoreRemovals)
+		}
+		s.beforeWrite(a, now)
 		delete(s.tags, a)
 		s.cleared[a]++
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/attr-eraser/attr-eraser/internal/eraser"
 	"github.com/attr-eraser/attr-eraser/internal/erasure"
 	"github.com/attr-eraser/attr-eraser/internal/receipts"
 	"github.com/attr-eraser/attr-eraser/internal/telemetry"
@@ -157,45 +158,49 @@ type accountCert struct {
 
 // attempt is one audit line (all parts of one message) naming the account.
 type attempt struct {
-	Time              string          `json:"time"`
-	Outcome           string          `json:"outcome"`
-	EventID           string          `json:"eventId,omitempty"`
-	MessageID         string          `json:"messageId"`
-	ReceiveCount      int             `json:"receiveCount,omitempty"`
-	Type              string          `json:"type,omitempty"`
-	OccurredAt        string          `json:"occurredAt,omitempty"`
-	Done              []string        `json:"done,omitempty"`
-	Class             string          `json:"class,omitempty"`
-	Reason            string          `json:"reason,omitempty"`
-	HandOff           string          `json:"handOff,omitempty"`
-	Verified          json.RawMessage `json:"verified,omitempty"`
-	MessageAccounts   int             `json:"messageAccounts"`
-	AccountsDigest    string          `json:"accountsDigest,omitempty"`
-	DigestUnavailable string          `json:"digestUnavailable,omitempty"`
+	Time         string   `json:"time"`
+	Outcome      string   `json:"outcome"`
+	EventID      string   `json:"eventId,omitempty"`
+	MessageID    string   `json:"messageId"`
+	ReceiveCount int      `json:"receiveCount,omitempty"`
+	Type         string   `json:"type,omitempty"`
+	OccurredAt   string   `json:"occurredAt,omitempty"`
+	Done         []string `json:"done,omitempty"`
+	Class        string   `json:"class,omitempty"`
+	Reason       string   `json:"reason,omitempty"`
+	HandOff      string   `json:"handOff,omitempty"`
+	// Verification is what "erased" rests on: read-back (every account
+	// read back clean), off (Tencent's OK), or empty on lines of a version
+	// that did not say.
+	Verification      string `json:"verification,omitempty"`
+	VerifiedAccounts  int    `json:"verifiedAccounts,omitempty"`
+	MessageAccounts   int    `json:"messageAccounts"`
+	AccountsDigest    string `json:"accountsDigest,omitempty"`
+	DigestUnavailable string `json:"digestUnavailable,omitempty"`
 }
 
 // auditLine is the part of an audit line prove reads.
 type auditLine struct {
-	Msg               string          `json:"msg"`
-	Time              string          `json:"time"`
-	MessageID         string          `json:"messageId"`
-	OriginalMessageID string          `json:"originalMessageId"`
-	ReceiveCount      int             `json:"receiveCount"`
-	EventID           string          `json:"eventId"`
-	Type              string          `json:"type"`
-	OccurredAt        string          `json:"occurredAt"`
-	Accounts          int             `json:"accounts"`
-	Outcome           string          `json:"outcome"`
-	Class             string          `json:"class"`
-	Reason            string          `json:"reason"`
-	HandOff           string          `json:"handOff"`
-	Done              []string        `json:"done"`
-	AccountHashes     []string        `json:"accountHashes"`
-	AuditKeyID        string          `json:"auditKeyId"`
-	Part              int             `json:"part"`
-	Parts             int             `json:"parts"`
-	Verified          json.RawMessage `json:"verified"`
-	Verification      json.RawMessage `json:"verification"`
+	Msg               string   `json:"msg"`
+	Time              string   `json:"time"`
+	MessageID         string   `json:"messageId"`
+	OriginalMessageID string   `json:"originalMessageId"`
+	ReceiveCount      int      `json:"receiveCount"`
+	EventID           string   `json:"eventId"`
+	Type              string   `json:"type"`
+	OccurredAt        string   `json:"occurredAt"`
+	Accounts          int      `json:"accounts"`
+	Outcome           string   `json:"outcome"`
+	Class             string   `json:"class"`
+	Reason            string   `json:"reason"`
+	HandOff           string   `json:"handOff"`
+	Done              []string `json:"done"`
+	AccountHashes     []string `json:"accountHashes"`
+	AuditKeyID        string   `json:"auditKeyId"`
+	Part              int      `json:"part"`
+	Parts             int      `json:"parts"`
+	Verified          int      `json:"verified"`
+	Verification      string   `json:"verification"`
 
 	timestamp time.Time // the log event's
 }
@@ -288,22 +293,20 @@ func (p *prover) certify(ctx context.Context, key []byte, accounts []string) (*c
 // recompute the message's accountsDigest.
 func (p *prover) attempt(ctx context.Context, l auditLine, to time.Time) (attempt, error) {
 	at := attempt{
-		Time:            l.timestamp.UTC().Format(time.RFC3339Nano),
-		Outcome:         l.Outcome,
-		EventID:         l.EventID,
-		MessageID:       cmp.Or(l.OriginalMessageID, l.MessageID),
-		ReceiveCount:    l.ReceiveCount,
-		Type:            l.Type,
-		OccurredAt:      l.OccurredAt,
-		Done:            l.Done,
-		Class:           l.Class,
-		Reason:          l.Reason,
-		HandOff:         l.HandOff,
-		Verified:        l.Verified,
-		MessageAccounts: l.Accounts,
-	}
-	if len(at.Verified) == 0 {
-		at.Verified = l.Verification
+		Time:             l.timestamp.UTC().Format(time.RFC3339Nano),
+		Outcome:          l.Outcome,
+		EventID:          l.EventID,
+		MessageID:        cmp.Or(l.OriginalMessageID, l.MessageID),
+		ReceiveCount:     l.ReceiveCount,
+		Type:             l.Type,
+		OccurredAt:       l.OccurredAt,
+		Done:             l.Done,
+		Class:            l.Class,
+		Reason:           l.Reason,
+		HandOff:          l.HandOff,
+		Verification:     l.Verification,
+		VerifiedAccounts: l.Verified,
+		MessageAccounts:  l.Accounts,
 	}
 	hashes := slices.Clone(l.AccountHashes)
 	if l.Parts > 1 {
@@ -404,8 +407,15 @@ func (e attempt) details(b *strings.Builder) {
 	if e.Outcome == "erased" || len(e.Done) > 0 {
 		fmt.Fprintf(b, "    parts removed: %s\n", cmp.Or(strings.Join(e.Done, ", "), "none"))
 	}
-	if len(e.Verified) > 0 {
-		fmt.Fprintf(b, "    read back: %s\n", e.Verified)
+	if e.Outcome == "erased" {
+		switch e.Verification {
+		case eraser.VerificationReadBack:
+			fmt.Fprintf(b, "    read back clean: %d of the message's %d accounts, after their removal\n", e.VerifiedAccounts, e.MessageAccounts)
+		case eraser.VerificationOff:
+			fmt.Fprintln(b, "    not read back (VERIFY_ERASURE=false): rests on Tencent's OK to the removal")
+		default:
+			fmt.Fprintln(b, "    read-back not recorded (a version of the function before verification)")
+		}
 	}
 	if e.AccountsDigest != "" {
 		fmt.Fprintf(b, "    accountsDigest %s (the message's %d accounts; matches its receipt)\n", e.AccountsDigest, e.MessageAccounts)

@@ -115,7 +115,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		DryRun:              cfg.DryRun,
 		Logger:              logger,
 		Tuning:              opts.Tuning,
-		MemoryBudget:        BatchMemoryBudget(lambdacontext.MemoryLimitInMB),
+		MemoryBudget:        BatchMemoryBudget(lambdacontext.MemoryLimitInMB, cfg.VerifyErasure),
 		CPUShare:            CPUShare(lambdacontext.MemoryLimitInMB),
 	}
 
@@ -172,9 +172,21 @@ func GoMemoryLimit(memoryMB int) int64 {
 }
 
 // BatchMemoryBudget is eraser.Processor.MemoryBudget in a function of
-// memoryMB; 0 (no bound) when the size is unknown.
-func BatchMemoryBudget(memoryMB int) int64 {
-	return max(GoMemoryLimit(memoryMB)-baselineMemory, 0)
+// memoryMB, with read-backs when verify is set; 0 (no bound) when the size
+// is unknown.
+func BatchMemoryBudget(memoryMB int, verify bool) int64 {
+	held := int64(baselineMemory)
+	if verify {
+		held += readBackMemory()
+	}
+	return max(GoMemoryLimit(memoryMB)-held, 0)
+}
+
+// readBackMemory is what the read-backs in flight may hold at once: each
+// part (attributes, tags) keeps up to MaxInFlight of them, each a whole
+// answer (20 MiB).
+func readBackMemory() int64 {
+	return eraser.DefaultMaxInFlight * (tim.MaxResponseBytes(tim.OpGetAttr) + tim.MaxResponseBytes(tim.OpGetTag))
 }
 
 // FullCPUMemoryMB is the MemorySize at which Lambda gives one full vCPU.

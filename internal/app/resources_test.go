@@ -25,8 +25,14 @@ func TestResources(t *testing.T) {
 		if got := app.GoMemoryLimit(tt.memoryMB); got != tt.goLimit {
 			t.Errorf("GoMemoryLimit(%d) = %d, want %d (60 %%)", tt.memoryMB, got, tt.goLimit)
 		}
-		if got := app.BatchMemoryBudget(tt.memoryMB); got != tt.batchBudget {
-			t.Errorf("BatchMemoryBudget(%d) = %d, want %d", tt.memoryMB, got, tt.batchBudget)
+		if got := app.BatchMemoryBudget(tt.memoryMB, false); got != tt.batchBudget {
+			t.Errorf("BatchMemoryBudget(%d, false) = %d, want %d", tt.memoryMB, got, tt.batchBudget)
+		}
+		// With verification, 16 read-backs of each part in flight, each a
+		// whole answer: 256 KiB of attributes, 1 MiB of tags.
+		const readBacks = 16 * (256<<10 + 1<<20)
+		if got, want := app.BatchMemoryBudget(tt.memoryMB, true), max(tt.batchBudget-readBacks, 0); tt.memoryMB != 0 && got != want {
+			t.Errorf("BatchMemoryBudget(%d, true) = %d, want %d", tt.memoryMB, got, want)
 		}
 		if got := app.CPUShare(tt.memoryMB); got != tt.cpuShare {
 			t.Errorf("CPUShare(%d) = %v, want %v", tt.memoryMB, got, tt.cpuShare)

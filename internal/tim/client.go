@@ -41,6 +41,15 @@ var responseLimits = map[Operation]int64{
 	OpGetTag:  maxGetTagBytes,
 }
 
+// MaxResponseBytes is the most of op's answer a Client reads, and so holds
+// at once.
+func MaxResponseBytes(op Operation) int64 {
+	if limit, ok := responseLimits[op]; ok {
+		return limit
+	}
+	return defaultMaxResponseBytes
+}
+
 // Credentials authenticate one request.
 type Credentials struct {
 	SDKAppID   uint64

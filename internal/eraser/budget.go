@@ -175,14 +175,20 @@ func (b Budget) Cutoff(deadline, start time.Time, messages, accounts int) time.T
 	if deadline.IsZero() {
 		return time.Time{}
 	}
-	fixed := max(b.after(-1, 0, 0), time.Duration(DefaultMarginFraction*float64(deadline.Sub(start))))
+	fixed := max(b.EndReserve(), time.Duration(DefaultMarginFraction*float64(deadline.Sub(start))))
 	return deadline.Add(-fixed - b.ForBatch(messages, accounts))
 }
 
 // ForBatch is what the end keeps for messages holding accounts beyond its
 // fixed reserves: their CPU at the budget's share.
 func (b Budget) ForBatch(messages, accounts int) time.Duration {
-	return b.after(-1, messages, accounts) - b.after(-1, 0, 0)
+	return b.after(-1, messages, accounts) - b.EndReserve()
+}
+
+// EndReserve is the end's fixed reserve: what its steps and the response
+// keep whatever the batch, at the budget's share.
+func (b Budget) EndReserve() time.Duration {
+	return b.after(-1, 0, 0)
 }
 
 // StepDeadline is when step must be over: the deadline less what the

@@ -12,13 +12,13 @@ import (
 
 // MinFunctionTimeout is the shortest function timeout the tier runs with.
 // The function's own margins and retries are real time, not scaled: it
-// starts no call in the last max(DefaultSafetyMargin, 5 %) of an
-// invocation, and it retries a failing call with up to RetrySpan of
+// starts no call in the last max(the end's reserve, 5 %) of an
+// invocation (at the full CPU the tier tells its instances they have), and it retries a failing call with up to RetrySpan of
 // backoff. An invocation needs room for the attribute-name lookup's
 // retries and one call's, or a transient failure would be cut short by the
 // deadline and look like a message the function never reached. Rounded
 // up to whole seconds, which is what the emulator takes.
-var MinFunctionTimeout = ceilSeconds(eraser.DefaultSafetyMargin+2*RetrySpan(eraser.RetryPolicy{})+eraser.DefaultMinCallBudget, 1)
+var MinFunctionTimeout = ceilSeconds(eraser.Budget{}.EndReserve()+2*RetrySpan(eraser.RetryPolicy{})+eraser.DefaultMinCallBudget, 1)
 
 // RetrySpan is the longest one call's retries can wait under p: the upper
 // ends of its jittered backoffs, MaxAttempts-1 of them.

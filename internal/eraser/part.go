@@ -105,9 +105,15 @@ func (pt *part) fail(idx []int, err error) {
 // failUndecided records class and err as the outcome of the entries idx
 // that have none yet; nil idx means every entry.
 func (pt *part) failUndecided(idx []int, class erasure.Class, err error) {
+	pt.failWhere(idx, class, err, func(i int) bool { return !pt.decided(i) })
+}
+
+// failWhere records class and err as the outcome of the entries idx (nil:
+// every entry) for which open holds, as one failure.
+func (pt *part) failWhere(idx []int, class erasure.Class, err error, open func(i int) bool) {
 	o := notDone
 	mark := func(i int) {
-		if !pt.decided(i) {
+		if open(i) {
 			if o == notDone {
 				o = pt.failure(failure{class: class, err: err})
 			}

@@ -194,22 +194,5 @@ func (run *invocation) readBack(ctx context.Context, pt *part, idx []int) (map[i
 // failPending fails, with class for err, the entries idx still awaiting a
 // read-back; nil idx means every entry.
 func (pt *part) failPending(idx []int, class erasure.Class, err error) {
-	o := notDone
-	mark := func(i int) {
-		if pt.pending(i) {
-			if o == notDone {
-				o = pt.failure(failure{class: class, err: err})
-			}
-			pt.outcomes[i] = o
-		}
-	}
-	if idx == nil {
-		for i := range pt.outcomes {
-			mark(i)
-		}
-		return
-	}
-	for _, i := range idx {
-		mark(i)
-	}
+	pt.failWhere(idx, class, err, pt.pending)
 }

@@ -53,7 +53,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		return &sqsq.Handler{Eraser: &eraser.Handler{
 			Logger:    logger,
 			ConfigErr: err,
-			Observers: []eraser.Observer{&telemetry.Audit{Logger: logger, Keys: noAuditKey{err}}, metrics},
+			Observers: []eraser.Observer{&telemetry.Audit{Out: out, Logger: logger, Keys: noAuditKey{err}}, metrics},
 		}}
 	}
 	if cfgErr != nil {
@@ -101,7 +101,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		Processor: p,
 		Logger:    logger,
 		Observers: []eraser.Observer{
-			&telemetry.Audit{Logger: logger, Keys: source},
+			&telemetry.Audit{Out: out, Logger: logger, Keys: source},
 			metrics,
 		},
 	}

@@ -36,9 +36,16 @@ func NewHasher(key []byte) *Hasher {
 
 // Hash returns Hash(key, account).
 func (h *Hasher) Hash(account string) string {
+	var b [2 * hashBytes]byte
+	return string(h.AppendHash(b[:0], account))
+}
+
+// AppendHash appends Hash(key, account) to dst: the audit lines write
+// hashes straight into their buffer.
+func (h *Hasher) AppendHash(dst []byte, account string) []byte {
 	h.mac.Reset()
 	io.WriteString(h.mac, account)
-	return hex.EncodeToString(h.mac.Sum(h.sum[:0])[:hashBytes])
+	return hex.AppendEncode(dst, h.mac.Sum(h.sum[:0])[:hashBytes])
 }
 
 // KeyID names an audit key without revealing it, so an operator can tell

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -124,6 +125,37 @@ func TestAuditWritesInLargePieces(t *testing.T) {
 	for i, p := range w.each {
 		if !strings.HasSuffix(p, "}\n") || len(p) > telemetry.FlushSize+1024 {
 			t.Errorf("write %d (%d bytes) does not end a line or is too large", i, len(p))
+		}
+	}
+}
+
+// BenchmarkAuditObserve compares the lines encoded by hand with slog's, on
+// row 9's two shapes (to /dev/null-like io.Discard):
+//
+//	go test -run '^$' -bench AuditObserve -benchmem ./internal/telemetry
+func BenchmarkAuditObserve(b *testing.B) {
+	for _, shape := range []struct {
+		name        string
+		messages, n int
+	}{{"1000x1", 1000, 1}, {"10x10000", 10, 10_000}} {
+		report := &eraser.Report{Parts: []string{"attrs"}}
+		for m := range shape.messages {
+			report.Messages = append(report.Messages, eraser.MessageResult{MessageID: fmt.Sprintf("m-%d", m),
+				Request: request(accounts(fmt.Sprint(m), shape.n)), Outcome: eraser.Erased, Done: []string{"attrs"}})
+		}
+		ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "c0a8f2c4-3b1e-4f7a-9d2e-5a6b7c8d9e0f"})
+		for _, a := range []struct {
+			name  string
+			audit *telemetry.Audit
+		}{
+			{"by hand", &telemetry.Audit{Out: io.Discard, Keys: keys{key: testKey}}},
+			{"slog", &telemetry.Audit{Logger: telemetry.NewLogger(io.Discard, slog.LevelInfo), Keys: keys{key: testKey}}},
+		} {
+			b.Run(shape.name+"/"+a.name, func(b *testing.B) {
+				for b.Loop() {
+					a.audit.Observe(ctx, report)
+				}
+			})
 		}
 	}
 }

@@ -11,6 +11,7 @@ package sqsq
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"unicode/utf8"
 
@@ -31,11 +32,18 @@ func DecodeEvent(payload []byte) (events.SQSEvent, error) {
 }
 
 // decodeStandard is aws-lambda-go's decoding: the payload's first JSON
-// value, by encoding/json.
+// value, by encoding/json; the fields never read are then left empty, as
+// decodePlain leaves them, whichever decoder answered.
 func decodeStandard(payload []byte) (events.SQSEvent, error) {
 	var ev events.SQSEvent
-	err := json.NewDecoder(bytes.NewReader(payload)).Decode(&ev)
-	return ev, err
+	if err := json.NewDecoder(bytes.NewReader(payload)).Decode(&ev); err != nil {
+		return events.SQSEvent{}, err
+	}
+	for i := range ev.Records {
+		r := &ev.Records[i]
+		r.Md5OfBody, r.Md5OfMessageAttributes, r.EventSource, r.AWSRegion = "", "", "", ""
+	}
+	return ev, nil
 }
 
 var parsers fastjson.ParserPool
@@ -44,14 +52,15 @@ var parsers fastjson.ParserPool
 // take, exactly as encoding/json would; ok is false for anything else:
 //   - the payload is one strictly valid JSON value and valid UTF-8, and no
 //     string in it uses a \u escape (encoding/json and fastjson differ
-//     over invalid UTF-8 and lone surrogates);
+//     over invalid UTF-8 and lone surrogates) or holds a raw control
+//     character (fastjson's validation misses some);
 //   - each object the event decodes into (the event, a record, a message
 //     attribute) names each of its fields at most once, by its exact name,
 //     with a value of the field's type (not null), and has no other
 //     member encoding/json might take for a field (another case of a
 //     field's name; a name that is not ASCII).
 func decodePlain(payload []byte) (ev events.SQSEvent, ok bool) {
-	if fastjson.ValidateBytes(payload) != nil || !utf8.Valid(payload) || hasUnicodeEscape(payload) {
+	if fastjson.ValidateBytes(payload) != nil || !utf8.Valid(payload) || !plainStrings(payload) {
 		return ev, false
 	}
 	p := parsers.Get()
@@ -242,9 +251,51 @@ func list[T any](v *fastjson.Value, elem func(*fastjson.Value) (T, bool)) ([]T, 
 	return out, true
 }
 
-// hasUnicodeEscape tells whether a string of valid JSON payload holds a \u
-// escape: outside strings valid JSON has no backslash, and inside one each
-// backslash starts an escape.
+// plainStrings tells whether the strings of payload, which fastjson
+// validated, hold neither a \u escape nor a raw control character.
+// Outside strings valid JSON has no backslash and no control character but
+// white space; inside one each backslash starts an escape.
+func plainStrings(payload []byte) bool {
+	if !hasControl(payload) {
+		return !hasUnicodeEscape(payload)
+	}
+	inString := false
+	for i := 0; i < len(payload); i++ {
+		switch c := payload[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\':
+			if payload[i+1] == 'u' {
+				return false
+			}
+			i++
+		case c < 0x20 && inString:
+			return false
+		}
+	}
+	return true
+}
+
+// hasControl tells whether b holds a byte below 0x20 (white space
+// included), eight bytes at a time.
+func hasControl(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; len(b) >= 8; b = b[8:] {
+		w := binary.LittleEndian.Uint64(b)
+		if (w-0x20*ones)&^w&highs != 0 {
+			return true
+		}
+	}
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
+// hasUnicodeEscape tells whether a string of payload, valid JSON, holds a
+// \u escape.
 func hasUnicodeEscape(payload []byte) bool {
 	for i := 0; ; {
 		j := bytes.IndexByte(payload[i:], '\\')

@@ -35,8 +35,9 @@ type Audit struct {
 	// Out receives the lines, encoded by hand as slog's JSON handler would
 	// encode them (with the Lambda request ID, as NewLogger's logger adds
 	// it), a batch's lines in a few large writes, all of them before
-	// Observe returns. Where Out is nil they go through Logger's handler,
-	// one record each.
+	// Observe returns; concurrent Observes write to it at once (os.Stdout
+	// keeps each write whole). Where Out is nil they go through Logger's
+	// handler, one record each.
 	Out    io.Writer
 	Logger *slog.Logger
 	Keys   KeySource

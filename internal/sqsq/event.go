@@ -46,7 +46,12 @@ func decodeStandard(payload []byte) (events.SQSEvent, error) {
 	return ev, nil
 }
 
+// parsers keeps the parsers of small events: a parser keeps a copy of its
+// last payload, and up to 6 MiB of it, kept between invocations, would be
+// memory the largest event needs.
 var parsers fastjson.ParserPool
+
+const maxPooledPayload = 1 << 20
 
 // decodePlain decodes an event in plain form, the form Lambda's events
 // take, exactly as encoding/json would; ok is false for anything else:
@@ -64,7 +69,9 @@ func decodePlain(payload []byte) (ev events.SQSEvent, ok bool) {
 		return ev, false
 	}
 	p := parsers.Get()
-	defer parsers.Put(p)
+	if len(payload) <= maxPooledPayload {
+		defer parsers.Put(p)
+	}
 	v, err := p.ParseBytes(payload)
 	if err != nil {
 		return ev, false

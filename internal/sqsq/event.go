@@ -216,6 +216,8 @@ func str(v *fastjson.Value) (string, bool) {
 	return string(b), err == nil
 }
 
+// stringMap decodes the record's attributes, their names shared: every
+// record has the same few.
 func stringMap(v *fastjson.Value) (map[string]string, bool) {
 	o, err := v.Object()
 	if err != nil {
@@ -226,10 +228,24 @@ func stringMap(v *fastjson.Value) (map[string]string, bool) {
 	o.Visit(func(k []byte, v *fastjson.Value) {
 		s, isString := str(v)
 		ok = ok && isString
-		m[string(k)] = s
+		name, known := attributeNames[string(k)]
+		if !known {
+			name = string(k)
+		}
+		m[name] = s
 	})
 	return m, ok
 }
+
+// attributeNames are the names of the attributes SQS puts on a record.
+var attributeNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp", "SentTimestamp", "SenderId",
+		"SequenceNumber", "MessageGroupId", "MessageDeduplicationId", "AWSTraceHeader", "DeadLetterQueueSourceArn"} {
+		m[n] = n
+	}
+	return m
+}()
 
 // base64Bytes decodes a []byte as encoding/json does: standard base64.
 func base64Bytes(v *fastjson.Value) ([]byte, bool) {

@@ -3,7 +3,11 @@ package sqsq_test
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -193,5 +197,41 @@ func TestInvokeAnswersAsAWSLambdaGo(t *testing.T) {
 				t.Errorf("Invoke = %q, %v; aws-lambda-go around Handle = %q, %v", got, err, want, wantErr)
 			}
 		})
+	}
+}
+
+// TestUnreadFieldsStayUnread: DecodeEvent leaves empty the record fields
+// the function never reads; the day its code reads one, it must decode it.
+func TestUnreadFieldsStayUnread(t *testing.T) {
+	unread := regexp.MustCompile(`\.(Md5OfBody|Md5OfMessageAttributes|EventSource|AWSRegion)\b`)
+	root := filepath.Join("..", "..")
+	checked := 0
+	for _, dir := range []string{"function", "internal"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			switch {
+			case d.IsDir() && (d.Name() == "dev" || d.Name() == "sqstest" || d.Name() == "testdata"):
+				return filepath.SkipDir // stand-ins and benchmarks write them
+			case d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || d.Name() == "event.go":
+				return nil
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			checked++
+			if m := unread.Find(raw); m != nil {
+				t.Errorf("%s reads %s, which DecodeEvent leaves empty", path, m)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("checked only %d files", checked)
 	}
 }

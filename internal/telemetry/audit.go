@@ -108,7 +108,10 @@ func (l *Audit) lines(ctx context.Context) lineWriter {
 }
 
 // messageFields are the members of a message's audit line before its
-// hashes (keyID is empty when the audit key is unavailable).
+// hashes (keyID is empty when the audit key is unavailable). A new member
+// is one call here (or in summaryFields), in the order it is to appear;
+// both ways of writing take it, and TestAuditLinesEncodeAsSlog holds the
+// encoder to slog's output.
 func messageFields(f fields, m *eraser.MessageResult, s eraser.Status, keyID string) {
 	f.Str("messageId", m.MessageID)
 	f.Str("originalMessageId", m.Lineage.OriginalMessageID)

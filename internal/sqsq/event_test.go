@@ -19,7 +19,7 @@ import (
 	"github.com/attr-eraser/attr-eraser/internal/sqsq"
 )
 
-// lambdaEvent is a record as Lambda's event source mapping writes it.
+// lambdaRecord is a record as Lambda's event source mapping writes it.
 const lambdaRecord = `{"messageId":"059f36b4-87a3-44ab-83d2-661975830a7d","receiptHandle":"AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a","body":"{\"type\":\"user.deleted\",\"accounts\":[\"user-1001\"],\"eventId\":\"evt-1\",\"occurredAt\":\"2026-11-25T10:00:00Z\"}","attributes":{"ApproximateReceiveCount":"1","SentTimestamp":"1545082649183","SenderId":"AIDAIENQZJOLO23YVJ4VO","ApproximateFirstReceiveTimestamp":"1545082649185"},"messageAttributes":{},"md5OfBody":"e4e68fb7bd0e697a0ae8f1bb342846b3","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-2:123456789012:my-queue","awsRegion":"us-east-2"}`
 
 // copyRecord is one the function sent: lineage and publisher attributes
@@ -183,8 +183,6 @@ func TestInvokeAnswersAsAWSLambdaGo(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			answer := func(invoke func(context.Context, []byte) ([]byte, error)) (string, error) {
-				h := &sqsq.Handler{Eraser: &eraser.Handler{Processor: &scriptedProcessor{results: tt.results}}}
-				_ = h
 				out, err := invoke(context.Background(), []byte(tt.payload))
 				return string(out), err
 			}

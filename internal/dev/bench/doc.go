@@ -248,7 +248,7 @@
 // (load average 0.53 at start) drew none in either shape, and row 10 at
 // 512 MB (`-only capacity -capacity-sizes 512`, load 1.6) none in either
 // drain, using 27 % of the size's CPU on one-account messages (51 % in
-// the table's runs above).
+// the capacity runs of 2026-12-06, README).
 //
 // # Why it reaches the ceiling
 //

@@ -65,7 +65,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		h := &sqsq.Handler{Eraser: &eraser.Handler{
 			Logger:     logger,
 			ConfigErr:  err,
-			Observers:  []eraser.Observer{&telemetry.Audit{Logger: logger, Keys: noAuditKey{err}}, metrics},
+			Observers:  []eraser.Observer{&telemetry.Audit{Out: out, Logger: logger, Keys: noAuditKey{err}}, metrics},
 			TimeBudget: budget,
 		}}
 		// Without a delay, each message would come back every visibility
@@ -123,7 +123,7 @@ func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, op
 		Processor: p,
 		Logger:    logger,
 		Observers: []eraser.Observer{
-			&telemetry.Audit{Logger: logger, Keys: source},
+			&telemetry.Audit{Out: out, Logger: logger, Keys: source},
 			metrics,
 		},
 	}

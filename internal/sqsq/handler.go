@@ -7,7 +7,9 @@
 package sqsq
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,6 +77,28 @@ type batchQueue struct {
 
 func (b batchQueue) HandOff(ctx context.Context, orders []eraser.Order) []error {
 	return b.to.HandOff(ctx, b.records, orders)
+}
+
+// Invoke is the function's entry point (aws-lambda-go's lambda.Handler):
+// the raw event decoded by DecodeEvent, handled by Handle, and answered as
+// aws-lambda-go answers for a handler function: the partial batch response
+// as JSON, or the error alone.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	event, err := DecodeEvent(payload)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := h.Handle(ctx, event)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(resp); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
 }
 
 // Handle processes one SQS event and returns the messages SQS must deliver

@@ -7,6 +7,7 @@ package telemetry
 import (
 	"cmp"
 	"context"
+	"io"
 	"log/slog"
 	"maps"
 	"slices"
@@ -31,84 +32,117 @@ const DefaultHashesPerLine = 1000
 // The lines are evidence, so they are written whatever the logger's level:
 // LOG_LEVEL=warn or error quiets the diagnostic lines, never the audit trail.
 type Audit struct {
+	// Out receives the lines, encoded by hand as slog's JSON handler would
+	// encode them (with the Lambda request ID, as NewLogger's logger adds
+	// it), a batch's lines in a few large writes, all of them before
+	// Observe returns; concurrent Observes write to it at once (os.Stdout
+	// keeps each write whole). Where Out is nil they go through Logger's
+	// handler, one record each.
+	Out    io.Writer
 	Logger *slog.Logger
 	Keys   KeySource
 	// HashesPerLine bounds the hashes on one line; zero means the default.
 	HashesPerLine int
+
+	now func() time.Time // time.Now; the tests' clock
 }
 
 // Observe writes the lines of one batch.
 func (l *Audit) Observe(ctx context.Context, report *eraser.Report) {
 	key, keyErr := l.Keys.AuditKey(ctx)
-	var keyAttrs []slog.Attr
-	if keyErr == nil {
-		keyAttrs = []slog.Attr{slog.String("auditKeyId", KeyID(key))}
-	}
-	per := cmp.Or(l.HashesPerLine, DefaultHashesPerLine)
+	var keyID string
 	var hasher *Hasher
 	if keyErr == nil {
-		hasher = NewHasher(key)
+		keyID, hasher = KeyID(key), NewHasher(key)
 	}
+	per := cmp.Or(l.HashesPerLine, DefaultHashesPerLine)
+	w := l.lines(ctx)
+	defer w.flush()
 	for i := range report.Messages {
 		m := &report.Messages[i]
 		s := m.Status()
-		attrs := []slog.Attr{
-			slog.String("messageId", m.MessageID),
-			slog.String("originalMessageId", m.Lineage.OriginalMessageID),
-			slog.Int("receiveCount", m.Lineage.ReceiveCount),
-			slog.String("eventId", m.Request.EventID),
-			slog.String("type", string(m.Request.Type)),
-			slog.String("occurredAt", m.Request.OccurredAt),
-			slog.Int("accounts", len(m.Request.Accounts)),
-			slog.String("outcome", string(s.Outcome)),
-		}
-		if m.Absent > 0 {
-			// Accounts Tencent does not know: erased, as nothing is left.
-			attrs = append(attrs, slog.Int("absent", m.Absent))
-		}
-		if s.Outcome != eraser.Erased {
-			attrs = append(attrs, slog.String("class", string(s.Class)))
-			if s.Err != nil {
-				attrs = append(attrs, slog.String("reason", s.Err.Error()))
-			}
-		}
-		if s.Outcome != eraser.Invalid {
-			// Which removals are finished for every account of it: with
-			// tags erased too, a failed message may be half done.
-			attrs = append(attrs, slog.Any("done", nonNil(m.Done)))
-		}
-		// What "erased" rests on: accounts read back clean, or Tencent's OK.
-		attrs = append(attrs, slog.Int("verified", m.Verified), slog.String("verification", cmp.Or(report.Verification, eraser.VerificationOff)))
-		attrs = append(attrs, handOffAttrs(m, s)...)
-		attrs = append(attrs, keyAttrs...)
 		level := slog.LevelInfo
 		if s.Outcome != eraser.Erased {
 			level = slog.LevelWarn
 		}
 		if keyErr != nil || len(m.Request.Accounts) == 0 {
-			if keyErr != nil && len(m.Request.Accounts) > 0 {
-				attrs = append(attrs, slog.String("hashError", "audit key unavailable; accounts not hashed"))
-			}
-			l.write(ctx, level, "audit", attrs)
+			w.line(level, "audit", func(f fields) {
+				messageFields(f, m, s, report.Verification, keyID)
+				if keyErr != nil && len(m.Request.Accounts) > 0 {
+					f.Str("hashError", "audit key unavailable; accounts not hashed")
+				}
+			})
 			continue
 		}
 		accounts := m.Request.Accounts
 		parts := (len(accounts) + per - 1) / per
 		for part := 1; len(accounts) > 0; part++ {
 			n := min(per, len(accounts))
-			hashes := make([]string, n)
-			for i, a := range accounts[:n] {
-				hashes[i] = hasher.Hash(a)
-			}
+			w.line(level, "audit", func(f fields) {
+				messageFields(f, m, s, report.Verification, keyID)
+				f.Hashes("accountHashes", hasher, accounts[:n])
+				if parts > 1 {
+					f.Int("part", int64(part))
+					f.Int("parts", int64(parts))
+				}
+			})
 			accounts = accounts[n:]
-			line := append(attrs[:len(attrs):len(attrs)], slog.Any("accountHashes", hashes))
-			if parts > 1 {
-				line = append(line, slog.Int("part", part), slog.Int("parts", parts))
-			}
-			l.write(ctx, level, "audit", line)
 		}
 	}
-	l.summary(ctx, report)
+	w.line(slog.LevelInfo, "batch processed", func(f fields) { summaryFields(f, report) })
+}
+
+// lines is where Observe writes: by hand to Out, or through Logger's
+// handler without asking whether its level is enabled (the audit trail
+// and the summary must not disappear because LOG_LEVEL was raised to
+// quiet the diagnostic lines).
+func (l *Audit) lines(ctx context.Context) lineWriter {
+	now := l.now
+	if now == nil {
+		now = time.Now
+	}
+	if l.Out != nil {
+		return newJSONLines(ctx, l.Out, now)
+	}
+	return slogLines{ctx: ctx, handler: l.Logger.Handler(), now: now}
+}
+
+// messageFields are the members of a message's audit line before its
+// hashes (keyID is empty when the audit key is unavailable). A new member
+// is one call here (or in summaryFields), in the order it is to appear;
+// both ways of writing take it, and TestAuditLinesEncodeAsSlog holds the
+// encoder to slog's output.
+func messageFields(f fields, m *eraser.MessageResult, s eraser.Status, verification, keyID string) {
+	f.Str("messageId", m.MessageID)
+	f.Str("originalMessageId", m.Lineage.OriginalMessageID)
+	f.Int("receiveCount", int64(m.Lineage.ReceiveCount))
+	f.Str("eventId", m.Request.EventID)
+	f.Str("type", string(m.Request.Type))
+	f.Str("occurredAt", m.Request.OccurredAt)
+	f.Int("accounts", int64(len(m.Request.Accounts)))
+	f.Str("outcome", string(s.Outcome))
+	if m.Absent > 0 {
+		// Accounts Tencent does not know: erased, as nothing is left.
+		f.Int("absent", int64(m.Absent))
+	}
+	if s.Outcome != eraser.Erased {
+		f.Str("class", string(s.Class))
+		if s.Err != nil {
+			f.Str("reason", s.Err.Error())
+		}
+	}
+	if s.Outcome != eraser.Invalid {
+		// Which removals are finished for every account of it: with
+		// tags erased too, a failed message may be half done.
+		f.Strs("done", nonNil(m.Done))
+	}
+	// What "erased" rests on: accounts read back clean, or Tencent's OK.
+	f.Int("verified", int64(m.Verified))
+	f.Str("verification", cmp.Or(verification, eraser.VerificationOff))
+	handOffFields(f, m, s)
+	if keyID != "" {
+		f.Str("auditKeyId", keyID)
+	}
 }
 
 func nonNil(s []string) []string {
@@ -118,65 +152,52 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// handOffAttrs say what the queue was asked to do with a message not
+// handOffFields say what the queue was asked to do with a message not
 // erased.
-func handOffAttrs(m *eraser.MessageResult, s eraser.Status) []slog.Attr {
-	var attrs []slog.Attr
+func handOffFields(f fields, m *eraser.MessageResult, s eraser.Status) {
 	if m.Lineage.Requeues > 0 {
-		attrs = append(attrs, slog.Int("requeues", m.Lineage.Requeues))
+		f.Int("requeues", int64(m.Lineage.Requeues))
 	}
 	if m.Unreached {
-		attrs = append(attrs, slog.Bool("unreached", true))
+		f.Bool("unreached", true)
 	}
 	if s.HandOff != "" {
-		attrs = append(attrs, slog.String("handOff", string(s.HandOff)))
+		f.Str("handOff", string(s.HandOff))
 	}
 	if s.Delayed {
-		attrs = append(attrs, slog.Int64("retryAfterSeconds", int64(s.RetryAfter.Seconds())))
+		f.Int("retryAfterSeconds", int64(s.RetryAfter.Seconds()))
 	}
 	if m.HandOffErr != nil {
-		attrs = append(attrs, slog.String("handOffError", m.HandOffErr.Error()))
+		f.Str("handOffError", m.HandOffErr.Error())
 	}
-	return attrs
 }
 
-// write hands one line to the logger's handler without asking whether its
-// level is enabled: the audit trail and the summary must not disappear
-// because LOG_LEVEL was raised to quiet the diagnostic lines.
-func (l *Audit) write(ctx context.Context, level slog.Level, msg string, attrs []slog.Attr) {
-	r := slog.NewRecord(time.Now(), level, msg, 0)
-	r.AddAttrs(attrs...)
-	_ = l.Logger.Handler().Handle(ctx, r) // a log write has nowhere to report failure
-}
-
-// summary writes the invocation's one summary line.
-func (l *Audit) summary(ctx context.Context, r *eraser.Report) {
+// summaryFields are the members of the invocation's one summary line.
+func summaryFields(f fields, r *eraser.Report) {
 	t := r.Tally()
-	classAttrs := make([]any, 0, len(t.FailedByClass))
-	for _, class := range slices.Sorted(maps.Keys(t.FailedByClass)) {
-		classAttrs = append(classAttrs, slog.Int(string(class), t.FailedByClass[class]))
-	}
-	l.write(ctx, slog.LevelInfo, "batch processed", []slog.Attr{
-		slog.Int("messages", len(r.Messages)),
-		slog.Any("removes", nonNil(r.Parts)),
-		slog.Int("erased", t.Erased),
-		slog.Int("failed", t.Failed),
-		slog.Int("invalid", t.Invalid),
-		slog.Int("requeued", t.Requeued),
-		slog.Int("deadLettered", t.DeadLettered),
-		slog.Int("delayed", t.Delayed),
-		slog.Int("accounts", r.Accounts),
-		slog.Int("accountsErased", r.AccountsErased),
-		slog.Int("accountsAbsent", r.AccountsAbsent),
-		slog.Int("accountsVerified", r.AccountsVerified),
-		slog.Int("plannedCalls", r.PlannedCalls),
-		slog.Int("calls", r.Calls),
-		slog.Int("retries", r.Retries),
-		slog.Int("rateLimited", r.RateLimited),
-		slog.Int("splits", r.Splits),
-		slog.Group("failuresByClass", classAttrs...),
-		slog.Int64("durationMs", r.Duration.Milliseconds()),
-		slog.Bool("dryRun", r.DryRun),
-		slog.Bool("systemic", r.Systemic),
+	f.Int("messages", int64(len(r.Messages)))
+	f.Strs("removes", nonNil(r.Parts))
+	f.Int("erased", int64(t.Erased))
+	f.Int("failed", int64(t.Failed))
+	f.Int("invalid", int64(t.Invalid))
+	f.Int("requeued", int64(t.Requeued))
+	f.Int("deadLettered", int64(t.DeadLettered))
+	f.Int("delayed", int64(t.Delayed))
+	f.Int("accounts", int64(r.Accounts))
+	f.Int("accountsErased", int64(r.AccountsErased))
+	f.Int("accountsAbsent", int64(r.AccountsAbsent))
+	f.Int("accountsVerified", int64(r.AccountsVerified))
+	f.Int("plannedCalls", int64(r.PlannedCalls))
+	f.Int("calls", int64(r.Calls))
+	f.Int("retries", int64(r.Retries))
+	f.Int("rateLimited", int64(r.RateLimited))
+	f.Int("splits", int64(r.Splits))
+	f.Group("failuresByClass", func(f fields) {
+		for _, class := range slices.Sorted(maps.Keys(t.FailedByClass)) {
+			f.Int(string(class), int64(t.FailedByClass[class]))
+		}
 	})
+	f.Int("durationMs", r.Duration.Milliseconds())
+	f.Bool("dryRun", r.DryRun)
+	f.Bool("systemic", r.Systemic)
 }

@@ -138,15 +138,12 @@ func decode(t *testing.T, out string) []line {
 	return lines
 }
 
-// observe runs one Observe over report and returns the raw output.
+// observe runs one Observe over report and returns the raw output, the
+// lines encoded by hand (TestAuditLinesEncodeAsSlog holds them to slog's).
 func observe(t *testing.T, ks telemetry.KeySource, perLine int, report *eraser.Report) string {
 	t.Helper()
 	var buf bytes.Buffer
-	l := &telemetry.Audit{
-		Logger:        slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Keys:          ks,
-		HashesPerLine: perLine,
-	}
+	l := &telemetry.Audit{Out: &buf, Keys: ks, HashesPerLine: perLine}
 	l.Observe(context.Background(), report)
 	return buf.String()
 }
@@ -487,22 +484,29 @@ func TestAuditIgnoresLogLevel(t *testing.T) {
 }
 
 func TestAuditConcurrentObserve(t *testing.T) {
-	var buf capture.Buffer
-	l := &telemetry.Audit{Logger: slog.New(slog.NewJSONHandler(&buf, nil)), Keys: keys{key: testKey}, HashesPerLine: 1}
-	done := make(chan struct{})
-	for i := range 8 {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			l.Observe(context.Background(), &eraser.Report{Messages: []eraser.MessageResult{
-				{MessageID: "m", Request: request(accounts("conc"+string(rune('a'+i)), 3)), Outcome: eraser.Erased},
-			}})
-		}()
-	}
-	for range 8 {
-		<-done
-	}
-	if got := len(decode(t, buf.String())); got != 8*4 {
-		t.Errorf("got %d lines, want %d", got, 8*4)
+	for _, by := range []string{"Out", "Logger"} {
+		t.Run(by, func(t *testing.T) {
+			var buf capture.Buffer
+			l := &telemetry.Audit{Out: &buf, Keys: keys{key: testKey}, HashesPerLine: 1}
+			if by == "Logger" {
+				l = &telemetry.Audit{Logger: slog.New(slog.NewJSONHandler(&buf, nil)), Keys: keys{key: testKey}, HashesPerLine: 1}
+			}
+			done := make(chan struct{})
+			for i := range 8 {
+				go func() {
+					defer func() { done <- struct{}{} }()
+					l.Observe(context.Background(), &eraser.Report{Messages: []eraser.MessageResult{
+						{MessageID: "m", Request: request(accounts("conc"+string(rune('a'+i)), 3)), Outcome: eraser.Erased},
+					}})
+				}()
+			}
+			for range 8 {
+				<-done
+			}
+			if got := len(decode(t, buf.String())); got != 8*4 {
+				t.Errorf("got %d lines, want %d", got, 8*4)
+			}
+		})
 	}
 }
 

@@ -584,3 +584,27 @@ func TestBackfillAges(t *testing.T) {
 		t.Errorf("PendingAge = %v, want %v", got, want)
 	}
 }
+
+// TestMetricsWriteOnce: a batch's metric lines leave in one write.
+func TestMetricsWriteOnce(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	var messages []eraser.MessageResult
+	for range 250 { // three lines of each per-message metric, besides the counters
+		m := failed(erasure.Retryable)
+		m.Lineage.FirstReceived = now.Add(-time.Minute)
+		messages = append(messages, m)
+	}
+	var w writes
+	(&telemetry.Metrics{Out: &w, Namespace: "AttrEraser", FunctionName: "fn", Now: func() time.Time { return now }}).
+		Observe(context.Background(), &eraser.Report{Messages: messages})
+	if len(w.each) != 1 {
+		t.Fatalf("%d writes, want 1", len(w.each))
+	}
+	lines := strings.Split(strings.TrimSuffix(w.each[0], "\n"), "\n")
+	if len(lines) < 5 {
+		t.Errorf("%d lines, want the counters, a class and per-message values", len(lines))
+	}
+	for _, line := range lines {
+		validateEMF(t, line)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
-	"io"
 )
 
 // hashBytes is how much of the HMAC an account hash keeps: 128 bits make
@@ -27,6 +26,7 @@ func Hash(key []byte, account string) string {
 type Hasher struct {
 	mac hash.Hash
 	sum [sha256.Size]byte
+	in  []byte // the account, copied: io.WriteString would allocate
 }
 
 // NewHasher returns a Hasher for key.
@@ -36,9 +36,17 @@ func NewHasher(key []byte) *Hasher {
 
 // Hash returns Hash(key, account).
 func (h *Hasher) Hash(account string) string {
+	var b [2 * hashBytes]byte
+	return string(h.AppendHash(b[:0], account))
+}
+
+// AppendHash appends Hash(key, account) to dst: the audit lines write
+// hashes straight into their buffer.
+func (h *Hasher) AppendHash(dst []byte, account string) []byte {
 	h.mac.Reset()
-	io.WriteString(h.mac, account)
-	return hex.EncodeToString(h.mac.Sum(h.sum[:0])[:hashBytes])
+	h.in = append(h.in[:0], account...)
+	h.mac.Write(h.in)
+	return hex.AppendEncode(dst, h.mac.Sum(h.sum[:0])[:hashBytes])
 }
 
 // KeyID names an audit key without revealing it, so an operator can tell

@@ -93,48 +93,79 @@
 // RATE_LIMIT_PER_SECOND=100 against the stand-in at 100 calls/s and 30 ms.
 // After a warm-up invocation and one untimed batch, each timed
 // invocation's CPU is the group's CPU from before its event is sent to
-// after its REPORT line. Medians over the batches on 2026-12-06
-// (`go run ./internal/cmd/bench -only cpu [-memory-size 512]`), the runs
-// that started with the load average under 0.6, in order:
+// after its REPORT line; the row reports the median over the batches.
 //
-//	128 MB (a) µs per message   30.7 31.8 28.7 37.5 30.6 42.0 34.1 36.1   median 33.0, target ≤ 43
-//	128 MB (b) µs per account   3.0 3.1 3.1 3.8 2.8 3.4 3.5 3.9            median 3.25, target ≤ 4.2
-//	512 MB (a) µs per message   32.2 35.3 39.4 35.1 34.4                   median 35.1, target ≤ 46
-//	512 MB (b) µs per account   4.1 4.6 4.4 4.5 4.3                        median 4.42, target ≤ 5.7
+// Targets. The first targets (2026-12-06: medians of quiet runs, load
+// average under 0.6 at start, 33.0 µs a message and 3.25 µs an account
+// at 128 MB, 35.1 and 4.42 at 512 MB) were set while aws-lambda-go
+// decoded the event and slog wrote the audit lines. Since the function
+// decodes its own events (sqsq.DecodeEvent) and encodes its own audit
+// lines (telemetry's jsonLines), runs of `go run ./internal/cmd/bench
+// -only cpu -memory-size N` on 2026-12-07, the code before that change
+// (a clone at its parent commit) and after it, medians over the batches,
+// the load average at start in brackets:
 //
-// The targets are those medians × 1.3, rounded; each size has its own (at
-// a size not measured, the larger), as an account costs more CPU at 512
-// MB than at 128. Three runs at 128 MB while another session's `make
-// test` ran on this 2-core machine read 41.0, 45.7 and 45.1 µs, and 4.0,
-// 4.4 and 4.1 µs: on a busy machine the row can fail (the table's Machine
-// line gives the load average at start). The bootstrap's own CPU (its
-// /proc stat) was 22 to 39 µs of (a), 2.7 to 4.5 of (b): the emulator,
-// receiving each 0.9 MB event and relaying some 480 KB of output lines,
-// is the rest. In (a) the group used 97 to 102 % of its share: a 128 MB
-// function is CPU-bound on one-account messages, about 0.45 s for a batch
-// of 1,000 that needs 0.1 s of calls (0.11 s at 512 MB).
+//	512 MB (a) µs per message, quiet   before 25.6 (0.42)   after 15.9 (0.54) 15.7 (0.52) 18.0 (0.58) 15.5 (0.52)   median 15.8, target ≤ 21
+//	512 MB (b) µs per account, quiet   before 2.6 (0.42)    after 2.7 (0.54) 2.6 (0.52) 3.1 (0.58) 3.0 (0.52)       median 2.85, target ≤ 3.7
+//	128 MB (a) µs per message, quiet   before —             after 18.2 (0.58) 14.8 (0.51) 25.1 (0.56) 16.1 (0.23)   median 17.15, target ≤ 22
+//	128 MB (b) µs per account, quiet   before —             after 2.5 (0.58) 2.5 (0.51) 3.2 (0.56) 2.4 (0.23)       median 2.5, target ≤ 3.3
+//	512 MB (a), busy                   before 32.1 (3.5) 25.1 (6.3) 24.4 (4.2) 27.5 (1.2)   after 15.5 (8.8) 14.1 (3.4) 15.0 (2.9) 14.1 (4.1) 16.4 (2.2)
+//	512 MB (b), busy                   before 2.8 (3.5) 3.2 (6.3) 3.1 (4.2) 3.3 (1.2)      after 3.2 (8.8) 2.8 (3.4) 2.3 (2.9) 2.7 (4.1) 3.0 (2.2)
+//	128 MB (a), busy                   before 27.4 (4.8) 26.3 (6.8) 28.9 (3.4) 25.9 (1.3)   after 17.1 (5.0) 15.2 (3.7) 16.6 (4.3) 13.4 (3.3)
+//	128 MB (b), busy                   before 2.9 (4.8) 2.8 (6.8) 2.8 (3.4) 2.8 (1.3)      after 2.6 (5.0) 2.4 (3.7) 2.4 (4.3) 3.0 (3.3)
+//
+// So a one-account message costs about 40 % less (the bootstrap's own CPU
+// 20 to 24 µs before, 9 to 13 after, 16 in the slowest run; the
+// emulator's 5 to 7 µs, relaying the event and the output, did not
+// change), and at 128 MB, CPU-bound, a batch of 1,000 takes 2.0 to 2.6 s
+// (3.1 in the slowest run) instead of 3.8 to 4.2. An account of
+// a 10,000-account message costs about the same (its CPU goes to the
+// calls, parsing and hashing, which the change touched little). The
+// targets are the quiet after-runs' medians × 1.3, rounded, as before.
+// The busy runs were interleaved, before and after, while other sessions
+// shared this 2-core machine; one more before-run, which overlapped a
+// benchmark of this change, is left out. On a busy machine the row can
+// fail (the table's Machine line gives the load average at start): one
+// run at load 7.7, of an earlier state of the change, read 3.8 µs an
+// account at 512 MB.
 //
 // Where the time goes in (a): `go run ./internal/cmd/bench -only cpu
 // -cpuprofile cpu.pprof` profiles the real handler in process (app.New,
-// events decoded and answers encoded by aws-lambda-go's lambda.NewHandler,
-// output to /dev/null through a file) over 100 batches of 1,000
-// one-account messages, the function's goroutines labelled side=function;
-// `go tool pprof -top -cum -relative_percentages -tagfocus=side=function
-// cpu.pprof`. Two runs, 1.32 s and 1.29 s of function-side CPU, about 13
-// µs per message on an unthrottled core:
+// events handed to its Invoke by aws-lambda-go's lambda.NewHandler, as
+// lambda.Start does; output to /dev/null through a file) over 100 batches
+// of 1,000 one-account messages, the function's goroutines labelled
+// side=function; `go tool pprof -top -cum -relative_percentages
+// -tagfocus=side=function cpu.pprof`. Before the change (runs of
+// 2026-12-06, 1.32 s and 1.29 s of function-side CPU, and of 2026-12-07,
+// 1.19 s: about 12 to 13 µs per message on an unthrottled core):
 //
-//	52-54 %  decoding the event: aws-lambda-go's json.Decoder into
+//	52-55 %  decoding the event: aws-lambda-go's json.Decoder into
 //	         events.SQSEvent, half of it scanning the 0.9 MB for validity
 //	         (Decoder.readValue) before decoding it again (unmarshal:
 //	         unquoting strings, the records' attribute maps, and fields the
-//	         function never reads: MD5s, ARNs, regions)
-//	25-26 %  the audit lines (telemetry.Audit.Observe): 12-14 % slog's
-//	         JSON handler, 4-5 % the account hashes, 4-5 % one write(2)
+//	         function never reads: MD5s, regions)
+//	25-31 %  the audit lines (telemetry.Audit.Observe): 12-15 % slog's
+//	         JSON handler, 4-6 % the account hashes, 4-6 % one write(2)
 //	         per line
-//	 3-5 %   the EMF metric lines
+//	 2-5 %   the EMF metric lines, one write(2) each
 //	 4-8 %   the processor itself (Process: parsing 2-4 %, planning)
-//	 4-6 %   the 10 calls' goroutines (signing, writing the request)
-//	 2-5 %   the HTTP client's connection goroutines (reading answers)
+//	 2-6 %   the 10 calls' goroutines (signing, writing the request)
+//	 1-5 %   the HTTP client's connection goroutines (reading answers)
+//
+// After it (two runs on 2026-12-07, 0.57 s and 0.60 s of function-side
+// CPU: about 6 µs per message, half):
+//
+//	40-44 %  decoding the event (sqsq.DecodeEvent: fastjson validating
+//	         the payload, parsing it, and the records built from the
+//	         values, roughly a third each; aws-lambda-go's encoding/json decoding
+//	         answers only the payloads not in plain form, so that every
+//	         payload gets the same records or error)
+//	16-20 %  the audit lines (encoded by hand into one buffer, written
+//	         64 KiB at a time; the account hashes 5-7 %)
+//	17-19 %  the processor (erasure.Parse 15-16 %, two thirds of it
+//	         encoding/json.Valid over each body: the next hot spot)
+//	 7-10 %  the 10 calls' goroutines
+//	 2-5 %   the EMF metric lines, one write for all
 //
 // The stand-in's serving goroutines and the runtime's background GC are
 // not labelled (0.28 s of the 1.60 s profiled in the first run).
@@ -213,6 +244,11 @@
 // drain,tags` and none in four of `-only drain -drain-shapes hundred` (two
 // with GOGC=off). The target stays at 0: each rejection is a call the
 // 40 ms margin of the rate window did not keep inside Tencent's second.
+// On 2026-12-07, once the function decoded its own events, `-only drain`
+// (load average 0.53 at start) drew none in either shape, and row 10 at
+// 512 MB (`-only capacity -capacity-sizes 512`, load 1.6) none in either
+// drain, using 27 % of the size's CPU on one-account messages (51 % in
+// the capacity runs of 2026-12-06, README).
 //
 // # Why it reaches the ceiling
 //

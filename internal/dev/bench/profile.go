@@ -23,7 +23,8 @@ const ProfileLabel = "side"
 
 // ProfileCPU writes a CPU profile of the real handler (app.New, as main
 // builds it) in process, over batches of shape s, to w: the event decoded
-// and the answer encoded as the Lambda runtime does (lambda.NewHandler),
+// and the answer encoded as the Lambda runtime does (lambda.NewHandler
+// around the handler's Invoke),
 // audit lines and metrics written to /dev/null through a file, as to
 // stdout. The stand-in (CPURate, CPULatency) runs in this process too,
 // unlabelled. A warm-up invocation and one untimed batch come first.
@@ -47,7 +48,7 @@ func (h *Harness) ProfileCPU(ctx context.Context, w io.Writer, s CPUShape) error
 		return err
 	}
 	defer devNull.Close()
-	handler := lambda.NewHandler(app.New(ctx, cfg, nil, devNull, app.Options{}).Handle)
+	handler := lambda.NewHandler(app.New(ctx, cfg, nil, devNull, app.Options{}))
 
 	shape := Shape{Messages: s.Messages, AccountsPerMessage: s.AccountsPerMessage}
 	payloads := make([][]byte, s.Batches+1)

@@ -3,6 +3,7 @@ package sqsq_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -231,5 +232,29 @@ func TestUnreadFieldsStayUnread(t *testing.T) {
 	}
 	if checked < 20 {
 		t.Fatalf("checked only %d files", checked)
+	}
+}
+
+// TestLargeEventsDecodeAsAWSLambdaGo: an event over 1 MiB, in plain form,
+// goes to aws-lambda-go's decoding (fastjson's parse tree would add its
+// size again to the peak memory), with the same records.
+func TestLargeEventsDecodeAsAWSLambdaGo(t *testing.T) {
+	for _, records := range []int{1000, 1300} { // about 0.9 and 1.2 MB
+		var b strings.Builder
+		b.WriteString(`{"Records":[`)
+		for i := range records {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"messageId":"m-%05d","receiptHandle":"%s","body":"{\"type\":\"user.deleted\",\"accounts\":[\"u%05d\"]}","attributes":{"ApproximateReceiveCount":"1"},"messageAttributes":{},"eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:q"}`,
+				i, strings.Repeat("h", 800), i)
+		}
+		b.WriteString(`]}`)
+		payload := []byte(b.String())
+		checkDecodeEvent(t, payload)
+		_, plain := sqsq.DecodePlain(payload)
+		if want := len(payload) <= 1<<20; plain != want {
+			t.Errorf("%d records, %d bytes: decoded in plain form %v, want %v", records, len(payload), plain, want)
+		}
 	}
 }

@@ -271,7 +271,7 @@ func TestFunctionProperties(t *testing.T) {
 		{[]string{"Architectures"}, []any{"arm64"}},
 		{[]string{"Handler"}, "bootstrap"},
 		{[]string{"CodeUri"}, "."},
-		{[]string{"MemorySize"}, 512},
+		{[]string{"MemorySize"}, 256},
 		{[]string{"Timeout"}, 180},
 		{[]string{"LoggingConfig", "LogFormat"}, "JSON"},
 	}

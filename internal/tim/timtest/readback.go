@@ -47,9 +47,10 @@ type userTags struct {
 
 // readFaults is the read-back fault state, under the server's lock.
 type readFaults struct {
-	// unapplied[account] is how many more removals of the account are
-	// answered OK without being applied; negative means every one.
-	unapplied map[string]int
+	// unapplied[{account, tags}] is how many more removals of the
+	// account's attributes (or tags) are answered OK without being
+	// applied; negative means every one.
+	unapplied map[unappliedKey]int
 	// lag is how long a write stays invisible to reads.
 	lag time.Duration
 	// stale is what reads of an account see until a write becomes
@@ -89,20 +90,31 @@ func (s *Server) Attrs(account string) map[string]string {
 	return maps.Clone(s.attrs[account])
 }
 
-// IgnoreRemovals makes the next times removals of accounts (attributes or
-// tags, either family) answer OK without changing anything, the fault
-// verification exists to catch; a negative times means every later one,
-// zero stops it. Removed and TagsCleared do not count them.
+// IgnoreRemovals makes the next times removals of accounts answer OK
+// without changing anything, the fault verification exists to catch; a
+// negative times means every later one, zero stops it. Attributes and tags
+// count apart (either family), so that the order in which their calls
+// arrive does not decide which is ignored. Removed and TagsCleared do not
+// count them.
 func (s *Server) IgnoreRemovals(times int, accounts ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, a := range accounts {
-		if times == 0 {
-			delete(s.readFaults.unapplied, a)
-			continue
+		for _, r := range []unappliedKey{{a, false}, {a, true}} {
+			if times == 0 {
+				delete(s.readFaults.unapplied, r)
+				continue
+			}
+			s.readFaults.unapplied[r] = times
 		}
-		s.readFaults.unapplied[a] = times
 	}
+}
+
+// unappliedKey names what a removal call removes from an account: its
+// attributes, or its tags.
+type unappliedKey struct {
+	account string
+	tags    bool
 }
 
 // SetReadLag makes every later write (a removal of attributes or tags)
@@ -123,18 +135,18 @@ func (s *Server) CorruptReadBacks(f ReadBackFault, n int) {
 	s.readFaults.corrupt, s.readFaults.corruptLeft = f, n
 }
 
-// ignored tells whether a removal of account is answered OK without being
+// ignored tells whether the removal r is answered OK without being
 // applied, and counts it. The caller holds the lock.
-func (s *Server) ignored(account string) bool {
-	n, ok := s.readFaults.unapplied[account]
+func (s *Server) ignored(r unappliedKey) bool {
+	n, ok := s.readFaults.unapplied[r]
 	if !ok {
 		return false
 	}
 	if n > 0 {
 		if n == 1 {
-			delete(s.readFaults.unapplied, account)
+			delete(s.readFaults.unapplied, r)
 		} else {
-			s.readFaults.unapplied[account] = n - 1
+			s.readFaults.unapplied[r] = n - 1
 		}
 	}
 	return true

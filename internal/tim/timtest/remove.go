@@ -84,7 +84,7 @@ func (s *Server) applyRemovals(rs []removal, now time.Time) []AccountError {
 			failed = append(failed, AccountError{Account: r.account, ErrorCode: code})
 			continue
 		}
-		if s.ignored(r.account) {
+		if s.ignored(unappliedKey{r.account, false}) {
 			continue // answered OK, not applied (IgnoreRemovals)
 		}
 		s.beforeWrite(r.account, now)

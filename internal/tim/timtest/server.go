@@ -67,7 +67,7 @@ func NewServer(cfg Config) *Server {
 		attrs:   make(map[string]map[string]string),
 		shuffle: rand.New(rand.NewPCG(uint64(cfg.Faults.Seed), 0x73687566666c65)), // "shuffle"
 		readFaults: readFaults{
-			unapplied: make(map[string]int),
+			unapplied: make(map[unappliedKey]int),
 			stale:     make(map[string]staleView),
 		},
 		cleared: make(map[string]int),

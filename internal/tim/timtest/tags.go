@@ -104,7 +104,7 @@ func (s *Server) applyClears(accounts []string, now time.Time) []AccountError {
 			failed = append(failed, AccountError{Account: a, ErrorCode: code})
 			continue
 		}
-		if s.ignored(a) {
+		if s.ignored(unappliedKey{a, true}) {
 			continue // answered OK, not applied (IgnoreRemovals)
 		}
 		s.beforeWrite(a, now)

@@ -51,12 +51,7 @@ type Options struct {
 func New(ctx context.Context, cfg config.Config, cfgErr error, out io.Writer, opts Options) *sqsq.Handler {
 	logger := telemetry.NewLogger(out, cfg.LogLevel)
 	metrics := &telemetry.Metrics{Out: out, Namespace: cfg.MetricsNamespace, FunctionName: lambdacontext.FunctionName}
-	budget := eraser.Budget{
-		CPUShare:          CPUShare(lambdacontext.MemoryLimitInMB),
-		SafetyMargin:      opts.Tuning.SafetyMargin,
-		MinCallBudget:     opts.Tuning.MinCallBudget,
-		ReservePerAccount: opts.Tuning.ReservePerAccount,
-	}
+	budget := opts.Tuning.Budget(CPUShare(lambdacontext.MemoryLimitInMB))
 	// One AWS configuration (credentials, Region, endpoints) for every
 	// client: Secrets Manager, and SQS and EventBridge when configured.
 	awsCfg, awsErr := awsconfig.LoadDefaultConfig(ctx)

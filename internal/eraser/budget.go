@@ -117,11 +117,18 @@ type Budget struct {
 
 // Budget is a processor's budget: its CPUShare and deadline tuning.
 func (p *Processor) Budget() Budget {
+	return p.Tuning.Budget(p.CPUShare)
+}
+
+// Budget is the budget of a function with cpuShare of a CPU and these
+// deadline knobs; a handler without a processor (a configuration that
+// failed at start) takes it too.
+func (t Tuning) Budget(cpuShare float64) Budget {
 	return Budget{
-		CPUShare:          p.CPUShare,
-		SafetyMargin:      p.Tuning.SafetyMargin,
-		MinCallBudget:     p.Tuning.MinCallBudget,
-		ReservePerAccount: p.Tuning.ReservePerAccount,
+		CPUShare:          cpuShare,
+		SafetyMargin:      t.SafetyMargin,
+		MinCallBudget:     t.MinCallBudget,
+		ReservePerAccount: t.ReservePerAccount,
 	}
 }
 

@@ -76,16 +76,12 @@ func (t *sqsTarget) send(ctx context.Context, batch []message) []error {
 		in.Entries = append(in.Entries, e)
 	}
 	out, err := t.client.SendMessageBatch(ctx, in)
-	outcomes := make(map[string]awsbatch.Outcome, len(batch))
-	if err == nil {
-		for _, s := range out.Successful {
-			outcomes[aws.ToString(s.Id)] = awsbatch.Outcome{Taken: true}
-		}
-		for _, f := range out.Failed {
-			outcomes[aws.ToString(f.Id)] = awsbatch.Outcome{Failed: true, Code: aws.ToString(f.Code), Message: entryError(aws.ToString(f.Code))}
-		}
+	if err != nil {
+		return perEntry(len(batch), err, nil)
 	}
-	return perEntry(len(batch), err, outcomes)
+	return perEntry(len(batch), nil, batchOutcomes(out.Successful, out.Failed,
+		func(s sqstypes.SendMessageBatchResultEntry) *string { return s.Id },
+		func(f sqstypes.BatchResultErrorEntry) (id, code *string) { return f.Id, f.Code }))
 }
 
 // snsTarget sends with PublishBatch.
@@ -112,16 +108,12 @@ func (t *snsTarget) send(ctx context.Context, batch []message) []error {
 		in.PublishBatchRequestEntries = append(in.PublishBatchRequestEntries, e)
 	}
 	out, err := t.client.PublishBatch(ctx, in)
-	outcomes := make(map[string]awsbatch.Outcome, len(batch))
-	if err == nil {
-		for _, s := range out.Successful {
-			outcomes[aws.ToString(s.Id)] = awsbatch.Outcome{Taken: true}
-		}
-		for _, f := range out.Failed {
-			outcomes[aws.ToString(f.Id)] = awsbatch.Outcome{Failed: true, Code: aws.ToString(f.Code), Message: entryError(aws.ToString(f.Code))}
-		}
+	if err != nil {
+		return perEntry(len(batch), err, nil)
 	}
-	return perEntry(len(batch), err, outcomes)
+	return perEntry(len(batch), nil, batchOutcomes(out.Successful, out.Failed,
+		func(s snstypes.PublishBatchResultEntry) *string { return s.Id },
+		func(f snstypes.BatchResultErrorEntry) (id, code *string) { return f.Id, f.Code }))
 }
 
 // eventsTarget sends with PutEvents; the message is the event's detail,
@@ -214,4 +206,18 @@ func entryError(code string) string {
 		code = "unknown"
 	}
 	return "refused by the service (" + code + ")"
+}
+
+// batchOutcomes maps a batch call's answer, its successful and failed
+// entries by Id, to each entry's outcome.
+func batchOutcomes[S, F any](ok []S, failed []F, okID func(S) *string, failure func(F) (id, code *string)) map[string]awsbatch.Outcome {
+	outcomes := make(map[string]awsbatch.Outcome, len(ok)+len(failed))
+	for _, s := range ok {
+		outcomes[aws.ToString(okID(s))] = awsbatch.Outcome{Taken: true}
+	}
+	for _, f := range failed {
+		id, code := failure(f)
+		outcomes[aws.ToString(id)] = awsbatch.Outcome{Failed: true, Code: aws.ToString(code), Message: entryError(aws.ToString(code))}
+	}
+	return outcomes
 }
